@@ -1,0 +1,1 @@
+"""facts-bot: approved press-office language, served verbatim in Slack."""
