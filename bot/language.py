@@ -1,0 +1,161 @@
+"""How text becomes comparable terms: folding, words, stems, stop words, synonyms.
+
+Both sides of a match go through the same analysis, so that case, accents,
+punctuation and word forms (deport / deported / deportation) stop mattering.
+Synonym groups become one shared term ("~g3") on both sides, so a query for
+"DUI" meets content that says "driving under the influence".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+# Joins the separate strings of one field so that they are analysed in one
+# pass; a stop word, so it never becomes a term and no phrase spans it.
+FIELD_BREAK = "zzfieldbreak"
+
+# Function words, question words and conversational filler. They carry no
+# topic, so a query made only of them asks for nothing in particular.
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are aren as at be because
+    been before being below between both but by can cannot could couldn did didn do does
+    doesn doing don down during each else ever few for from further get gets getting got
+    had hadn has hasn have haven having he her here hers herself him himself his how
+    however i if in into is isn it its itself just let lets like ll may me might more
+    most much must my myself need no nor not now of off on once only or other ought our
+    ours ourselves out over own please re really s same say says said shall she should
+    shouldn so some such t tell than that thats the their theirs them themselves then
+    there these they this those through to too under until up upon us ve very via was
+    wasn we were weren what whats when where which while who whom whose why will with
+    won would wouldn yes yet you your yours yourself yourselves anything something thing
+    things know want wants give explain
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | {FIELD_BREAK}
+
+SYNONYM_TERM_PREFIX = "~g"
+
+_WORD = re.compile(r"[a-z0-9]+")
+_DIGIT_GROUP = re.compile(r"(?<=\d),(?=\d{3})")
+_APOSTROPHE_S = re.compile(r"['’]s\b")
+_APOSTROPHE = re.compile(r"['’]")
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes."""
+    if text.isascii():
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    plain = _DIGIT_GROUP.sub("", plain)
+    plain = _APOSTROPHE_S.sub("", plain)
+    return _APOSTROPHE.sub("", plain)
+
+
+def words(text: str) -> list[str]:
+    """Folded words, in order; single letters stay so that "Level I" keeps its "i"."""
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The English Snowball stem of one folded word."""
+    return _stemmer.stemWord(word)
+
+
+def is_content(word: str) -> bool:
+    """Does this word say what the text is about? Single letters never do; digits may."""
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing a query asks about, with the terms that would satisfy it.
+
+    `alternatives` pairs each acceptable term with how fully it satisfies the
+    concept (1.0 for the word itself, a little less for a synonym). `word` is
+    the folded surface word, kept for typo correction.
+    """
+
+    word: str
+    alternatives: tuple[tuple[str, float], ...]
+
+
+class Analyzer:
+    """Turns text into terms, knowing one knowledge set's synonym groups."""
+
+    def __init__(self, synonym_groups: Iterable[Sequence[str]]) -> None:
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for number, group in enumerate(synonym_groups):
+            term = f"{SYNONYM_TERM_PREFIX}{number}"
+            for phrase in group:
+                stems = tuple(stem(w) for w in words(phrase))
+                if stems:
+                    self._phrases.setdefault(stems[0], []).append((stems, term))
+        for options in self._phrases.values():
+            options.sort(key=lambda option: -len(option[0]))
+
+    def _phrase_at(self, stems: Sequence[str], start: int) -> tuple[int, list[str]]:
+        """Length of the longest synonym phrase starting at `start`, and its groups."""
+        best_length, groups = 0, []
+        for phrase, term in self._phrases.get(stems[start], ()):
+            if tuple(stems[start : start + len(phrase)]) == phrase:
+                if len(phrase) > best_length:
+                    best_length, groups = len(phrase), [term]
+                elif len(phrase) == best_length:
+                    groups.append(term)
+        return best_length, groups
+
+    def terms(self, text: str) -> list[str]:
+        """Content stems of `text` plus one synonym term per synonym occurrence."""
+        return self.terms_of_words(words(text))
+
+    def terms_of_words(self, folded: Sequence[str]) -> list[str]:
+        """As `terms`, for text already split by `words`."""
+        stems = [stem(w) for w in folded]
+        found = [s for w, s in zip(folded, stems, strict=True) if is_content(w)]
+        phrases = self._phrases
+        for start, first in enumerate(stems):
+            if first in phrases:
+                length, groups = self._phrase_at(stems, start)
+                if length:
+                    found.extend(groups)
+        return found
+
+    def concepts(self, query: str) -> list[Concept]:
+        """What a query asks about: a synonym phrase counts as one concept."""
+        folded = words(query)
+        stems = [stem(w) for w in folded]
+        concepts: list[Concept] = []
+        position = 0
+        while position < len(stems):
+            length, groups = self._phrase_at(stems, position)
+            word, own = folded[position], stems[position]
+            if length > 1:
+                phrase = " ".join(folded[position : position + length])
+                concepts.append(Concept(phrase, tuple((g, 1.0) for g in groups)))
+                position += length
+                continue
+            if is_content(word):
+                alternatives = ((own, 1.0),) + tuple((g, 0.95) for g in groups)
+                concepts.append(Concept(word, alternatives))
+            position += 1
+        return _dedupe(concepts)
+
+
+def _dedupe(concepts: list[Concept]) -> list[Concept]:
+    """A repeated word asks for the same thing once."""
+    seen: set[tuple[tuple[str, float], ...]] = set()
+    unique = []
+    for concept in concepts:
+        if concept.alternatives not in seen:
+            seen.add(concept.alternatives)
+            unique.append(concept)
+    return unique

@@ -1,0 +1,266 @@
+"""Finding the approved response a person is asking for, and how sure we are.
+
+Two numbers decide. Relevance (BM25 over weighted fields) ranks entries.
+Coverage asks the question that protects press officers: of everything the
+query asks about, weighted by how telling each word is, how much does this
+entry explain? A word found in no entry at all counts fully against every
+entry, so "weather in Miami tomorrow" cannot be answered by the one entry
+that mentions Miami. The score shown (0-100) is coverage, tempered by
+relevance relative to the best candidate; the outcome needs both a high score
+and a clear lead over the runner-up, because a wrong confident answer said
+to a reporter is worse than none.
+
+An Index is built once per snapshot; a lookup only walks posting lists of the
+query's terms and scores a few candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from rapidfuzz import fuzz, process
+
+from .knowledge import Entry, Snapshot
+from .language import FIELD_BREAK, STOPWORDS, Analyzer, Concept, stem, words
+
+ANSWER = "answer"
+SUGGESTIONS = "suggestions"
+NO_MATCH = "no_match"
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds of the outcome. Defaults were set on our own phrasings (see README).
+
+    answer_min_score: the best score must reach this for a confident answer.
+    answer_min_margin: ...and lead the runner-up by this many points.
+    suggest_min_score: below this nothing is relevant enough to suggest (no_match).
+    typo_min_similarity: how alike (0-100) an unknown word must be to a known one
+        to be read as a typo of it.
+    typo_min_length: shorter words are never "corrected" (too many near neighbours).
+    """
+
+    answer_min_score: float = 72.0
+    answer_min_margin: float = 4.0
+    suggest_min_score: float = 40.0
+    typo_min_similarity: float = 80.0
+    typo_min_length: int = 5
+
+
+# How much a word in each field says about what the entry answers. Titles,
+# alternate questions and keywords are written to describe the entry; the
+# approved text also talks about other things on the way.
+FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        "title": 3.0,
+        "topic": 2.0,
+        "question": 2.0,
+        "questions": 1.5,
+        "keywords": 2.0,
+        "kind": 1.0,
+        "schedule": 1.5,
+        "text": 1.0,
+        "section": 0.5,
+    }
+)
+BM25_K1 = 1.2
+BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
+RELEVANCE_EXPONENT = 0.5
+
+
+@dataclass(frozen=True)
+class Result:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    query: str
+    status: str
+    results: tuple[Result, ...]
+    corrections: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def top(self) -> Result | None:
+        return self.results[0] if self.results else None
+
+
+def entry_fields(entry: Entry) -> dict[str, list[str]]:
+    """The searchable text of an entry, by field; matching aids included."""
+    schedule = entry.schedule
+    scheduled = []
+    if schedule:
+        scheduled = [schedule.as_written, schedule.owner or "", *schedule.spokespeople,
+                     *schedule.cities]
+    return {
+        "title": [entry.title],
+        "topic": [entry.topic or ""],
+        "question": [entry.question or ""],
+        "questions": list(entry.questions),
+        "keywords": list(entry.keywords),
+        "kind": [entry.kind_label],
+        "schedule": scheduled,
+        "text": [entry.text, *entry.supporting],
+        "section": [entry.section],
+    }
+
+
+def _idf(document_frequency: int, total: int) -> float:
+    return math.log(1 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+class Index:
+    """Everything a lookup needs, precomputed from one snapshot."""
+
+    def __init__(self, snapshot: Snapshot, settings: MatchSettings | None = None) -> None:
+        self.snapshot = snapshot
+        self.settings = settings or MatchSettings()
+        self.analyzer = Analyzer(snapshot.synonyms)
+        self.entries = snapshot.entries
+        self._vocabulary: dict[str, str] = {}
+        weighted = [self._weighted_terms(entry) for entry in self.entries]
+        self._vocabulary_words = list(self._vocabulary)
+        self._build_postings(weighted)
+        self._unknown_weight = _idf(0, len(self.entries))
+        self._typo_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def _weighted_terms(self, entry: Entry) -> dict[str, float]:
+        counts: dict[str, float] = {}
+        for name, texts in entry_fields(entry).items():
+            weight = FIELD_WEIGHTS[name]
+            folded = words(f" {FIELD_BREAK} ".join(texts))
+            for term in self.analyzer.terms_of_words(folded):
+                counts[term] = counts.get(term, 0.0) + weight
+            self._remember_words(folded)
+        return counts
+
+    def _remember_words(self, folded: list[str]) -> None:
+        """Known spellings, for reading an unknown query word as a typo of one of them."""
+        for word in folded:
+            if (word not in self._vocabulary and len(word) >= self.settings.typo_min_length
+                    and not word.isdigit() and word not in STOPWORDS):
+                self._vocabulary[word] = stem(word)
+
+    def _build_postings(self, weighted: list[dict[str, float]]) -> None:
+        total = len(weighted)
+        lengths = [sum(counts.values()) for counts in weighted]
+        average = (sum(lengths) / total) if total else 1.0
+        frequency: dict[str, int] = {}
+        for counts in weighted:
+            for term in counts:
+                frequency[term] = frequency.get(term, 0) + 1
+        self.idf = {term: _idf(df, total) for term, df in frequency.items()}
+        self.postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
+        idf, postings, boost = self.idf, self.postings, BM25_K1 + 1
+        for number, counts in enumerate(weighted):
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
+            for term, tf in counts.items():
+                postings[term][number] = idf[term] * tf * boost / (tf + norm)
+
+    # ------------------------------------------------------------ lookup
+
+    def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
+        """The outcome and the best servable results for `query` on `today`."""
+        concepts, corrections = self._resolve(self.analyzer.concepts(query))
+        if not concepts:
+            return Match(query, NO_MATCH, ())
+        weights = [self._concept_weight(alternatives) for _, alternatives in concepts]
+        relevance, covered = self._accumulate(concepts, weights)
+        ranked = self._rank(relevance, covered, sum(weights), today)
+        status = self._outcome(ranked)
+        return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
+
+    def _resolve(self, concepts: list[Concept]
+                 ) -> tuple[list[tuple[Concept, tuple[tuple[str, float], ...]]], dict[str, str]]:
+        """Each concept's alternatives that exist in the content, typos corrected."""
+        resolved, corrections = [], {}
+        for concept in concepts:
+            known = tuple((t, q) for t, q in concept.alternatives if t in self.postings)
+            if not known and " " not in concept.word:
+                known = self._typo_alternatives(concept.word)
+                if known:
+                    corrections[concept.word] = self._word_for(known[0][0], concept.word)
+            resolved.append((concept, known))
+        return resolved, corrections
+
+    def _word_for(self, term: str, fallback: str) -> str:
+        return next((w for w, s in self._vocabulary.items() if s == term), fallback)
+
+    def _typo_alternatives(self, word: str) -> tuple[tuple[str, float], ...]:
+        """Known terms this unknown word is probably a misspelling of."""
+        if len(word) < self.settings.typo_min_length or word.isdigit():
+            return ()
+        if word not in self._typo_cache:
+            found = process.extract(word, self._vocabulary_words, scorer=fuzz.ratio,
+                                    score_cutoff=self.settings.typo_min_similarity, limit=3)
+            best: dict[str, float] = {}
+            for candidate, similarity, _ in found:
+                term = self._vocabulary[candidate]
+                if term in self.postings:
+                    best[term] = max(best.get(term, 0.0), similarity / 100)
+            self._typo_cache[word] = tuple(sorted(best.items(), key=lambda kv: -kv[1]))
+        return self._typo_cache[word]
+
+    def _concept_weight(self, alternatives: tuple[tuple[str, float], ...]) -> float:
+        """How telling a concept is: the idf of its best-known term; unknown words weigh most."""
+        if not alternatives:
+            return self._unknown_weight
+        return max(self.idf[term] for term, _ in alternatives)
+
+    def _accumulate(self, concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]],
+                    weights: list[float]) -> tuple[dict[int, float], dict[int, float]]:
+        relevance: dict[int, float] = {}
+        covered: dict[int, float] = {}
+        for (_, alternatives), weight in zip(concepts, weights, strict=True):
+            best: dict[int, tuple[float, float]] = {}
+            for term, quality in alternatives:
+                for number, contribution in self.postings[term].items():
+                    value = contribution * quality
+                    if value > best.get(number, (0.0, 0.0))[0]:
+                        best[number] = (value, quality)
+            for number, (value, quality) in best.items():
+                relevance[number] = relevance.get(number, 0.0) + value
+                covered[number] = covered.get(number, 0.0) + weight * quality
+        return relevance, covered
+
+    def _rank(self, relevance: dict[int, float], covered: dict[int, float], total_weight: float,
+              today: dt.date, pool: int = 40) -> list[Result]:
+        best = heapq.nlargest(pool, relevance.items(), key=lambda kv: kv[1])
+        servable = [(n, r) for n, r in best if self.entries[n].servable_on(today)]
+        if len(servable) < min(pool, len(best)) and len(relevance) > pool:
+            everything = sorted(relevance.items(), key=lambda kv: -kv[1])
+            servable = [(n, r) for n, r in everything if self.entries[n].servable_on(today)]
+            servable = servable[:pool]
+        if not servable:
+            return []
+        top_relevance = servable[0][1]
+        results = []
+        for number, value in servable:
+            coverage = covered[number] / total_weight
+            score = 100 * coverage * (value / top_relevance) ** RELEVANCE_EXPONENT
+            results.append((score, value, number))
+        results.sort(key=lambda item: (-item[0], -item[1]))
+        return [Result(self.entries[n], round(score, 1)) for score, _, n in results]
+
+    def _outcome(self, ranked: list[Result]) -> str:
+        settings = self.settings
+        if not ranked or ranked[0].score < settings.suggest_min_score:
+            return NO_MATCH
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        confident = ranked[0].score >= settings.answer_min_score
+        if confident and ranked[0].score - runner_up >= settings.answer_min_margin:
+            return ANSWER
+        return SUGGESTIONS
+
+    def _shown(self, ranked: list[Result], status: str, limit: int) -> Iterable[Result]:
+        """What a person sees: close alternatives, or for no_match the nearest few."""
+        if status == NO_MATCH:
+            return [r for r in ranked[:limit] if r.score > 0]
+        floor = self.settings.suggest_min_score
+        return [r for r in ranked[:limit] if r is ranked[0] or r.score >= floor]

@@ -1,0 +1,91 @@
+"""The `facts-bot` command line, run as a user runs it: the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
+RESULT_KEYS = {"id", "kind", "title", "text", "score", "source"}
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None):
+    return subprocess.run([FACTS_BOT, *args], input=stdin, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=60)
+
+
+def test_ask_json_follows_the_contract():
+    done = run("ask", "--json", "racial", "profiling")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["query"] == "racial profiling"
+    assert out["status"] in ("answer", "suggestions", "no_match")
+    assert 1 <= len(out["results"]) <= 3
+    for result in out["results"]:
+        assert result.keys() >= RESULT_KEYS
+        assert isinstance(result["score"], float) and 0 <= result["score"] <= 100
+        assert set(result["source"]) >= {"document", "section", "date"}
+        assert result["source"]["date"] == "2009-04-23"
+    assert "profiling" in out["results"][0]["text"]
+
+
+def test_ask_limit_and_plain_output():
+    out = json.loads(run("ask", "--json", "--limit", "1", "secure communities").stdout)
+    assert len(out["results"]) == 1
+    plain = run("ask", "traffic", "offenses")
+    assert plain.returncode == 0
+    assert "driving under the influence accounts for the overwhelming majority" in plain.stdout
+    assert "Talking Points" in plain.stdout and "2009-04-23" in plain.stdout
+
+
+def test_ask_says_so_when_nothing_is_approved():
+    plain = run("ask", "parking", "at", "headquarters")
+    assert "No approved response" in plain.stdout
+    out = json.loads(run("ask", "--json", "parking at headquarters").stdout)
+    assert out["status"] == "no_match"
+
+
+def test_batch_answers_every_line_in_order(tmp_path):
+    queries = ["DUI", "parking at headquarters", "", "racail profilng", "ACLU"]
+    batch = tmp_path / "queries.txt"
+    batch.write_text("\n".join(queries) + "\n")
+    from_file = run("ask", "--json", "--batch", str(batch))
+    from_stdin = run("ask", "--json", "--batch", "-", stdin="\n".join(queries) + "\n")
+    for done in (from_file, from_stdin):
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [line["query"] for line in lines] == queries
+        assert lines[1]["status"] == "no_match" and lines[2]["status"] == "no_match"
+
+
+def test_knowledge_dir_option_and_environment(knowledge_copy):
+    (knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml").unlink()
+    query = "why identify people who haven't been convicted"
+    bundled = json.loads(run("ask", "--json", query).stdout)
+    assert bundled["results"][0]["id"] == "qa-charged-not-convicted"
+    for output in (run("ask", "--json", "--knowledge", str(knowledge_copy), query),
+                   run("ask", "--json", query, env={"FACTS_KNOWLEDGE_DIR": str(knowledge_copy)})):
+        ids = [r["id"] for r in json.loads(output.stdout)["results"]]
+        assert "qa-charged-not-convicted" not in ids
+
+
+def test_validate_exit_codes(knowledge_copy):
+    good = run("validate", str(knowledge_copy))
+    assert good.returncode == 0 and "OK, 28 entries" in good.stdout
+    assert "Saturday" in good.stdout  # the weekday conflict is a warning, not an error
+    qa = knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml"
+    qa.write_text(qa.read_text().replace("kind: qa", "kind: [qa", 1))
+    bad = run("validate", str(knowledge_copy))
+    assert bad.returncode == 1
+    assert "ice-secure-communities-2009-04/qa.yaml:" in bad.stderr
+    assert "not valid YAML" in bad.stderr
+
+
+def test_ask_on_broken_knowledge_names_the_problem(knowledge_copy):
+    qa = knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml"
+    qa.write_text(qa.read_text().replace("kind: qa", "kind: faq", 1))
+    done = run("ask", "--knowledge", str(knowledge_copy), "anything")
+    assert done.returncode == 1 and "'faq' is not a kind" in done.stderr

@@ -1,0 +1,190 @@
+"""The approved content: verbatim against its source, and every validator error class."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from conftest import TODAY
+
+from bot.knowledge import KnowledgeError, check_knowledge, load_snapshot
+
+PLAN = "ice-secure-communities-2009-04"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+def test_every_approved_word_is_exactly_as_the_source_has_it(snapshot):
+    checked = 0
+    for entry in snapshot.entries:
+        source_file = Path(snapshot.directory) / PLAN / entry.document.source_file
+        source = source_file.read_text(encoding="utf-8")
+        approved = [*paragraphs(entry.text), *entry.supporting]
+        approved += [entry.question] if entry.question else []
+        approved += [entry.topic] if entry.topic else []
+        for passage in approved:
+            assert passage in source, f"{entry.id}: not verbatim in the source: {passage[:80]!r}"
+            checked += 1
+    assert checked >= 40
+
+
+def test_bundled_source_copy_is_the_shared_original(snapshot):
+    shared = Path(__file__).resolve().parents[2] / "shared" / "sources"
+    if not shared.is_dir():
+        pytest.skip("no ../shared/sources beside this checkout")
+    for document in snapshot.documents.values():
+        bundled = Path(snapshot.directory) / PLAN / document.source_file
+        assert bundled.read_bytes() == (shared / document.source_file).read_bytes()
+
+
+def test_the_whole_plan_is_transcribed(snapshot):
+    kinds = [e.kind for e in snapshot.entries]
+    assert kinds.count("sound_bite") == 3
+    assert kinds.count("talking_point") == 9
+    assert kinds.count("if_asked") == 3
+    assert kinds.count("qa") == 3
+    assert "event" in kinds and "contact" in kinds and "reference" in kinds
+    event = next(e for e in snapshot.entries if e.kind == "event")
+    assert len(event.schedule.cities) == 8
+    assert (event.schedule.date, event.schedule.end) == (dt.date(2009, 4, 26), dt.date(2009, 4, 30))
+    document = snapshot.documents[PLAN]
+    assert (document.contact.name, document.contact.phone) == ("Gillian Brigham", "202-732-4217")
+    assert document.date == dt.date(2009, 4, 23)
+
+
+def test_sound_bites_are_shown_with_their_supporting_points(snapshot):
+    bite = next(e for e in snapshot.entries if e.kind == "sound_bite" and len(e.supporting) == 2)
+    shown = bite.display_text
+    assert shown.startswith(bite.text)
+    assert all(point in shown for point in bite.supporting)
+
+
+def test_weekday_conflicts_are_flagged_not_silently_fixed(snapshot):
+    messages = [str(w) for w in snapshot.warnings]
+    assert any("'Sunday, April 25'" in m and "Saturday" in m for m in messages)
+    assert any("'Monday, April 23'" in m and "Thursday" in m for m in messages)
+    assert all(re.match(r"warning: \S+\.yaml:\d+:", m) for m in messages)
+
+
+def test_content_version_changes_with_the_content_and_only_then(knowledge_copy):
+    first = load_snapshot(knowledge_copy).version
+    assert load_snapshot(knowledge_copy).version == first
+    synonyms = knowledge_copy / "synonyms.yaml"
+    synonyms.write_text(synonyms.read_text() + "  - [press officer, spokesperson]\n")
+    assert load_snapshot(knowledge_copy).version != first
+
+
+def test_snapshot_cannot_be_changed_in_place(snapshot):
+    with pytest.raises(AttributeError):
+        snapshot.version = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        snapshot.by_id["new"] = snapshot.entries[0]  # type: ignore[index]
+
+
+# ---------------------------------------------------------------- broken copies
+
+
+def break_file(root: Path, name: str, old: str, new: str) -> None:
+    path = root / PLAN / name
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def errors_of(root: Path) -> list[str]:
+    snapshot, problems = check_knowledge(root, TODAY)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert snapshot is None and errors
+    return errors
+
+
+def line_of(root: Path, name: str, needle: str) -> int:
+    lines = (root / PLAN / name).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if needle in line)
+
+
+def test_bad_yaml_names_file_and_line(knowledge_copy):
+    break_file(knowledge_copy, "qa.yaml", "    kind: qa\n", "    kind: [qa\n")
+    errors = errors_of(knowledge_copy)
+    assert any(re.match(rf"error: {PLAN}/qa\.yaml:\d+: not valid YAML", e) for e in errors)
+
+
+def test_unknown_field_is_named_with_its_line_and_a_suggestion(knowledge_copy):
+    break_file(knowledge_copy, "talking_points.yaml", "    keywords:", "    keywrods:")
+    line = line_of(knowledge_copy, "talking_points.yaml", "keywrods:")
+    [error] = errors_of(knowledge_copy)
+    assert f"{PLAN}/talking_points.yaml:{line}:" in error
+    assert "keywrods" in error and "unknown field" in error and "'keywords'" in error
+
+
+def test_missing_field(knowledge_copy):
+    break_file(knowledge_copy, "sound_bites.yaml", '    section: "Sound bites"\n', "")
+    errors = errors_of(knowledge_copy)
+    assert any("sound_bites.yaml" in e and ".section: missing required field" in e for e in errors)
+
+
+def test_wrong_type(knowledge_copy):
+    break_file(knowledge_copy, "qa.yaml", "    kind: qa\n", "    kind: qa\n    supporting: 7\n")
+    errors = errors_of(knowledge_copy)
+    assert any("qa.yaml" in e and ".supporting: must be a list of text, not int 7" in e
+               for e in errors)
+
+
+def test_duplicate_id_across_files(knowledge_copy):
+    break_file(knowledge_copy, "qa.yaml", "id: qa-level-2-3", "id: tp-ice-mission")
+    errors = errors_of(knowledge_copy)
+    assert any("qa.yaml" in e and "duplicate id 'tp-ice-mission'" in e
+               and "talking_points.yaml" in e for e in errors)
+
+
+def test_reference_to_unknown_document(knowledge_copy):
+    break_file(knowledge_copy, "qa.yaml", f"document: {PLAN}", "document: no-such-plan")
+    line = line_of(knowledge_copy, "qa.yaml", "document: no-such-plan")
+    errors = errors_of(knowledge_copy)
+    assert any(f"qa.yaml:{line}:" in e and "unknown document 'no-such-plan'" in e
+               for e in errors)
+
+
+def test_empty_text(knowledge_copy):
+    path = knowledge_copy / PLAN / "extra.yaml"
+    path.write_text(f"entries:\n  - id: empty-one\n    document: {PLAN}\n    kind: talking_point\n"
+                    "    title: Empty\n    section: Talking Points\n    text: '   '\n")
+    [error] = errors_of(knowledge_copy)
+    assert error.startswith(f"error: {PLAN}/extra.yaml:7: ")
+    assert error.endswith(".text: must not be empty")
+
+
+def test_date_that_does_not_parse(knowledge_copy):
+    break_file(knowledge_copy, "document.yaml", "date: 2009-04-23", "date: 2009-04-31")
+    errors = errors_of(knowledge_copy)
+    assert any(f"{PLAN}/document.yaml:5: document.date: '2009-04-31' is not a date" in e
+               for e in errors)
+
+
+def test_unknown_kind_and_time_zone(knowledge_copy):
+    break_file(knowledge_copy, "document.yaml", "America/New_York", "America/Gotham")
+    break_file(knowledge_copy, "qa.yaml", "kind: qa", "kind: faq")
+    errors = errors_of(knowledge_copy)
+    assert any("'America/Gotham' is not a known time zone" in e for e in errors)
+    assert any("'faq' is not a kind" in e for e in errors)
+
+
+def test_load_refuses_broken_content_with_every_problem(knowledge_copy):
+    break_file(knowledge_copy, "qa.yaml", "kind: qa", "kind: faq")
+    with pytest.raises(KnowledgeError) as raised:
+        load_snapshot(knowledge_copy)
+    assert any("faq" in str(p) for p in raised.value.problems)
+
+
+def test_expired_content_warns_lists_and_is_never_served(knowledge_copy):
+    break_file(knowledge_copy, "document.yaml", "date: 2009-04-23",
+               "date: 2009-04-23\n  expires: 2009-05-31")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert snapshot is not None
+    assert any(p.severity == "warning" and "expired on 2009-05-31" in p.message for p in problems)
+    assert snapshot.entries and not snapshot.served(TODAY)
+    assert len(snapshot.served(dt.date(2009, 4, 27))) == len(snapshot.entries)
