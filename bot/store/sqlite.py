@@ -1,0 +1,627 @@
+"""SQLite backend for the query log, with group commit.
+
+Durability: WAL journal + `synchronous=FULL`. In WAL mode `NORMAL` only syncs at
+checkpoints, so a power cut can lose the last commits even though `record_query` already
+returned; that would break the promise "logged before the answer is sent". `FULL` syncs
+the WAL on every commit, and group commit makes that cheap: one writer thread owns the
+write connection, drains everything queued (up to `max_batch` rows), writes it in one
+transaction and pays one fsync for the lot, then wakes every waiting caller.
+
+Timestamps are stored as fixed-width ISO-8601 UTC text with microseconds
+(`2026-05-09T07:35:25.123456+00:00`): it sorts lexicographically in time order, is
+readable in the `sqlite3` shell by the comms team, parses back with
+`datetime.fromisoformat`, and casts straight to `timestamptz` if the data moves to
+PostgreSQL. `shown_ids` and audit `detail` are JSON text.
+
+Concurrency: several processes may share the file. Every connection sets `busy_timeout`;
+every write transaction starts with `BEGIN IMMEDIATE` so lock waits happen up front where
+the busy handler applies. Each read (`query_rows`, `audit_rows`) uses its own short-lived
+connection, so a slow export never blocks the writer and sees one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from bot.store.base import (
+    ALERT_FAILED,
+    ALERT_OK,
+    ALERT_PENDING,
+    AlertStatus,
+    AuditRecord,
+    LogStore,
+    QueryRecord,
+    as_utc,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Versioned migrations, applied in order, each exactly once per database file. Never edit
+# a released entry; append a new version instead. SQL is kept close to what PostgreSQL
+# accepts (the only SQLite-isms are INTEGER PRIMARY KEY and REAL).
+MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
+    (
+        1,
+        (
+            """CREATE TABLE queries (
+                id INTEGER PRIMARY KEY,
+                ts TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                team_id TEXT NOT NULL,
+                text TEXT NOT NULL,
+                status TEXT NOT NULL,
+                top_id TEXT,
+                top_score REAL,
+                shown_ids TEXT NOT NULL,
+                content_version TEXT NOT NULL,
+                latency_ms REAL NOT NULL,
+                source TEXT NOT NULL
+            )""",
+            "CREATE INDEX queries_ts ON queries (ts)",
+            # (status, ts) serves "status = ? ORDER BY ts" without a sort step.
+            "CREATE INDEX queries_status_ts ON queries (status, ts)",
+            """CREATE TABLE audit (
+                id INTEGER PRIMARY KEY,
+                ts TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                team_id TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                content_version TEXT NOT NULL
+            )""",
+            "CREATE INDEX audit_ts ON audit (ts)",
+            "CREATE INDEX audit_kind_ts ON audit (kind, ts)",
+            """CREATE TABLE alerts (
+                alert_key TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                claimed_at TEXT NOT NULL,
+                finished_at TEXT,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX alerts_claimed_at ON alerts (claimed_at)",
+        ),
+    ),
+)
+
+_QUERY_COLS: Final = (
+    "ts, request_id, user_id, user_name, channel_id, team_id, text, status, top_id, "
+    "top_score, shown_ids, content_version, latency_ms, source"
+)
+_AUDIT_COLS: Final = (
+    "ts, kind, user_id, user_name, channel_id, team_id, request_id, detail, content_version"
+)
+_ALERT_COLS: Final = "alert_key, owner, state, attempts, claimed_at, finished_at, detail"
+_INSERT_SQL: Final = {
+    "queries": f"INSERT INTO queries ({_QUERY_COLS}) VALUES ({', '.join(['?'] * 14)})",
+    "audit": f"INSERT INTO audit ({_AUDIT_COLS}) VALUES ({', '.join(['?'] * 9)})",
+}
+# One statement, so atomic on its own: inserts a new claim, or takes over a FAILED one;
+# otherwise changes nothing (rowcount 0). Same text works on PostgreSQL.
+_CLAIM_SQL: Final = f"""
+    INSERT INTO alerts ({_ALERT_COLS}) VALUES (?, ?, '{ALERT_PENDING}', 1, ?, NULL, '')
+    ON CONFLICT (alert_key) DO UPDATE SET
+        owner = excluded.owner,
+        state = '{ALERT_PENDING}',
+        attempts = alerts.attempts + 1,
+        claimed_at = excluded.claimed_at,
+        finished_at = NULL,
+        detail = ''
+    WHERE alerts.state = '{ALERT_FAILED}'
+"""
+
+_PURGE_CHUNK: Final = 10_000  # rows per delete transaction: keeps the write lock short
+_FETCH_CHUNK: Final = 500  # rows fetched per step while streaming
+
+
+def ts_text(ts: datetime) -> str:
+    """The stored form of a timestamp: fixed-width ISO-8601 UTC, so text order = time order."""
+    return as_utc(ts).isoformat(timespec="microseconds")
+
+
+def parse_ts(text: str) -> datetime:
+    """Inverse of `ts_text`."""
+    return datetime.fromisoformat(text)
+
+
+def _query_row(rec: QueryRecord) -> tuple[Any, ...]:
+    rec.validate()
+    return (
+        ts_text(rec.ts),
+        rec.request_id,
+        rec.user_id,
+        rec.user_name,
+        rec.channel_id,
+        rec.team_id,
+        rec.text,
+        rec.status,
+        rec.top_id,
+        None if rec.top_score is None else float(rec.top_score),
+        json.dumps(list(rec.shown_ids), ensure_ascii=False),
+        rec.content_version,
+        float(rec.latency_ms),
+        rec.source,
+    )
+
+
+def _query_from_row(r: sqlite3.Row | tuple[Any, ...]) -> QueryRecord:
+    return QueryRecord(
+        ts=parse_ts(r[0]),
+        request_id=r[1],
+        user_id=r[2],
+        user_name=r[3],
+        channel_id=r[4],
+        team_id=r[5],
+        text=r[6],
+        status=r[7],
+        top_id=r[8],
+        top_score=r[9],
+        shown_ids=tuple(json.loads(r[10])),
+        content_version=r[11],
+        latency_ms=r[12],
+        source=r[13],
+    )
+
+
+def _audit_row(rec: AuditRecord) -> tuple[Any, ...]:
+    rec.validate()
+    # Serialised here, in the caller, so a non-JSON detail raises TypeError at the call
+    # site instead of failing a whole batch in the writer thread.
+    detail = json.dumps(rec.detail, ensure_ascii=False, allow_nan=False)
+    return (
+        ts_text(rec.ts),
+        rec.kind,
+        rec.user_id,
+        rec.user_name,
+        rec.channel_id,
+        rec.team_id,
+        rec.request_id,
+        detail,
+        rec.content_version,
+    )
+
+
+def _audit_from_row(r: sqlite3.Row | tuple[Any, ...]) -> AuditRecord:
+    return AuditRecord(
+        ts=parse_ts(r[0]),
+        kind=r[1],
+        user_id=r[2],
+        user_name=r[3],
+        channel_id=r[4],
+        team_id=r[5],
+        request_id=r[6],
+        detail=json.loads(r[7]),
+        content_version=r[8],
+    )
+
+
+def _alert_from_row(r: sqlite3.Row | tuple[Any, ...]) -> AlertStatus:
+    return AlertStatus(
+        key=r[0],
+        owner=r[1],
+        state=r[2],
+        attempts=r[3],
+        claimed_at=parse_ts(r[4]),
+        finished_at=None if r[5] is None else parse_ts(r[5]),
+        detail=r[6],
+    )
+
+
+def _range_where(
+    since: datetime | None, until: datetime | None, column: str | None, value: str | None
+) -> tuple[str, list[Any]]:
+    """WHERE clause for the half-open range [since, until) plus one equality filter."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("ts >= ?")
+        params.append(ts_text(since))
+    if until is not None:
+        clauses.append("ts < ?")
+        params.append(ts_text(until))
+    if column is not None and value is not None:
+        clauses.append(f"{column} = ?")
+        params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A row waiting for the writer, and who to wake when it is committed."""
+
+    table: str
+    row: tuple[Any, ...]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+
+
+_STOP: Final = object()  # queue sentinel: everything before it is written, then the writer exits
+
+
+def _settle(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    """Runs on the callers' event loop: wake every waiter of one batch."""
+    for fut in futures:
+        if fut.done():  # the caller was cancelled; the row was still written (or not)
+            continue
+        if exc is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(exc)
+
+
+class SqliteLogStore(LogStore):
+    """The LogStore on one SQLite file. See the module docstring for the design.
+
+    `commits`, `rows_written` and `failed_batches` count what the writer thread did; they
+    exist so tests and benchmarks can see group commit working.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 10.0,
+        max_batch: int = 500,
+    ) -> None:
+        if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+            raise ValueError("SqliteLogStore needs a file path (several connections share it)")
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout = max(0.0, float(busy_timeout))
+        self._max_batch = max_batch
+
+        self._commits = 0
+        self._rows_written = 0
+        self._failed_batches = 0
+
+        # The admin connection: migrations, alert claims, purges. Rare, short, serialised
+        # within this process by a lock; across processes by SQLite's own write lock.
+        self._admin_lock = threading.Lock()
+        self._admin = self._connect()
+        try:
+            self.journal_mode = self._enable_wal()
+            if self.journal_mode.lower() != "wal":
+                logger.warning(
+                    "%s: journal_mode is %r, not WAL (filesystem without shared memory?); "
+                    "readers and the writer will block each other",
+                    self.path,
+                    self.journal_mode,
+                )
+            self._migrate()
+            writer_conn = self._connect()
+        except BaseException:
+            self._admin.close()
+            raise
+
+        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
+        self._closed = False
+        self._writer = threading.Thread(
+            target=self._run_writer,
+            args=(writer_conn,),
+            name=f"logstore-writer:{self.path.name}",
+            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
+        )
+        self._writer.start()
+
+    # -- counters -----------------------------------------------------------------------
+
+    @property
+    def commits(self) -> int:
+        """Write transactions the writer thread has committed."""
+        return self._commits
+
+    @property
+    def rows_written(self) -> int:
+        """Rows the writer thread has committed."""
+        return self._rows_written
+
+    @property
+    def failed_batches(self) -> int:
+        """Batches the writer thread rolled back (their callers got the exception)."""
+        return self._failed_batches
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- connections and migrations ------------------------------------------------------
+
+    def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; we issue BEGIN/COMMIT ourselves.
+        # timeout= is SQLite's busy_timeout: wait that long for another writer's lock.
+        conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self._busy_timeout,
+        )
+        try:
+            if read_only:
+                conn.execute("PRAGMA query_only=ON")
+            else:
+                conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _enable_wal(self) -> str:
+        """Switch the file to WAL (persistent, so usually a no-op); return the mode in force.
+
+        Switching needs an exclusive lock and SQLite does not always run the busy handler
+        for it, so two processes creating the file at once can get "database is locked"
+        immediately. Retry with backoff, within the same budget as busy_timeout.
+        """
+        deadline = time.monotonic() + max(self._busy_timeout, 1.0)
+        delay = 0.005
+        while True:
+            try:
+                mode: str = self._admin.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode.lower() == "wal":
+                    return "wal"
+                return self._admin.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+
+    def _migrate(self) -> None:
+        """Bring the schema up to date, exactly once even if two processes open at once."""
+        conn = self._admin
+        conn.execute("BEGIN IMMEDIATE")  # the second opener waits here, then sees it done
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+            latest = MIGRATIONS[-1][0]
+            if current > latest:
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this code "
+                    f"knows ({latest}); upgrade facts-bot before using this database"
+                )
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, ts_text(datetime.now(UTC))),
+                )
+                logger.info("%s: applied schema migration %d", self.path, version)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _admin_tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the admin connection: BEGIN IMMEDIATE ... COMMIT."""
+        with self._admin_lock:
+            self._check_open()  # under the lock: close() may be closing this connection
+            conn = self._admin
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"log store {self.path} is closed")
+
+    # -- writes: group commit ------------------------------------------------------------
+
+    async def record_query(self, rec: QueryRecord) -> None:
+        await self._submit("queries", _query_row(rec))
+
+    async def record_audit(self, rec: AuditRecord) -> None:
+        await self._submit("audit", _audit_row(rec))
+
+    async def _submit(self, table: str, row: tuple[Any, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._state_lock:
+            self._check_open()
+            self._queue.put(_Pending(table, row, loop, fut))
+        # If the caller is cancelled here the row is still written; it just isn't told.
+        await fut
+
+    def _run_writer(self, conn: sqlite3.Connection) -> None:
+        """Writer thread: take what is queued, write it in one transaction, wake callers."""
+        try:
+            stopping = False
+            while not stopping:
+                first = self._queue.get()
+                if first is _STOP:
+                    break
+                batch: list[_Pending] = [first]  # type: ignore[list-item]
+                while len(batch) < self._max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stopping = True  # close() guarantees nothing follows the sentinel
+                        break
+                    batch.append(item)  # type: ignore[arg-type]
+                try:
+                    self._write_batch(conn, batch)
+                except Exception:  # a bug in our own bookkeeping; keep serving later batches
+                    logger.exception("log store writer: unexpected error")
+        finally:
+            conn.close()
+
+    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
+        error: BaseException | None = None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for table, sql in _INSERT_SQL.items():
+                rows = [p.row for p in batch if p.table == table]
+                if rows:
+                    conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        except Exception as exc:  # every waiter of this batch gets the error, none hangs
+            error = exc
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except Exception:
+                logger.exception("log store writer: rollback failed")
+            self._failed_batches += 1
+            logger.error("log store writer: batch of %d rows failed: %s", len(batch), exc)
+        else:
+            self._commits += 1
+            self._rows_written += len(batch)
+        self._wake(batch, error)
+
+    @staticmethod
+    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
+        """One thread-safe callback per event loop, not one per row."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for p in batch:
+            by_loop.setdefault(p.loop, []).append(p.future)
+        for loop, futures in by_loop.items():
+            # RuntimeError: that loop is closed, so nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, futures, error)
+
+    async def close(self) -> None:
+        with self._state_lock:
+            first_close = not self._closed
+            if first_close:
+                self._closed = True
+                self._queue.put(_STOP)
+        await asyncio.to_thread(self._writer.join)
+        if first_close:
+            with self._admin_lock:
+                self._admin.close()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def query_rows(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: str | None = None,
+    ) -> Iterator[QueryRecord]:
+        self._check_open()
+        where, params = _range_where(since, until, "status", status)
+        sql = f"SELECT {_QUERY_COLS} FROM queries{where} ORDER BY ts, id"
+        return self._stream(sql, params, _query_from_row)
+
+    def audit_rows(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: str | None = None,
+    ) -> Iterator[AuditRecord]:
+        self._check_open()
+        where, params = _range_where(since, until, "kind", kind)
+        sql = f"SELECT {_AUDIT_COLS} FROM audit{where} ORDER BY ts, id"
+        return self._stream(sql, params, _audit_from_row)
+
+    def _stream(
+        self, sql: str, params: list[Any], convert: Callable[[tuple[Any, ...]], T]
+    ) -> Iterator[T]:
+        """Yield converted rows from a private connection, closed when iteration ends.
+
+        Stop early with `.close()` on the iterator (or let it be garbage-collected).
+        """
+        conn = self._connect(read_only=True)
+        try:
+            cur = conn.execute(sql, params)
+            while rows := cur.fetchmany(_FETCH_CHUNK):
+                for row in rows:
+                    yield convert(row)
+        finally:
+            conn.close()
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def purge_before(self, ts: datetime) -> int:
+        cutoff = ts_text(ts)
+        total = 0
+        for table in ("queries", "audit"):
+            while True:
+                # Chunked so a big purge never holds the write lock long enough to stall
+                # logging in this or another process.
+                with self._admin_tx() as conn:
+                    deleted = conn.execute(
+                        f"DELETE FROM {table} WHERE id IN "
+                        f"(SELECT id FROM {table} WHERE ts < ? LIMIT ?)",
+                        (cutoff, _PURGE_CHUNK),
+                    ).rowcount
+                total += deleted
+                if deleted < _PURGE_CHUNK:
+                    break
+        return total
+
+    # -- alert claims --------------------------------------------------------------------
+
+    def claim_alert(self, key: str, owner: str, now: datetime) -> bool:
+        with self._admin_tx() as conn:
+            return conn.execute(_CLAIM_SQL, (key, owner, ts_text(now))).rowcount == 1
+
+    def finish_alert(self, key: str, ok: bool, detail: str, now: datetime) -> None:
+        with self._admin_tx() as conn:
+            changed = conn.execute(
+                "UPDATE alerts SET state = ?, finished_at = ?, detail = ? "
+                "WHERE alert_key = ? AND state = ?",
+                (ALERT_OK if ok else ALERT_FAILED, ts_text(now), detail, key, ALERT_PENDING),
+            ).rowcount
+        if changed != 1:
+            raise LookupError(f"alert {key!r} has no pending claim to finish")
+
+    def alert_status(self, key: str) -> AlertStatus | None:
+        with self._admin_lock:
+            self._check_open()
+            row = self._admin.execute(
+                f"SELECT {_ALERT_COLS} FROM alerts WHERE alert_key = ?", (key,)
+            ).fetchone()
+        return None if row is None else _alert_from_row(row)
+
+    def list_alerts(self, since: datetime | None = None) -> list[AlertStatus]:
+        sql = f"SELECT {_ALERT_COLS} FROM alerts"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE claimed_at >= ?"
+            params.append(ts_text(since))
+        with self._admin_lock:
+            self._check_open()
+            rows = self._admin.execute(sql + " ORDER BY claimed_at, alert_key", params).fetchall()
+        return [_alert_from_row(r) for r in rows]
