@@ -8,10 +8,11 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .knowledge import BUNDLED_KNOWLEDGE, KnowledgeError, check_knowledge, load_snapshot
+from .config import ConfigError
+from .knowledge import BUNDLED_KNOWLEDGE, Contact, KnowledgeError, check_knowledge, load_snapshot
 from .matching import ANSWER, NO_MATCH, Index, Match, MatchSettings
 
 
@@ -48,20 +49,36 @@ def build_parser() -> argparse.ArgumentParser:
                      help="serve as on this day (default today); expired content is not served")
     ask.add_argument("query", nargs="*", help="the question, in any words")
 
+    ask.set_defaults(handler=run_ask)
+
     validate = commands.add_parser("validate", help="check a knowledge directory")
     validate.add_argument("directory", nargs="?", type=Path, default=None)
     validate.add_argument("--date", type=_date_argument, default=None,
                           help="check expiry as of this day (default today)")
+    validate.set_defaults(handler=run_validate)
+    for register in _command_groups():
+        register(commands)
     return parser
+
+
+def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Subcommands that live with their own modules; each adds its parsers and handlers.
+
+    Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
+    a handler takes the parsed arguments and returns the exit code.
+    """
+    from . import cli_service
+
+    return [cli_service.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "ask":
-        return run_ask(args)
-    if args.command == "validate":
-        return run_validate(args)
-    return 2
+    try:
+        return args.handler(args)
+    except ConfigError as problem:
+        print(f"facts-bot: {problem}", file=sys.stderr)
+        return 2
 
 
 # ---------------------------------------------------------------- validate
@@ -111,7 +128,8 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(match_json(match), ensure_ascii=False))
     else:
-        print(render_terminal(match))
+        contacts = snapshot.contacts_for(r.entry for r in match.results)
+        print(render_terminal(match, contacts))
     return 0
 
 
@@ -150,7 +168,7 @@ def match_json(match: Match) -> dict:
     return out
 
 
-def render_terminal(match: Match) -> str:
+def render_terminal(match: Match, contacts: Sequence[Contact] = ()) -> str:
     """A readable rendering: the verbatim text first, then where it comes from."""
     lines: list[str] = []
     if match.status == ANSWER:
@@ -178,10 +196,10 @@ def render_terminal(match: Match) -> str:
     if match.status == NO_MATCH:
         if match.results:
             lines.append("Nearest, not a match: " + ", ".join(r.entry.id for r in match.results))
-        contacts = {(r.entry.document.contact.name, r.entry.document.contact.phone)
-                    for r in match.results}
-        for name, phone in sorted(contacts):
-            lines.append(f"Press contact: {name}, {phone}")
+        lines.append("Logged nowhere from the command line; in Slack it goes to the "
+                     "communications team.")
+        for contact in contacts:
+            lines.append(f"Press contact: {contact.name}, {contact.phone}")
     return "\n".join(lines)
 
 

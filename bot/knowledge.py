@@ -162,6 +162,15 @@ class Snapshot:
     def served(self, day: dt.date) -> list[Entry]:
         return [e for e in self.entries if e.servable_on(day)]
 
+    def contacts_for(self, entries: Iterable[Entry]) -> list[Contact]:
+        """Whom to call: the press contacts of these entries' plans, else of every plan."""
+        documents = {e.document.id: e.document for e in entries} or dict(self.documents)
+        contacts = []
+        for document in documents.values():
+            if document.contact not in contacts:
+                contacts.append(document.contact)
+        return contacts
+
 
 class KnowledgeError(Exception):
     """The content did not validate; `problems` says where and why."""

@@ -1,0 +1,243 @@
+"""Block Kit messages, built from plain data.
+
+The approved text is shown exactly as written; the only words added are
+labels (kind, source, buttons) and the bot's own status lines. Everything
+from users or content passes through `escape`, so a query can never ping
+@channel or forge a link, and long content is split to Slack's limits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .knowledge import KINDS, Contact, Entry
+from .matching import ANSWER, NO_MATCH, Match, Result
+
+SECTION_LIMIT = 3000
+BLOCK_LIMIT = 50
+FALLBACK_LIMIT = 3000
+
+SHOW_ACTION = "facts_show"
+SHARE_ACTION = "facts_share"
+HELPFUL_ACTION = "facts_helpful"
+NOT_HELPFUL_ACTION = "facts_not_helpful"
+
+HELP_TEXT = (
+    "*/facts* finds the approved response for a question, word for word, with its source.\n"
+    "• `/facts racial profiling`: the closest approved response (only you see it; "
+    "*Share in channel* posts it)\n"
+    "• `/facts list [kind]`: everything approved, or one kind: "
+    + ", ".join(f"`{k}`" for k in KINDS) + "\n"
+    "• `/facts show <id>`: one response by its id\n"
+    "• `/facts events`: today's and upcoming events and actions\n"
+    "• `/facts help`: this message\n"
+    "Admins: `/facts reload` (re-read the approved content), `/facts stats` (last 7 days)."
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A reply: blocks, and the plain text Slack shows in notifications."""
+
+    blocks: list[dict]
+    text: str
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters, so user text and content stay plain text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces no longer than `limit`, cut at paragraph, line or word breaks where possible."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest.strip() or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def section(mrkdwn: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def sections(mrkdwn_pieces: Iterable[str]) -> list[dict]:
+    return [section(piece) for text in mrkdwn_pieces for piece in split_text(text)]
+
+
+def context(mrkdwn: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT]}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    element = {"type": "button", "text": {"type": "plain_text", "text": text[:75], "emoji": True},
+               "action_id": action_id, "value": value[:2000]}
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict, block_id: str | None = None) -> dict:
+    block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def fit(blocks: list[dict]) -> list[dict]:
+    """At most Slack's 50 blocks; what does not fit is said, not silently dropped."""
+    if len(blocks) <= BLOCK_LIMIT:
+        return blocks
+    kept = blocks[: BLOCK_LIMIT - 1]
+    return kept + [context(f"_{len(blocks) - len(kept)} more blocks did not fit in one "
+                           "message; use `/facts show <id>` for one response._")]
+
+
+def action_value(entry_id: str, request_id: str) -> str:
+    return json.dumps({"entry": entry_id, "request": request_id}, separators=(",", ":"))
+
+
+def source_line(entry: Entry) -> str:
+    document = entry.document
+    return (f"{escape(entry.kind_label)} · _{escape(document.title)}_ · "
+            f"{escape(entry.section)} · {document.date.isoformat()} · `{escape(entry.id)}`")
+
+
+def entry_blocks(entry: Entry) -> list[dict]:
+    """One approved response: the verbatim words, then where they come from."""
+    pieces = []
+    if entry.question:
+        pieces.append(f"*Q: {escape(entry.question)}*")
+    pieces.append(escape(entry.display_text))
+    return [*sections(pieces), context(source_line(entry))]
+
+
+def entry_fallback(entry: Entry) -> str:
+    return f"{entry.kind_label}: {entry.display_text}"[:FALLBACK_LIMIT]
+
+
+def _alternatives(results: Sequence[Result], request_id: str, heading: str) -> list[dict]:
+    if not results:
+        return []
+    blocks = [context(heading)]
+    for result in results:
+        entry = result.entry
+        blocks.append({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}*\n"
+                     f"{escape(entry.kind_label)} · score {result.score:.0f}"},
+            "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, request_id)),
+        })
+    return blocks
+
+
+def shown_controls(entry: Entry, request_id: str) -> dict:
+    value = action_value(entry.id, request_id)
+    return actions(
+        button("Share in channel", SHARE_ACTION, value, style="primary"),
+        button("Helpful", HELPFUL_ACTION, value),
+        button("Not helpful", NOT_HELPFUL_ACTION, value),
+        block_id="facts_controls",
+    )
+
+
+def answer_message(match: Match, request_id: str, shown: Entry | None = None) -> Message:
+    """An answer: the chosen response verbatim, its controls, and close alternatives."""
+    entry = shown or match.results[0].entry
+    others = [r for r in match.results if r.entry.id != entry.id][:2]
+    heading = "Approved response" if match.status == ANSWER and shown is None else "Showing"
+    blocks = [context(f"{heading} for “{escape(match.query)}”{_corrections(match)}"),
+              *entry_blocks(entry), shown_controls(entry, request_id)]
+    blocks += _alternatives(others, request_id, "Other close approved responses:")
+    return Message(fit(blocks), entry_fallback(entry))
+
+
+def suggestions_message(match: Match, request_id: str, answer_min_score: float) -> Message:
+    """None clearly right: say so, and offer the closest as buttons."""
+    all_fit = all(r.score >= answer_min_score for r in match.results)
+    if all_fit:
+        heading = (f"Several approved responses fit “{escape(match.query)}” equally well; "
+                   "choose the one you need.")
+    else:
+        heading = (f"There is no exact approved answer for “{escape(match.query)}”. "
+                   "The closest approved responses:")
+    blocks = [section(heading + _corrections(match))]
+    blocks += _alternatives(match.results, request_id, "Pick one to see its approved text:")
+    return Message(fit(blocks), f"No exact approved answer for: {match.query}"[:FALLBACK_LIMIT])
+
+
+def no_match_message(match: Match, contacts: Sequence[Contact], request_id: str) -> Message:
+    """Nothing approved fits: never improvise; log it and point to a person."""
+    lines = [f"There is no approved response for “{escape(match.query)}”.",
+             "Your question was logged for the communications team."]
+    for contact in contacts:
+        lines.append(f"Press contact: *{escape(contact.name)}*, {escape(contact.phone)}"
+                     + (f", {escape(contact.email)}" if contact.email else ""))
+    blocks = [section("\n".join(lines))]
+    blocks += _alternatives(match.results, request_id, "Nearest approved responses "
+                            "(not a match; check before using):")
+    return Message(fit(blocks), f"No approved response for: {match.query}"[:FALLBACK_LIMIT])
+
+
+def _corrections(match: Match) -> str:
+    if not match.corrections:
+        return ""
+    read = ", ".join(f"{escape(k)} → {escape(v)}" for k, v in match.corrections.items())
+    return f" _(read as: {read})_"
+
+
+def match_message(match: Match, contacts: Sequence[Contact], request_id: str,
+                  answer_min_score: float) -> Message:
+    if match.status == ANSWER:
+        return answer_message(match, request_id)
+    if match.status == NO_MATCH or not match.results:
+        return no_match_message(match, contacts, request_id)
+    return suggestions_message(match, request_id, answer_min_score)
+
+
+def shared_message(entry: Entry, user_id: str) -> Message:
+    """Posted in the channel: the approved response, attributed to who shared it."""
+    blocks = [*entry_blocks(entry), context(f"Shared by <@{escape(user_id)}> with /facts")]
+    return Message(fit(blocks), entry_fallback(entry))
+
+
+def help_message() -> Message:
+    return Message([section(HELP_TEXT)], "How to use /facts")
+
+
+def text_message(mrkdwn: str, fallback: str | None = None) -> Message:
+    return Message(sections([mrkdwn]), (fallback or mrkdwn)[:FALLBACK_LIMIT])
+
+
+def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set[str]
+                 ) -> Message:
+    """A compact index of approved responses; expired ones marked, never hidden."""
+    title = f"Approved {KINDS[kind].lower()} responses" if kind else "All approved responses"
+    lines = []
+    for entry in entries:
+        mark = "" if entry.id in today_servable else " _(expired, not served)_"
+        lines.append(f"• `{escape(entry.id)}` {escape(entry.kind_label)}: "
+                     f"{escape(entry.title)}{mark}")
+    if not lines:
+        lines = ["_none_"]
+    body = "\n".join(lines)
+    blocks = [section(f"*{title}* ({len(entries)})"), *sections([body]),
+              context("`/facts show <id>` shows one in full.")]
+    return Message(fit(blocks), f"{title}: {len(entries)}")
+
+
+def show_message(entry: Entry, request_id: str, servable: bool) -> Message:
+    blocks = entry_blocks(entry)
+    if servable:
+        blocks.append(shown_controls(entry, request_id))
+    else:
+        blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
+    return Message(fit(blocks), entry_fallback(entry))
