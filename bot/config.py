@@ -139,7 +139,7 @@ _SETTINGS = {
     "FACTS_ADMIN_GROUP": ("admin_group", _text),
     "SLACK_API_URL": ("api_url", _url),
     "FACTS_HOST": ("host", _text),
-    "FACTS_PORT": ("port", _int(1, 65535)),
+    "FACTS_PORT": ("port", _int(0, 65535)),  # 0: any free port
     "FACTS_ALERT_CHANNEL": ("alert_channel", _text),
     "FACTS_LOG_RETENTION_DAYS": ("log_retention_days", _int(1, 36500)),
     "FACTS_LOG_PSEUDONYMIZE": ("log_pseudonymize", _flag),

@@ -73,7 +73,7 @@ def sections(mrkdwn_pieces: Iterable[str]) -> list[dict]:
     return [section(piece) for text in mrkdwn_pieces for piece in split_text(text)]
 
 
-def context(mrkdwn: str) -> dict:
+def context_block(mrkdwn: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT]}]}
 
 
@@ -97,17 +97,18 @@ def fit(blocks: list[dict]) -> list[dict]:
     if len(blocks) <= BLOCK_LIMIT:
         return blocks
     kept = blocks[: BLOCK_LIMIT - 1]
-    return kept + [context(f"_{len(blocks) - len(kept)} more blocks did not fit in one "
+    return kept + [context_block(f"_{len(blocks) - len(kept)} more blocks did not fit in one "
                            "message; use `/facts show <id>` for one response._")]
 
 
-def action_value(entry_id: str, request_id: str) -> str:
-    return json.dumps({"entry": entry_id, "request": request_id}, separators=(",", ":"))
+def action_value(entry_id: str, context: dict) -> str:
+    """A button's value: the entry, plus what lets the click be logged and redrawn."""
+    return json.dumps({"entry": entry_id, **context}, separators=(",", ":"))
 
 
 def source_line(entry: Entry) -> str:
     document = entry.document
-    return (f"{escape(entry.kind_label)} · _{escape(document.title)}_ · "
+    return (f"{escape(entry.kind_label)}: *{escape(entry.title)}* · _{escape(document.title)}_ · "
             f"{escape(entry.section)} · {document.date.isoformat()} · `{escape(entry.id)}`")
 
 
@@ -117,30 +118,35 @@ def entry_blocks(entry: Entry) -> list[dict]:
     if entry.question:
         pieces.append(f"*Q: {escape(entry.question)}*")
     pieces.append(escape(entry.display_text))
-    return [*sections(pieces), context(source_line(entry))]
+    return [*sections(pieces), context_block(source_line(entry))]
+
+
+def fallback(text: str) -> str:
+    """The notification text: Slack parses it as mrkdwn too, so it is escaped as well."""
+    return escape(text)[:FALLBACK_LIMIT]
 
 
 def entry_fallback(entry: Entry) -> str:
-    return f"{entry.kind_label}: {entry.display_text}"[:FALLBACK_LIMIT]
+    return fallback(f"{entry.kind_label}: {entry.display_text}")
 
 
-def _alternatives(results: Sequence[Result], request_id: str, heading: str) -> list[dict]:
+def _alternatives(results: Sequence[Result], context: dict, heading: str) -> list[dict]:
     if not results:
         return []
-    blocks = [context(heading)]
+    blocks = [context_block(heading)]
     for result in results:
         entry = result.entry
         blocks.append({
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}*\n"
                      f"{escape(entry.kind_label)} · score {result.score:.0f}"},
-            "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, request_id)),
+            "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })
     return blocks
 
 
-def shown_controls(entry: Entry, request_id: str) -> dict:
-    value = action_value(entry.id, request_id)
+def shown_controls(entry: Entry, context: dict) -> dict:
+    value = action_value(entry.id, context)
     return actions(
         button("Share in channel", SHARE_ACTION, value, style="primary"),
         button("Helpful", HELPFUL_ACTION, value),
@@ -149,18 +155,18 @@ def shown_controls(entry: Entry, request_id: str) -> dict:
     )
 
 
-def answer_message(match: Match, request_id: str, shown: Entry | None = None) -> Message:
+def answer_message(match: Match, context: dict, shown: Entry | None = None) -> Message:
     """An answer: the chosen response verbatim, its controls, and close alternatives."""
     entry = shown or match.results[0].entry
     others = [r for r in match.results if r.entry.id != entry.id][:2]
     heading = "Approved response" if match.status == ANSWER and shown is None else "Showing"
-    blocks = [context(f"{heading} for “{escape(match.query)}”{_corrections(match)}"),
-              *entry_blocks(entry), shown_controls(entry, request_id)]
-    blocks += _alternatives(others, request_id, "Other close approved responses:")
+    blocks = [context_block(f"{heading} for “{escape(match.query)}”{_corrections(match)}"),
+              *entry_blocks(entry), shown_controls(entry, context)]
+    blocks += _alternatives(others, context, "Other close approved responses:")
     return Message(fit(blocks), entry_fallback(entry))
 
 
-def suggestions_message(match: Match, request_id: str, answer_min_score: float) -> Message:
+def suggestions_message(match: Match, context: dict, answer_min_score: float) -> Message:
     """None clearly right: say so, and offer the closest as buttons."""
     all_fit = all(r.score >= answer_min_score for r in match.results)
     if all_fit:
@@ -170,11 +176,11 @@ def suggestions_message(match: Match, request_id: str, answer_min_score: float) 
         heading = (f"There is no exact approved answer for “{escape(match.query)}”. "
                    "The closest approved responses:")
     blocks = [section(heading + _corrections(match))]
-    blocks += _alternatives(match.results, request_id, "Pick one to see its approved text:")
-    return Message(fit(blocks), f"No exact approved answer for: {match.query}"[:FALLBACK_LIMIT])
+    blocks += _alternatives(match.results, context, "Pick one to see its approved text:")
+    return Message(fit(blocks), fallback(f"No exact approved answer for: {match.query}"))
 
 
-def no_match_message(match: Match, contacts: Sequence[Contact], request_id: str) -> Message:
+def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -> Message:
     """Nothing approved fits: never improvise; log it and point to a person."""
     lines = [f"There is no approved response for “{escape(match.query)}”.",
              "Your question was logged for the communications team."]
@@ -182,9 +188,9 @@ def no_match_message(match: Match, contacts: Sequence[Contact], request_id: str)
         lines.append(f"Press contact: *{escape(contact.name)}*, {escape(contact.phone)}"
                      + (f", {escape(contact.email)}" if contact.email else ""))
     blocks = [section("\n".join(lines))]
-    blocks += _alternatives(match.results, request_id, "Nearest approved responses "
+    blocks += _alternatives(match.results, context, "Nearest approved responses "
                             "(not a match; check before using):")
-    return Message(fit(blocks), f"No approved response for: {match.query}"[:FALLBACK_LIMIT])
+    return Message(fit(blocks), fallback(f"No approved response for: {match.query}"))
 
 
 def _corrections(match: Match) -> str:
@@ -194,18 +200,18 @@ def _corrections(match: Match) -> str:
     return f" _(read as: {read})_"
 
 
-def match_message(match: Match, contacts: Sequence[Contact], request_id: str,
+def match_message(match: Match, contacts: Sequence[Contact], context: dict,
                   answer_min_score: float) -> Message:
     if match.status == ANSWER:
-        return answer_message(match, request_id)
+        return answer_message(match, context)
     if match.status == NO_MATCH or not match.results:
-        return no_match_message(match, contacts, request_id)
-    return suggestions_message(match, request_id, answer_min_score)
+        return no_match_message(match, contacts, context)
+    return suggestions_message(match, context, answer_min_score)
 
 
 def shared_message(entry: Entry, user_id: str) -> Message:
     """Posted in the channel: the approved response, attributed to who shared it."""
-    blocks = [*entry_blocks(entry), context(f"Shared by <@{escape(user_id)}> with /facts")]
+    blocks = [*entry_blocks(entry), context_block(f"Shared by <@{escape(user_id)}> with /facts")]
     return Message(fit(blocks), entry_fallback(entry))
 
 
@@ -213,8 +219,9 @@ def help_message() -> Message:
     return Message([section(HELP_TEXT)], "How to use /facts")
 
 
-def text_message(mrkdwn: str, fallback: str | None = None) -> Message:
-    return Message(sections([mrkdwn]), (fallback or mrkdwn)[:FALLBACK_LIMIT])
+def text_message(mrkdwn: str, plain: str | None = None) -> Message:
+    """A message of the bot's own words; `mrkdwn` must already be escaped where needed."""
+    return Message(sections([mrkdwn]), (plain or mrkdwn)[:FALLBACK_LIMIT])
 
 
 def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set[str]
@@ -230,14 +237,14 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
         lines = ["_none_"]
     body = "\n".join(lines)
     blocks = [section(f"*{title}* ({len(entries)})"), *sections([body]),
-              context("`/facts show <id>` shows one in full.")]
+              context_block("`/facts show <id>` shows one in full.")]
     return Message(fit(blocks), f"{title}: {len(entries)}")
 
 
-def show_message(entry: Entry, request_id: str, servable: bool) -> Message:
+def show_message(entry: Entry, context: dict, servable: bool) -> Message:
     blocks = entry_blocks(entry)
     if servable:
-        blocks.append(shown_controls(entry, request_id))
+        blocks.append(shown_controls(entry, context))
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
     return Message(fit(blocks), entry_fallback(entry))

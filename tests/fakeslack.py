@@ -426,6 +426,9 @@ class FakeSlack:
         self.valid_tokens: set[str] | None = None
         self.handlers: dict[str, MethodHandler] = {}
         self.respond_to_pings = True
+        self.response_delay = 0.0  # seconds each response_url POST takes: a slow Slack
+        # called with each response_url body as it arrives, before it is recorded
+        self.response_hook: Callable[[JSON], None] | None = None
 
         # state / records
         self.api_calls: list[ApiCall] = []
@@ -999,6 +1002,8 @@ class FakeSlack:
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         rid = request.match_info["rid"]
         raw = await request.text()
+        if self.response_delay:
+            await asyncio.sleep(self.response_delay)
         body: JSON | None = None
         try:
             if request.content_type == "application/x-www-form-urlencoded":
@@ -1009,6 +1014,8 @@ class FakeSlack:
             body = None
         if not isinstance(body, dict):
             body = None
+        if body is not None and self.response_hook is not None:
+            self.response_hook(body)
 
         uses = self._response_uses.get(rid, 0)
         if self._response_faults:

@@ -1,0 +1,146 @@
+"""Running the bot as a process: HTTP or Socket Mode, signals, graceful shutdown.
+
+SIGTERM stops taking new requests, lets those in flight finish (their log
+rows committed, their replies sent), closes the log and exits 0. SIGHUP
+reloads the knowledge exactly as `/facts reload` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from .clock import Clock
+from .config import ConfigError, Settings, require_for_serving
+from .live import LiveKnowledge
+from .slack_app import FactsBot
+from .store import LogStore, open_store
+
+log = logging.getLogger("facts_bot")
+
+DRAIN_SECONDS = 20.0
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: Slack's own URL or SLACK_API_URL, retrying on 429."""
+    return AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
+                          retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+
+
+@dataclass
+class Service:
+    """A started bot: what is running, and how to stop it in order."""
+
+    bot: FactsBot
+    store: LogStore
+    runner: web.AppRunner | None = None
+    socket: AsyncSocketModeHandler | None = None
+    background: list[asyncio.Task] = field(default_factory=list)
+    url: str = ""
+
+    async def stop(self) -> None:
+        """Stop taking requests, finish those in flight, then close the log."""
+        self.bot.accepting = False
+        if self.socket is not None:
+            await self.socket.close_async()
+        if self.runner is not None:
+            # Stop listening first; the handlers already accepted keep running.
+            for site in list(self.runner.sites):
+                await site.stop()
+        drained = await self.bot.inflight.wait_idle(DRAIN_SECONDS)
+        if not drained:
+            log.warning("%d request(s) still running after %.0f s; stopping anyway",
+                        self.bot.inflight.count, DRAIN_SECONDS)
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.store.close()
+        await self.bot.client.session.close() if self.bot.client.session else None
+
+
+async def start_service(settings: Settings, clock: Clock,
+                        extras: Callable[[FactsBot], list[Awaitable]] | None = None) -> Service:
+    """Load, connect and start listening; raises ConfigError on anything misconfigured."""
+    require_for_serving(settings)
+    live = LiveKnowledge.load(settings.knowledge_dir, settings.match, clock.now().date())
+    client = slack_client(settings)
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as failed:
+        raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: "
+                          f"{failed.response.get('error')}") from None
+    store = open_store(settings.db)
+    bot = FactsBot(settings, live, store, clock, client)
+    service = Service(bot, store)
+    if extras:
+        service.background = [asyncio.create_task(job) for job in extras(bot)]
+    app = bot.build_app(auth.data)
+    if settings.socket_mode:
+        service.socket = AsyncSocketModeHandler(app, app_token=settings.app_token)
+        await service.socket.connect_async()
+        log.info("connected to Slack in Socket Mode")
+    else:
+        web_app = app.web_app(path="/slack/events")
+        web_app.router.add_get("/healthz", health_handler(bot))
+        service.runner = web.AppRunner(web_app, access_log=None)
+        await service.runner.setup()
+        site = web.TCPSite(service.runner, settings.host, settings.port)
+        await site.start()
+        port = service.runner.addresses[0][1]
+        service.url = f"http://{settings.host}:{port}"
+        log.info("listening on %s/slack/events", service.url)
+    return service
+
+
+def health_handler(bot: FactsBot):
+    async def health(_: web.Request) -> web.Response:
+        snapshot = bot.live.snapshot
+        return web.json_response({"ok": True, "content_version": snapshot.version,
+                                  "entries": len(snapshot.entries),
+                                  "in_flight": bot.inflight.count})
+    return health
+
+
+async def serve(settings: Settings, clock: Clock,
+                ready: Callable[[Service], None] | None = None) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads the knowledge."""
+    service = await start_service(settings, clock)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload_on_signal(service)))
+    print(f"facts-bot serving {'Socket Mode' if service.socket else service.url} "
+          f"with content version {service.bot.live.snapshot.version}", flush=True)
+    if ready:
+        ready(service)
+    await stopping.wait()
+    log.info("stopping: finishing %d request(s) in flight", service.bot.inflight.count)
+    await service.stop()
+    print("facts-bot stopped", flush=True)
+    return 0
+
+
+async def reload_on_signal(service: Service) -> None:
+    bot = service.bot
+    outcome = await bot.live.reload(bot.today())
+    if outcome.ok:
+        log.info("SIGHUP reload: version %s (added %d, removed %d, changed %d)",
+                 outcome.version, len(outcome.added), len(outcome.removed), len(outcome.changed))
+    else:
+        log.error("SIGHUP reload failed, still serving %s: %s", outcome.version,
+                  "; ".join(str(p) for p in outcome.errors))
+    from .slack_app import Who, reload_detail
+    await bot.log_audit("reload", Who("SIGHUP", "signal", "", ""), "", reload_detail(outcome),
+                        version=outcome.version)

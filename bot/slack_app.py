@@ -1,0 +1,364 @@
+"""Slack wiring: the /facts command and its buttons on a slack-bolt AsyncApp.
+
+Every handler acks first, so Slack always hears back within its 3 seconds;
+the lookup, the log write (committed before the answer goes out) and the
+reply follow. Knowledge, store, clock and client are passed in, never global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from . import render
+from .clock import Clock
+from .config import Settings
+from .knowledge import KINDS
+from .live import LiveKnowledge, ReloadOutcome
+from .matching import Match, Result
+from .store import AuditRecord, LogStore, QueryRecord
+
+log = logging.getLogger("facts_bot")
+
+ADMIN_GROUP_TTL_SECONDS = 300
+Respond = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who asked, and where: what every log row needs."""
+
+    user_id: str
+    user_name: str
+    channel_id: str
+    team_id: str
+
+    @classmethod
+    def from_command(cls, command: dict) -> Who:
+        return cls(command.get("user_id", ""), command.get("user_name", ""),
+                   command.get("channel_id", ""), command.get("team_id", ""))
+
+    @classmethod
+    def from_action(cls, body: dict) -> Who:
+        user = body.get("user") or {}
+        return cls(user.get("id", ""), user.get("username") or user.get("name", ""),
+                   (body.get("channel") or {}).get("id", ""),
+                   (body.get("team") or {}).get("id", "") or user.get("team_id", ""))
+
+
+class InFlight:
+    """Counts requests being worked on, so shutdown can wait for them to finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __aenter__(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+
+@dataclass
+class AdminCheck:
+    """Admins are user ids from the settings, plus (optionally) a user group's members."""
+
+    admins: frozenset[str]
+    group: str | None
+    client: AsyncWebClient
+    clock: Clock
+    _members: frozenset[str] = frozenset()
+    _fetched_at: float = field(default=-1e18)
+
+    async def is_admin(self, user_id: str) -> bool:
+        if user_id in self.admins:
+            return True
+        if not self.group:
+            return False
+        now = self.clock.now().timestamp()
+        if now - self._fetched_at > ADMIN_GROUP_TTL_SECONDS:
+            try:
+                found = await self.client.usergroups_users_list(usergroup=self.group)
+                self._members = frozenset(found.get("users") or ())
+                self._fetched_at = now
+            except SlackApiError as failed:
+                log.warning("cannot read admin group %s: %s", self.group,
+                            failed.response.get("error"))
+        return user_id in self._members
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    """('help'|'list'|'show'|'events'|'reload'|'stats'|'ask', the rest)."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return "help", ""
+    first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if first in ("help", "list", "show", "events", "reload", "stats") and (
+        first in ("list", "show") or not rest
+    ):
+        return first, rest.strip()
+    return "ask", text.strip()
+
+
+class FactsBot:
+    """The /facts service: handlers over the live knowledge, the log and the clock."""
+
+    def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
+                 client: AsyncWebClient, events_view: Callable[..., Awaitable[str]] | None = None,
+                 stats_view: Callable[..., Awaitable[str]] | None = None,
+                 privacy: Callable[[Any], Any] | None = None) -> None:
+        self.settings = settings
+        self.live = live
+        self.store = store
+        self.clock = clock
+        self.client = client
+        self.inflight = InFlight()
+        self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock)
+        self.events_view = events_view
+        self.stats_view = stats_view
+        self.privacy = privacy or (lambda record: record)
+        self.accepting = True
+
+    # ------------------------------------------------------------ app
+
+    def build_app(self, auth_test: dict) -> AsyncApp:
+        """A bolt app whose authorization comes from one auth.test made at start-up."""
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            return AuthorizeResult.from_auth_test_response(
+                auth_test_response=auth_test, bot_token=self.settings.bot_token)
+
+        # Bolt sets each request's token from `authorize`; its client needs none of its own.
+        tokenless = AsyncWebClient(base_url=self.client.base_url,
+                                   retry_handlers=self.client.retry_handlers)
+        app = AsyncApp(client=tokenless, signing_secret=self.settings.signing_secret or "x",
+                       authorize=authorize, request_verification_enabled=not
+                       self.settings.socket_mode, logger=log)
+        app.command("/facts")(self.on_command)
+        app.action(render.SHOW_ACTION)(self.on_show)
+        app.action(render.SHARE_ACTION)(self.on_share)
+        app.action(render.HELPFUL_ACTION)(self.on_feedback)
+        app.action(render.NOT_HELPFUL_ACTION)(self.on_feedback)
+        return app
+
+    # ------------------------------------------------------------ /facts
+
+    async def on_command(self, ack: Callable, command: dict, respond: Respond) -> None:
+        async with self.inflight:
+            await ack()
+            await self.handle_command(command, respond)
+
+    async def handle_command(self, command: dict, respond: Respond) -> None:
+        started = time.perf_counter()
+        who = Who.from_command(command)
+        request_id = uuid.uuid4().hex[:16]
+        name, argument = parse_command(command.get("text") or "")
+        if name == "ask":
+            match = self.live.current.search(argument, self.today(), limit=3)
+            message = self.match_message(match, request_id)
+            await self.log_query(who, request_id, argument, match.status, match.results,
+                                 started)
+        else:
+            message = await self.subcommand(name, argument, who, request_id)
+            await self.log_query(who, request_id, command.get("text") or "",
+                                 "help" if name == "help" else "command", (), started)
+        await self.send(respond, message)
+
+    def match_message(self, match: Match, request_id: str) -> render.Message:
+        snapshot = self.live.snapshot
+        contacts = snapshot.contacts_for(r.entry for r in match.results)
+        return render.match_message(match, contacts, self.context_value(match, request_id),
+                                    self.live.current.settings.answer_min_score)
+
+    @staticmethod
+    def context_value(match: Match, request_id: str) -> dict:
+        """What the buttons carry, so that 'Show this' can redraw without a new lookup."""
+        return {"r": request_id, "q": match.query[:300],
+                "o": [[r.entry.id, r.score] for r in match.results]}
+
+    async def subcommand(self, name: str, argument: str, who: Who, request_id: str
+                         ) -> render.Message:
+        snapshot = self.live.snapshot
+        if name == "help":
+            return render.help_message()
+        if name == "list":
+            return self.list_entries(argument)
+        if name == "show":
+            entry = snapshot.by_id.get(argument.strip())
+            if entry is None:
+                return render.text_message(f"No approved response has the id "
+                                           f"`{render.escape(argument)}`. Try `/facts list`.")
+            context = {"r": request_id, "q": "", "o": []}
+            return render.show_message(entry, context, entry.servable_on(self.today()))
+        if name == "events":
+            admin = await self.admin.is_admin(who.user_id)
+            text = await self.events_view(snapshot, admin) if self.events_view else \
+                "Events are not available."
+            return render.text_message(text)
+        if not await self.admin.is_admin(who.user_id):
+            await self.log_audit("refusal", who, request_id, {"command": name})
+            return render.text_message(f"Sorry, `/facts {name}` is for the communications "
+                                       "team's admins. Your request was noted.")
+        if name == "reload":
+            return await self.reload(who, request_id)
+        text = await self.stats_view() if self.stats_view else "Stats are not available."
+        return render.text_message(text)
+
+    def list_entries(self, argument: str) -> render.Message:
+        kind = argument.strip().lower().replace(" ", "_").replace("-", "_") or None
+        kind = {"q&a": "qa", "q_a": "qa"}.get(kind or "", kind)
+        if kind and kind.rstrip("s") in KINDS:
+            kind = kind.rstrip("s")
+        if kind and kind not in KINDS:
+            return render.text_message(f"`{render.escape(argument)}` is not a kind. Kinds: "
+                                       + ", ".join(f"`{k}`" for k in KINDS))
+        snapshot = self.live.snapshot
+        entries = [e for e in snapshot.entries if kind is None or e.kind == kind]
+        servable = {e.id for e in snapshot.served(self.today())}
+        return render.list_message(entries, kind, servable)
+
+    async def reload(self, who: Who, request_id: str) -> render.Message:
+        outcome = await self.live.reload(self.today())
+        await self.log_audit("reload", who, request_id, reload_detail(outcome),
+                             version=outcome.version)
+        return render.text_message(reload_text(outcome))
+
+    # ------------------------------------------------------------ buttons
+
+    async def on_show(self, ack: Callable, body: dict, action: dict, respond: Respond) -> None:
+        async with self.inflight:
+            await ack()
+            value = json.loads(action.get("value") or "{}")
+            entry = self.live.snapshot.by_id.get(value.get("entry", ""))
+            if entry is None or not entry.servable_on(self.today()):
+                await respond(text="That response is no longer approved. Ask again with "
+                              "/facts.", replace_original=False, response_type="ephemeral")
+                return
+            context = {key: value.get(key) for key in ("r", "q", "o")}
+            known = self.live.snapshot.by_id
+            others = [Result(known[i], score) for i, score in value.get("o") or [] if i in known]
+            match = Match(value.get("q") or "", "answer", tuple(others))
+            message = render.answer_message(match, context, shown=entry)
+            await self.log_audit("show", Who.from_action(body), value.get("r") or "",
+                                 {"entry_id": entry.id})
+            await respond(blocks=message.blocks, text=message.text, replace_original=True,
+                          response_type="ephemeral")
+
+    async def on_share(self, ack: Callable, body: dict, action: dict, respond: Respond) -> None:
+        async with self.inflight:
+            await ack()
+            value = json.loads(action.get("value") or "{}")
+            who = Who.from_action(body)
+            entry = self.live.snapshot.by_id.get(value.get("entry", ""))
+            if entry is None or not entry.servable_on(self.today()):
+                await respond(text="That response is no longer approved, so it was not shared.",
+                              replace_original=False, response_type="ephemeral")
+                return
+            await self.log_audit("share", who, value.get("r") or "", {"entry_id": entry.id})
+            message = render.shared_message(entry, who.user_id)
+            await respond(blocks=message.blocks, text=message.text, response_type="in_channel",
+                          replace_original=False)
+
+    async def on_feedback(self, ack: Callable, body: dict, action: dict,
+                          respond: Respond) -> None:
+        async with self.inflight:
+            await ack()
+            value = json.loads(action.get("value") or "{}")
+            helpful = action.get("action_id") == render.HELPFUL_ACTION
+            await self.log_audit("feedback", Who.from_action(body), value.get("r") or "",
+                                 {"helpful": helpful, "entry_id": value.get("entry", ""),
+                                  "query": value.get("q") or "",
+                                  "query_request_id": value.get("r") or ""})
+            verdict = "helpful" if helpful else "not helpful"
+            await respond(text=f"Thanks: recorded as {verdict} for the communications team.",
+                          replace_original=False, response_type="ephemeral")
+
+    # ------------------------------------------------------------ edges
+
+    def today(self):
+        return self.clock.now().date()
+
+    async def send(self, respond: Respond, message: render.Message) -> None:
+        try:
+            await respond(blocks=message.blocks, text=message.text, response_type="ephemeral")
+        except Exception:  # a lost reply must not take the service down
+            log.exception("could not send the reply")
+
+    async def log_query(self, who: Who, request_id: str, text: str, status: str,
+                        results: tuple[Result, ...], started: float) -> None:
+        top = results[0] if results else None
+        record = QueryRecord(
+            ts=self.clock.now(), request_id=request_id, user_id=who.user_id,
+            user_name=who.user_name, channel_id=who.channel_id, team_id=who.team_id,
+            text=text, status=status, top_id=top.entry.id if top else None,
+            top_score=top.score if top else None,
+            shown_ids=tuple(r.entry.id for r in results),
+            content_version=self.live.snapshot.version,
+            latency_ms=(time.perf_counter() - started) * 1000, source="slack")
+        await self._write(self.store.record_query, self.privacy(record))
+
+    async def log_audit(self, kind: str, who: Who, request_id: str, detail: dict,
+                        version: str | None = None) -> None:
+        record = AuditRecord(
+            ts=self.clock.now(), kind=kind, user_id=who.user_id, user_name=who.user_name,
+            channel_id=who.channel_id, team_id=who.team_id, request_id=request_id,
+            detail=detail, content_version=version or self.live.snapshot.version)
+        await self._write(self.store.record_audit, self.privacy(record))
+
+    async def _write(self, write: Callable[[Any], Awaitable[None]], record: Any) -> None:
+        try:
+            await write(record)
+        except Exception:  # the answer still goes out; the failure is loud in the logs
+            log.exception("could not write to the query log")
+
+
+def reload_detail(outcome: ReloadOutcome) -> dict:
+    return {"ok": outcome.ok, "version": outcome.version,
+            "previous_version": outcome.previous_version, "added": list(outcome.added),
+            "removed": list(outcome.removed), "changed": list(outcome.changed),
+            "errors": [str(p) for p in outcome.errors][:50]}
+
+
+def reload_text(outcome: ReloadOutcome) -> str:
+    """What an admin needs after a reload: the version now serving, and what changed."""
+    if not outcome.ok:
+        lines = [f":x: *Reload failed.* The approved content was not changed: version "
+                 f"`{outcome.version}` is still serving.", "Problems:"]
+        lines += [f"• {render.escape(str(p))}" for p in outcome.errors[:20]]
+        if len(outcome.errors) > 20:
+            lines.append(f"…and {len(outcome.errors) - 20} more (run `facts-bot validate`).")
+        return "\n".join(lines)
+    if outcome.version == outcome.previous_version:
+        return f"Reloaded: nothing changed, version `{outcome.version}` is serving."
+
+    def ids(items: tuple[str, ...]) -> str:
+        return ", ".join(f"`{render.escape(i)}`" for i in items) or "none"
+    return (f":white_check_mark: *Reloaded.* Now serving version `{outcome.version}` "
+            f"(was `{outcome.previous_version}`).\n"
+            f"Added ({len(outcome.added)}): {ids(outcome.added)}\n"
+            f"Removed ({len(outcome.removed)}): {ids(outcome.removed)}\n"
+            f"Changed ({len(outcome.changed)}): {ids(outcome.changed)}")
+

@@ -1,0 +1,153 @@
+"""`facts-bot serve` as a process, Socket Mode, signals, settings errors, and `facts-bot log`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+from fakeslack import signed_slash_command
+from test_slack_app import SECRET, all_text, settings_for
+
+from bot.clock import SystemClock
+from bot.server import start_service
+from bot.store import open_store
+
+FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
+PLAN = "ice-secure-communities-2009-04"
+
+
+async def test_socket_mode_acks_envelopes_and_answers(slack, tmp_path):
+    settings = replace(settings_for(slack, tmp_path), app_token="xapp-1-test",
+                       signing_secret=None)
+    service = await start_service(settings, SystemClock())
+    try:
+        await slack.wait_for_socket_connection()
+        url = slack.response_url()
+        payload = slack.slash_command_payload(text="traffic offenses", response_url=url)
+        envelope = await slack.send_socket_event("slash_commands", payload)
+        ack = await slack.wait_for_ack(envelope)
+        assert ack["envelope_id"] == envelope
+        [post] = await slack.wait_for_responses(1, url=url)
+        assert "driving under the influence" in all_text(post.body)
+        assert [r.status for r in service.store.query_rows()] == ["answer"]
+    finally:
+        await service.stop()
+
+
+class ServeProcess:
+    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
+        self.process, self.url = process, url
+
+
+async def start_serve(slack, tmp_path: Path, **env: str) -> ServeProcess:
+    environment = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
+                   "SLACK_API_URL": slack.api_url, "FACTS_DB": str(tmp_path / "facts.db"),
+                   "FACTS_PORT": "0", **env}
+    environment.pop("SLACK_APP_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        FACTS_BOT, "serve", env=environment, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    assert line.startswith("facts-bot serving http://"), line
+    return ServeProcess(process, line.split()[2])
+
+
+async def post_command(http, url: str, text: str, response_url: str) -> int:
+    body, headers = signed_slash_command(SECRET, text=text, response_url=response_url)
+    async with http.post(url + "/slack/events", data=body, headers=headers) as response:
+        return response.status
+
+
+async def test_sigterm_finishes_queries_in_flight_and_loses_none(slack, tmp_path):
+    server = await start_serve(slack, tmp_path)
+    slack.response_delay = 0.5  # a slow Slack keeps every answer in flight
+    urls = [slack.response_url() for _ in range(20)]
+    async with aiohttp.ClientSession() as http:
+        statuses = await asyncio.gather(*(post_command(http, server.url, f"traffic {n}", url)
+                                          for n, url in enumerate(urls)))
+    assert statuses == [200] * 20  # all acked before any answer could be delivered
+    server.process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(server.process.wait(), 30) == 0
+    delivered = {post.url for post in slack.responses() if post.status == 200}
+    assert delivered == set(urls)
+    async with open_store(str(tmp_path / "facts.db")) as store:
+        assert sorted(r.text for r in store.query_rows()) == sorted(f"traffic {n}"
+                                                                     for n in range(20))
+
+
+async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
+    server = await start_serve(slack, tmp_path, FACTS_KNOWLEDGE_DIR=str(knowledge_copy))
+    try:
+        (knowledge_copy / PLAN / "new.yaml").write_text(
+            f"entries:\n  - id: tp-zeppelin\n    document: {PLAN}\n    kind: talking_point\n"
+            "    title: Zeppelin policy\n    section: Talking Points\n"
+            "    text: ICE takes any concerns about the Secure Communities strategy seriously.\n")
+        server.process.send_signal(signal.SIGHUP)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):
+                url = slack.response_url()
+                assert await post_command(http, server.url, "zeppelin policy", url) == 200
+                [post] = await slack.wait_for_responses(1, url=url)
+                if "tp-zeppelin" in all_text(post.body):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the new entry never became available after SIGHUP")
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(server.process.wait(), 30) == 0
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+    ({"FACTS_PORT": "eighty"}, "FACTS_PORT"),
+    ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+    ({"FACTS_ADMINS": "alice,bob"}, "FACTS_ADMINS"),
+    ({"FACTS_KNOWLEDGE_DIR": "/no/such/dir"}, "FACTS_KNOWLEDGE_DIR"),
+])
+async def test_a_bad_setting_is_one_clear_error_and_exit_2(tmp_path, env, named):
+    environment = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+                   "FACTS_DB": str(tmp_path / "x.db"), **env}
+    process = await asyncio.create_subprocess_exec(
+        FACTS_BOT, "serve", env=environment, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    message = stderr.decode().strip()
+    assert named in message and "Traceback" not in message and len(message.splitlines()) == 1
+
+
+async def test_log_prints_what_was_asked(slack, tmp_path):
+    server = await start_serve(slack, tmp_path)
+    async with aiohttp.ClientSession() as http:
+        for text in ("traffic offenses", "parking at headquarters"):
+            url = slack.response_url()
+            await post_command(http, server.url, text, url)
+            await slack.wait_for_responses(1, url=url)
+    server.process.send_signal(signal.SIGTERM)
+    await server.process.wait()
+    env = {**os.environ, "FACTS_DB": str(tmp_path / "facts.db")}
+
+    async def log(*args: str) -> str:
+        process = await asyncio.create_subprocess_exec(FACTS_BOT, "log", *args, env=env,
+                                                       stdout=asyncio.subprocess.PIPE)
+        out, _ = await process.communicate()
+        assert process.returncode == 0
+        return out.decode()
+
+    rows = [json.loads(line) for line in (await log("--format", "jsonl")).splitlines()]
+    assert [(r["text"], r["status"]) for r in rows] == [
+        ("traffic offenses", "answer"), ("parking at headquarters", "no_match")]
+    assert rows[0]["top_id"] == "tp-drug-dui-charges" and rows[0]["content_version"]
+    only = (await log("--status", "no_match", "--format", "jsonl")).splitlines()
+    assert len(only) == 1 and "parking" in only[0]
+    assert (await log("--format", "csv")).splitlines()[0].startswith("ts,request_id,user_id")
+    assert "(2 rows)" in await log()
+    assert "(0 rows)" in await log("--until", "2020-01-01")

@@ -1,0 +1,307 @@
+"""/facts end to end: genuinely signed requests into the real bot, replies into a fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.knowledge import BUNDLED_KNOWLEDGE
+from bot.render import escape
+from bot.server import start_service
+
+SECRET = "test-signing-secret"
+ADMIN = "UADMIN01"
+PLAN = "ice-secure-communities-2009-04"
+
+
+def all_text(body: dict) -> str:
+    """Everything Slack renders for a person: the blocks' texts and the fallback text."""
+    texts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                texts.append(node["text"])
+            for key, value in node.items():
+                if key != "value":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(body.get("blocks", []))
+    return "\n".join(texts) + "\n" + body.get("text", "")
+
+
+def button_values(body: dict, action_id: str) -> list[dict]:
+    found = []
+    for block in body.get("blocks", []):
+        elements = block.get("elements", []) + ([block["accessory"]] if "accessory" in block
+                                                else [])
+        found += [json.loads(e["value"]) for e in elements if e.get("action_id") == action_id]
+    return found
+
+
+class Harness:
+    """The real service on loopback, talking to the fake Slack."""
+
+    def __init__(self, slack, service, http: aiohttp.ClientSession, db: Path) -> None:
+        self.slack, self.service, self.http, self.db = slack, service, http, db
+
+    async def command(self, text: str, user_id: str = "UPRESS01", timestamp: int | None = None,
+                      secret: str = SECRET) -> tuple[aiohttp.ClientResponse, str]:
+        response_url = self.slack.response_url()
+        body, headers = signed_slash_command(secret, text=text, user_id=user_id,
+                                             user_name="pat.press", response_url=response_url,
+                                             timestamp=timestamp)
+        async with self.http.post(self.service.url + "/slack/events", data=body,
+                                  headers=headers) as response:
+            await response.read()
+        return response, response_url
+
+    async def ask(self, text: str, user_id: str = "UPRESS01") -> dict:
+        response, url = await self.command(text, user_id)
+        assert response.status == 200
+        [post] = await self.slack.wait_for_responses(1, url=url)
+        return post.body
+
+    async def click(self, action_id: str, value: dict, user_id: str = "UPRESS01") -> dict:
+        url = self.slack.response_url()
+        payload = block_actions_payload(action_id=action_id, value=json.dumps(value),
+                                        user_id=user_id, user_name="pat.press",
+                                        response_url=url)
+        body, headers = signed_interaction(SECRET, payload)
+        async with self.http.post(self.service.url + "/slack/events", data=body,
+                                  headers=headers) as response:
+            assert response.status == 200
+        [post] = await self.slack.wait_for_responses(1, url=url)
+        return post.body
+
+    def queries(self):
+        return list(self.service.store.query_rows())
+
+    def audits(self, kind: str | None = None):
+        return list(self.service.store.audit_rows(kind=kind))
+
+
+def settings_for(slack, tmp_path: Path, **changes) -> Settings:
+    base = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url,
+                    knowledge_dir=BUNDLED_KNOWLEDGE, db=str(tmp_path / "facts.db"),
+                    admins=frozenset({ADMIN}), port=0)
+    return replace(base, **changes)
+
+
+@pytest.fixture
+async def bot(slack, tmp_path):
+    service = await start_service(settings_for(slack, tmp_path), SystemClock())
+    async with aiohttp.ClientSession() as http:
+        yield Harness(slack, service, http, tmp_path / "facts.db")
+    await service.stop()
+
+
+async def test_facts_answers_verbatim_with_source_and_logs_it(bot, snapshot):
+    started = time.monotonic()
+    response, url = await bot.command("traffic offenses")
+    assert response.status == 200 and time.monotonic() - started < 3
+    [post] = await bot.slack.wait_for_responses(1, url=url)
+    body = post.body
+    assert body["response_type"] == "ephemeral"
+    entry = snapshot.by_id["tp-drug-dui-charges"]
+    text = all_text(body)
+    assert entry.text in text
+    assert "Talking point" in text and "Talking Points" in text and "2009-04-23" in text
+    assert snapshot.documents[PLAN].title in text
+    [row] = bot.queries()
+    assert (row.text, row.status, row.top_id) == ("traffic offenses", "answer", entry.id)
+    assert row.user_id == "UPRESS01" and row.user_name == "pat.press"
+    assert row.content_version == snapshot.version and row.latency_ms >= 0
+    assert row.shown_ids[0] == entry.id
+
+
+async def test_answer_offers_other_responses_share_and_feedback_buttons(bot):
+    body = await bot.ask("how many removed")
+    assert button_values(body, "facts_share") and button_values(body, "facts_helpful")
+    assert button_values(body, "facts_not_helpful")
+    assert 1 <= len(button_values(body, "facts_show")) <= 2
+
+
+async def test_show_this_replaces_the_answer_with_the_other_response(bot, snapshot):
+    body = await bot.ask("how many removed")
+    other = button_values(body, "facts_show")[0]
+    shown = await bot.click("facts_show", other)
+    assert shown["replace_original"] is True
+    entry = snapshot.by_id[other["entry"]]
+    assert escape(entry.text) in all_text(shown)
+    assert bot.audits("show")[0].detail["entry_id"] == entry.id
+
+
+async def test_share_posts_in_channel_attributed_to_the_sharer(bot, snapshot):
+    body = await bot.ask("traffic offenses")
+    [share] = button_values(body, "facts_share")
+    posted = await bot.click("facts_share", share, user_id="USHARER1")
+    assert posted["response_type"] == "in_channel"
+    assert "<@USHARER1>" in all_text(posted)
+    assert snapshot.by_id[share["entry"]].text[:60] in all_text(posted)
+    [audit] = bot.audits("share")
+    assert audit.user_id == "USHARER1" and audit.detail["entry_id"] == share["entry"]
+
+
+async def test_feedback_is_recorded_with_the_answer_it_judged(bot):
+    body = await bot.ask("traffic offenses")
+    [value] = button_values(body, "facts_not_helpful")
+    reply = await bot.click("facts_not_helpful", value)
+    assert "not helpful" in reply["text"]
+    [audit] = bot.audits("feedback")
+    assert audit.detail["helpful"] is False
+    assert audit.detail["entry_id"] == "tp-drug-dui-charges"
+    assert audit.detail["query"] == "traffic offenses"
+    assert audit.detail["query_request_id"] == bot.queries()[0].request_id
+
+
+async def test_no_match_says_so_gives_the_press_contact_and_is_logged(bot):
+    body = await bot.ask("parking at headquarters")
+    text = all_text(body)
+    assert "no approved response" in text and "logged for the communications team" in text
+    assert "Gillian Brigham" in text and "202-732-4217" in text
+    assert bot.queries()[0].status == "no_match"
+
+
+async def test_suggestions_say_there_is_no_exact_answer_and_offer_buttons(bot):
+    body = await bot.ask("does the ACLU support the program")
+    assert "no exact approved answer" in all_text(body)
+    assert button_values(body, "facts_show")[0]["entry"] == "ifa-meets-ngos"
+    assert bot.queries()[0].status == "suggestions"
+
+
+async def test_several_equally_fitting_responses_are_offered_as_a_choice(bot):
+    body = await bot.ask("racial profiling")
+    assert "Several approved responses fit" in all_text(body)
+    assert len(button_values(body, "facts_show")) == 3
+
+
+async def test_user_text_cannot_ping_or_forge_links(bot):
+    body = await bot.ask("<!channel> <https://evil.example|click here> & more")
+    text = all_text(body)
+    assert "<!channel>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt;" in text and "&amp; more" in text
+
+
+@pytest.mark.parametrize("text", ["", "help"])
+async def test_help(bot, text):
+    body = await bot.ask(text)
+    assert "/facts list" in all_text(body) and "/facts show" in all_text(body)
+
+
+async def test_list_and_show(bot, snapshot):
+    listed = all_text(await bot.ask("list qa"))
+    assert listed.count("`qa-") == 3 and "tp-ice-mission" not in listed
+    everything = all_text(await bot.ask("list"))
+    assert all(entry.id in everything for entry in snapshot.entries)
+    shown = await bot.ask("show sb-color-blind")
+    assert "color blind system" in all_text(shown)
+    assert "no approved response has the id" in all_text(await bot.ask("show nope")).lower()
+
+
+async def test_long_content_is_split_to_slack_limits(bot, knowledge_copy, snapshot):
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000
+               for b in (await bot.ask("list"))["blocks"])
+
+
+async def test_bad_signature_and_stale_timestamp_are_rejected(bot):
+    forged, _ = await bot.command("racial profiling", secret="wrong-secret")
+    stale, _ = await bot.command("racial profiling", timestamp=int(time.time()) - 600)
+    assert forged.status == 401 and stale.status == 401
+    await asyncio.sleep(0.2)
+    assert bot.queries() == [] and bot.slack.responses() == []
+
+
+async def test_health(bot):
+    async with bot.http.get(bot.service.url + "/healthz") as response:
+        health = await response.json()
+    assert response.status == 200 and health["entries"] == 28
+
+
+# ---------------------------------------------------------------- admins and reload
+
+
+@pytest.fixture
+async def bot_on_copy(slack, tmp_path, knowledge_copy):
+    settings = settings_for(slack, tmp_path, knowledge_dir=knowledge_copy, admin_group="S0ADMINS")
+    service = await start_service(settings, SystemClock())
+    async with aiohttp.ClientSession() as http:
+        yield Harness(slack, service, http, tmp_path / "facts.db")
+    await service.stop()
+
+
+NEW_ENTRY = f"""entries:
+  - id: tp-new-line
+    document: {PLAN}
+    kind: talking_point
+    title: A new approved line about zeppelins
+    section: Talking Points
+    text: ICE takes any concerns about the Secure Communities strategy seriously.
+"""
+
+
+async def test_admin_reload_reports_version_and_changes(bot_on_copy, knowledge_copy):
+    before = bot_on_copy.service.bot.live.snapshot.version
+    (knowledge_copy / PLAN / "new.yaml").write_text(NEW_ENTRY)
+    reply = all_text(await bot_on_copy.ask("reload", user_id=ADMIN))
+    after = bot_on_copy.service.bot.live.snapshot.version
+    assert after != before and f"`{after}`" in reply and "Added (1): `tp-new-line`" in reply
+    assert "zeppelin" in all_text(await bot_on_copy.ask("zeppelins"))
+    [audit] = bot_on_copy.audits("reload")
+    assert audit.detail["ok"] is True and audit.detail["added"] == ["tp-new-line"]
+
+
+async def test_broken_reload_keeps_the_old_content_serving(bot_on_copy, knowledge_copy):
+    before = bot_on_copy.service.bot.live.snapshot.version
+    qa = knowledge_copy / PLAN / "qa.yaml"
+    qa.write_text(qa.read_text().replace("kind: qa", "kind: [qa", 1))
+    reply = all_text(await bot_on_copy.ask("reload", user_id=ADMIN))
+    assert "Reload failed" in reply and f"{PLAN}/qa.yaml:" in reply and f"`{before}`" in reply
+    assert bot_on_copy.service.bot.live.snapshot.version == before
+    body = await bot_on_copy.ask("why identify people who haven't been convicted")
+    assert "earliest possible opportunity" in all_text(body)
+    assert bot_on_copy.audits("reload")[0].detail["ok"] is False
+
+
+async def test_non_admin_is_refused_politely_and_the_refusal_logged(bot_on_copy):
+    for command in ("reload", "stats"):
+        reply = all_text(await bot_on_copy.ask(command, user_id="UPRESS01"))
+        assert "for the communications team's admins" in reply
+    refusals = bot_on_copy.audits("refusal")
+    assert [r.detail["command"] for r in refusals] == ["reload", "stats"]
+
+
+async def test_admin_group_members_are_admins(bot_on_copy, slack):
+    slack.usergroups["S0ADMINS"] = ["UGROUP01"]
+    reply = all_text(await bot_on_copy.ask("reload", user_id="UGROUP01"))
+    assert "Reloaded" in reply
+    assert slack.calls("usergroups.users.list")[0].params["usergroup"] == "S0ADMINS"
+    await bot_on_copy.ask("reload", user_id="UGROUP01")
+    assert len(slack.calls("usergroups.users.list")) == 1  # cached
+
+
+async def test_answers_are_committed_before_they_are_sent(bot):
+    """A crash after the reply must never lose a row a user saw: look when it arrives."""
+    committed_at_arrival = []
+
+    def check_log(body: dict) -> None:
+        with sqlite3.connect(bot.db) as separate:
+            logged = {text for (text,) in separate.execute("SELECT text FROM queries")}
+        committed_at_arrival.append(any(q in all_text(body) for q in logged))
+
+    bot.slack.response_hook = check_log
+    await asyncio.gather(*(bot.ask(f"traffic offenses {n}") for n in range(10)))
+    assert committed_at_arrival == [True] * 10
