@@ -44,9 +44,11 @@ def accuracy(index: Index, dev_path: Path, show_misses: bool) -> None:
         if show_misses and match.status == ANSWER:
             print(f"  out-of-scope answered: {item['q']!r} -> {match.results[0].entry.id}")
     total = len(data["in_scope"])
-    print(f"accuracy: top-1 {top1}/{total} = {100 * top1 / total:.1f}%, "
-          f"top-3 {top3}/{total} = {100 * top3 / total:.1f}%, "
-          f"out-of-scope answered {answered}/{len(data['out_of_scope'])}")
+    print(
+        f"accuracy: top-1 {top1}/{total} = {100 * top1 / total:.1f}%, "
+        f"top-3 {top3}/{total} = {100 * top3 / total:.1f}%, "
+        f"out-of-scope answered {answered}/{len(data['out_of_scope'])}"
+    )
 
 
 def latency(index: Index, queries: list[str], label: str, rounds: int = 20) -> None:
@@ -65,29 +67,42 @@ def latency(index: Index, queries: list[str], label: str, rounds: int = 20) -> N
 def generate_knowledge(directory: Path, count: int, seed: int = 7) -> None:
     """A plan-shaped knowledge set of `count` entries, words drawn from real English."""
     rng = random.Random(seed)
-    source_text = " ".join(
-        p.read_text() for p in sorted(BUNDLED_KNOWLEDGE.rglob("*.yaml"))
+    source_text = " ".join(p.read_text() for p in sorted(BUNDLED_KNOWLEDGE.rglob("*.yaml")))
+    vocabulary = sorted(
+        {w.strip(".,:;\"'()").lower() for w in source_text.split() if w.isalpha() and len(w) > 3}
     )
-    vocabulary = sorted({w.strip(".,:;\"'()").lower() for w in source_text.split()
-                         if w.isalpha() and len(w) > 3})
     vocabulary += [f"term{n}" for n in range(5000)]
     per_file = 500
     for start in range(0, count, per_file):
         plan = start // per_file
-        doc = {"id": f"plan-{plan}", "title": f"Generated plan {plan}", "office": "Press Office",
-               "date": "2026-01-15", "timezone": "America/Chicago",
-               "contact": {"name": "Pat Example", "phone": "555-0100"}}
+        doc = {
+            "id": f"plan-{plan}",
+            "title": f"Generated plan {plan}",
+            "office": "Press Office",
+            "date": "2026-01-15",
+            "timezone": "America/Chicago",
+            "contact": {"name": "Pat Example", "phone": "555-0100"},
+        }
         entries = []
         for number in range(start, min(start + per_file, count)):
+
             def sentence(n: int) -> str:
                 return " ".join(rng.choice(vocabulary) for _ in range(n)).capitalize() + "."
-            entries.append({
-                "id": f"gen-{number}", "document": f"plan-{plan}", "kind": "talking_point",
-                "title": sentence(5), "section": "Talking Points",
-                "text": " ".join(sentence(rng.randint(12, 30)) for _ in range(rng.randint(1, 3))),
-                "questions": [sentence(7) for _ in range(3)],
-                "keywords": [rng.choice(vocabulary) for _ in range(6)],
-            })
+
+            entries.append(
+                {
+                    "id": f"gen-{number}",
+                    "document": f"plan-{plan}",
+                    "kind": "talking_point",
+                    "title": sentence(5),
+                    "section": "Talking Points",
+                    "text": " ".join(
+                        sentence(rng.randint(12, 30)) for _ in range(rng.randint(1, 3))
+                    ),
+                    "questions": [sentence(7) for _ in range(3)],
+                    "keywords": [rng.choice(vocabulary) for _ in range(6)],
+                }
+            )
         folder = directory / f"plan-{plan}"
         folder.mkdir(parents=True)
         (folder / "document.yaml").write_text(yaml.safe_dump({"document": doc}))
@@ -112,8 +127,12 @@ def main() -> int:
     else:
         print(f"accuracy: skipped, no dev queries at {args.dev}")
     sample = dev_queries or ["racial profiling", "how many removed", "racail profilng"]
-    sample += ["Critics say the fingerprint program lets local police profile Latino drivers; "
-               "how does ICE respond to that and can people file complaints?", "DUI", "ACLU"]
+    sample += [
+        "Critics say the fingerprint program lets local police profile Latino drivers; "
+        "how does ICE respond to that and can people file complaints?",
+        "DUI",
+        "ACLU",
+    ]
     latency(index, sample, "real knowledge")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,11 +146,13 @@ def main() -> int:
         big = Index(load_snapshot(tmp))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"peak memory allocated while loading {len(big.entries)} entries: "
-              f"{peak / 2**20:.0f} MB")
+        print(
+            f"peak memory allocated while loading {len(big.entries)} entries: {peak / 2**20:.0f} MB"
+        )
         latency(big, sample, f"{len(big.entries)} entries", rounds=5)
     try:
         import resource
+
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"process peak RSS: {peak_rss:.0f} MB")
     except ImportError:

@@ -16,10 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from . import render
 from .clock import Clock
@@ -27,6 +29,7 @@ from .config import Settings
 from .knowledge import KINDS
 from .live import LiveKnowledge, ReloadOutcome
 from .matching import Match, Result
+from .metrics import Metrics
 from .store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
@@ -129,7 +132,8 @@ class FactsBot:
     def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
                  client: AsyncWebClient, events_view: Callable[..., Awaitable[str]] | None = None,
                  stats_view: Callable[..., Awaitable[str]] | None = None,
-                 privacy: Callable[[Any], Any] | None = None) -> None:
+                 privacy: Callable[[Any], Any] | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.live = live
         self.store = store
@@ -140,7 +144,9 @@ class FactsBot:
         self.events_view = events_view
         self.stats_view = stats_view
         self.privacy = privacy or (lambda record: record)
+        self.metrics = metrics or Metrics()
         self.accepting = True
+        self._http: aiohttp.ClientSession | None = None
 
     # ------------------------------------------------------------ app
 
@@ -166,10 +172,10 @@ class FactsBot:
 
     # ------------------------------------------------------------ /facts
 
-    async def on_command(self, ack: Callable, command: dict, respond: Respond) -> None:
+    async def on_command(self, ack: Callable, command: dict) -> None:
         async with self.inflight:
             await ack()
-            await self.handle_command(command, respond)
+            await self.handle_command(command, self.responder(command.get("response_url", "")))
 
     async def handle_command(self, command: dict, respond: Respond) -> None:
         started = time.perf_counter()
@@ -178,10 +184,13 @@ class FactsBot:
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
             match = self.live.current.search(argument, self.today(), limit=3)
+            self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
+            self.metrics.queries.inc(status=match.status)
             message = self.match_message(match, request_id)
             await self.log_query(who, request_id, argument, match.status, match.results,
                                  started)
         else:
+            self.metrics.commands.inc(command=name)
             message = await self.subcommand(name, argument, who, request_id)
             await self.log_query(who, request_id, command.get("text") or "",
                                  "help" if name == "help" else "command", (), started)
@@ -242,15 +251,17 @@ class FactsBot:
 
     async def reload(self, who: Who, request_id: str) -> render.Message:
         outcome = await self.live.reload(self.today())
+        self.metrics.reloads.inc(result="ok" if outcome.ok else "failed")
         await self.log_audit("reload", who, request_id, reload_detail(outcome),
                              version=outcome.version)
         return render.text_message(reload_text(outcome))
 
     # ------------------------------------------------------------ buttons
 
-    async def on_show(self, ack: Callable, body: dict, action: dict, respond: Respond) -> None:
+    async def on_show(self, ack: Callable, body: dict, action: dict) -> None:
         async with self.inflight:
             await ack()
+            respond = self.responder(body.get("response_url", ""))
             value = json.loads(action.get("value") or "{}")
             entry = self.live.snapshot.by_id.get(value.get("entry", ""))
             if entry is None or not entry.servable_on(self.today()):
@@ -267,9 +278,10 @@ class FactsBot:
             await respond(blocks=message.blocks, text=message.text, replace_original=True,
                           response_type="ephemeral")
 
-    async def on_share(self, ack: Callable, body: dict, action: dict, respond: Respond) -> None:
+    async def on_share(self, ack: Callable, body: dict, action: dict) -> None:
         async with self.inflight:
             await ack()
+            respond = self.responder(body.get("response_url", ""))
             value = json.loads(action.get("value") or "{}")
             who = Who.from_action(body)
             entry = self.live.snapshot.by_id.get(value.get("entry", ""))
@@ -282,10 +294,10 @@ class FactsBot:
             await respond(blocks=message.blocks, text=message.text, response_type="in_channel",
                           replace_original=False)
 
-    async def on_feedback(self, ack: Callable, body: dict, action: dict,
-                          respond: Respond) -> None:
+    async def on_feedback(self, ack: Callable, body: dict, action: dict) -> None:
         async with self.inflight:
             await ack()
+            respond = self.responder(body.get("response_url", ""))
             value = json.loads(action.get("value") or "{}")
             helpful = action.get("action_id") == render.HELPFUL_ACTION
             await self.log_audit("feedback", Who.from_action(body), value.get("r") or "",
@@ -300,6 +312,26 @@ class FactsBot:
 
     def today(self):
         return self.clock.now().date()
+
+    def responder(self, response_url: str) -> Respond:
+        """Replies to one request's response_url over a shared HTTP session.
+
+        Bolt's own `respond` opens a new session per reply, which was a third of
+        the bot's CPU under load; one session keeps connections alive.
+        """
+        async def respond(**message: Any) -> None:
+            if self._http is None or self._http.closed:
+                self._http = aiohttp.ClientSession()
+            client = AsyncWebhookClient(response_url, session=self._http,
+                                        retry_handlers=self.client.retry_handlers)
+            sent = await client.send_dict(message)
+            if sent.status_code != 200:
+                log.warning("response_url answered %s: %s", sent.status_code, sent.body)
+        return respond
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
 
     async def send(self, respond: Respond, message: render.Message) -> None:
         try:
@@ -332,6 +364,7 @@ class FactsBot:
         try:
             await write(record)
         except Exception:  # the answer still goes out; the failure is loud in the logs
+            self.metrics.log_write_errors.inc()
             log.exception("could not write to the query log")
 
 

@@ -1,0 +1,101 @@
+"""Slack ack benchmark: signed /facts requests over loopback, 50 at a time.
+
+Starts `facts-bot serve` as its own process against a fake Slack (in this
+process), sends N signed slash commands with C in flight at once, and prints
+the ack latency (the HTTP 200 Slack waits for) p50/p99, requests per second,
+and how many answers reached the response_url. Numbers only; no asserts.
+
+Run: .venv/bin/python benchmarks/bench_slack.py [--requests 3000] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from fakeslack import FakeSlack, signed_slash_command  # noqa: E402
+
+SECRET = "bench-secret"
+QUERIES = ["racial profiling", "how many removed", "DUI", "parking at headquarters",
+           "who is the press contact", "racail profilng", "op-ed", "secure communities"]
+
+
+async def main(requests: int, concurrency: int) -> None:
+    async with FakeSlack() as slack:
+        slack.max_response_url_uses = 10**9
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+                   "SLACK_API_URL": slack.api_url, "FACTS_DB": f"{tmp}/bench.db",
+                   "FACTS_PORT": "0"}
+            server = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).with_name("facts-bot")), "serve", env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            url = (await server.stdout.readline()).decode().split()[2] + "/slack/events"
+            response_url = slack.response_url("bench")
+            latencies: list[float] = []
+            gate = asyncio.Semaphore(concurrency)
+            connector = aiohttp.TCPConnector(limit=concurrency)
+            async with aiohttp.ClientSession(connector=connector) as http:
+
+                async def one(number: int) -> None:
+                    body, headers = signed_slash_command(
+                        SECRET, text=QUERIES[number % len(QUERIES)], response_url=response_url)
+                    async with gate:
+                        start = time.perf_counter()
+                        async with http.post(url, data=body, headers=headers) as response:
+                            await response.read()
+                            assert response.status == 200
+                        latencies.append((time.perf_counter() - start) * 1000)
+
+                await asyncio.gather(*(one(n) for n in range(min(200, requests))))  # warm-up
+                latencies.clear()
+                started = time.perf_counter()
+                await asyncio.gather(*(one(n) for n in range(requests)))
+                elapsed = time.perf_counter() - started
+            await slack.wait_for(lambda: len(slack.responses()) >= requests + min(200, requests),
+                                 timeout=60, what="all answers")
+            server_cpu = _cpu_seconds(server.pid)
+            async with aiohttp.ClientSession() as http, \
+                    http.get(url.replace("/slack/events", "/metrics")) as response:
+                exposition = await response.text()
+            server_side = [line for line in exposition.splitlines()
+                           if line.startswith("facts_ack_milliseconds_bucket")]
+            server.terminate()
+            await server.wait()
+    latencies.sort()
+    marks = {p: latencies[int(len(latencies) * p / 100) - 1] for p in (50, 90, 95, 99)}
+    print("ack latency percentiles (ms): " + ", ".join(f"p{p} {v:.1f}" for p, v in marks.items())
+          + f", max {latencies[-1]:.1f}")
+    print(f"{requests} signed /facts requests, {concurrency} in flight: "
+          f"ack p50 {statistics.median(latencies):.1f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms, "
+          f"{requests / elapsed:.0f} requests/s; answers delivered: "
+          f"{len(slack.responses())} of {requests + min(200, requests)}")
+    print("server-side ack histogram (cumulative, ms): " + ", ".join(
+        line.split("{")[1].replace('le="', "≤").replace('"}', ":") for line in server_side))
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"CPU seconds over the whole run: bot process {server_cpu:.1f}, load generator and "
+          f"fake Slack {own.ru_utime + own.ru_stime:.1f} (wall {elapsed:.1f} s measured part)")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.requests, arguments.concurrency))
