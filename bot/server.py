@@ -97,6 +97,7 @@ async def start_service(settings: Settings, clock: Clock,
         web_app.middlewares.append(ack_timer(bot))
         web_app.router.add_get("/healthz", health_handler(bot))
         web_app.router.add_get("/metrics", metrics_handler(bot))
+        web_app.router.add_get("/readyz", ready_handler(bot))
         service.runner = web.AppRunner(web_app, access_log=None)
         await service.runner.setup()
         site = web.TCPSite(service.runner, settings.host, settings.port)
@@ -127,6 +128,29 @@ def metrics_handler(bot: FactsBot):
         return web.Response(text=bot.metrics.render(), content_type="text/plain",
                             charset="utf-8", headers={"X-Content-Type-Options": "nosniff"})
     return metrics
+
+
+def ready_handler(bot: FactsBot):
+    """Ready to take traffic: knowledge loaded, the log's database answering, not stopping.
+
+    Separate from liveness: a database outage makes a replica unready (traffic
+    goes elsewhere) without getting it restarted.
+    """
+    async def ready(_: web.Request) -> web.Response:
+        problems = []
+        if not bot.accepting:
+            problems.append("stopping")
+        if not bot.live.snapshot.entries:
+            problems.append("no knowledge loaded")
+        try:
+            await asyncio.wait_for(asyncio.to_thread(bot.store.list_alerts, bot.clock.now()),
+                                   timeout=2)
+        except Exception as failed:  # any failure to read is "not ready", with its reason
+            problems.append(f"database: {type(failed).__name__}: {failed}"[:200])
+        body = {"ready": not problems, "problems": problems,
+                "content_version": bot.live.snapshot.version}
+        return web.json_response(body, status=200 if not problems else 503)
+    return ready
 
 
 def health_handler(bot: FactsBot):

@@ -225,10 +225,19 @@ async def test_bad_signature_and_stale_timestamp_are_rejected(bot):
     assert bot.queries() == [] and bot.slack.responses() == []
 
 
-async def test_health(bot):
+async def test_health_readiness_and_metrics(bot):
     async with bot.http.get(bot.service.url + "/healthz") as response:
         health = await response.json()
     assert response.status == 200 and health["entries"] == 28
+    async with bot.http.get(bot.service.url + "/readyz") as response:
+        assert response.status == 200 and (await response.json())["ready"] is True
+    await bot.ask("traffic offenses")
+    await bot.ask("parking at headquarters")
+    async with bot.http.get(bot.service.url + "/metrics") as response:
+        exposition = await response.text()
+    assert 'facts_queries_total{status="answer"} 1' in exposition
+    assert 'facts_queries_total{status="no_match"} 1' in exposition
+    assert "facts_ack_milliseconds_count 2" in exposition
 
 
 # ---------------------------------------------------------------- admins and reload
