@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fakeslack import FakeSlack
 
 from bot.knowledge import BUNDLED_KNOWLEDGE, Snapshot, load_snapshot
 from bot.matching import Index
+from fakeslack import FakeSlack
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
 
 from bot.knowledge import KnowledgeError, check_knowledge, load_snapshot
+from conftest import TODAY
 
 PLAN = "ice-secure-communities-2009-04"
 

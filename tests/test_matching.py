@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TODAY
 
 from bot.knowledge import load_snapshot
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index, MatchSettings
+from conftest import TODAY
 
 
 def top_text(index: Index, query: str) -> str:

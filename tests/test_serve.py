@@ -12,12 +12,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fakeslack import signed_slash_command
-from test_slack_app import SECRET, all_text, settings_for
 
 from bot.clock import SystemClock
 from bot.server import start_service
 from bot.store import open_store
+from fakeslack import signed_slash_command
+from test_slack_app import SECRET, all_text, settings_for
 
 FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
 PLAN = "ice-secure-communities-2009-04"

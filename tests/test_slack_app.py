@@ -11,13 +11,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.knowledge import BUNDLED_KNOWLEDGE
 from bot.render import escape
 from bot.server import start_service
+from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 
 SECRET = "test-signing-secret"
 ADMIN = "UADMIN01"
