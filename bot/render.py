@@ -8,11 +8,13 @@ from users or content passes through `escape`, so a query can never ping
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from .knowledge import KINDS, Contact, Entry
+from .knowledge import KINDS, Contact, Entry, Snapshot
 from .matching import ANSWER, NO_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
@@ -248,3 +250,47 @@ def show_message(entry: Entry, context: dict, servable: bool) -> Message:
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
     return Message(fit(blocks), entry_fallback(entry))
+
+
+def _schedule_line(entry: Entry) -> str:
+    schedule = entry.schedule
+    assert schedule is not None
+    when = schedule.date.isoformat() + (f" to {schedule.end}" if schedule.end else "")
+    parts = [f"• *{escape(entry.title)}* ({escape(entry.kind_label)}): "
+             f"“{escape(schedule.as_written)}” = {when}"]
+    if schedule.owner:
+        parts.append(f"owner {escape(schedule.owner)}")
+    if schedule.spokespeople:
+        parts.append("spokespeople " + ", ".join(escape(p) for p in schedule.spokespeople))
+    if schedule.cities:
+        parts.append("in " + ", ".join(escape(c) for c in schedule.cities))
+    return " · ".join(parts)
+
+
+def events_message(snapshot: Snapshot, now: dt.datetime, alert_problems: Sequence[str] = ()
+                   ) -> Message:
+    """Today's and upcoming scheduled items, each plan on its own local calendar."""
+    today: list[Entry] = []
+    upcoming: list[Entry] = []
+    past: list[Entry] = []
+    for entry in snapshot.entries:
+        if entry.schedule is None:
+            continue
+        local_day = now.astimezone(ZoneInfo(entry.document.timezone)).date()
+        if entry.schedule.covers(local_day):
+            today.append(entry)
+        elif entry.schedule.date > local_day:
+            upcoming.append(entry)
+        else:
+            past.append(entry)
+    lines = ["*Today*"] + ([_schedule_line(e) for e in today] or ["_Nothing scheduled today._"])
+    upcoming.sort(key=lambda e: e.schedule.date)
+    lines += ["*Coming up*"] + ([_schedule_line(e) for e in upcoming[:15]]
+                                or ["_Nothing scheduled._"])
+    if not today and not upcoming and past:
+        latest = max(past, key=lambda e: e.schedule.last_day)
+        lines.append(f"_The most recent scheduled item ended {latest.schedule.last_day}: "
+                     f"{escape(latest.title)}._")
+    if alert_problems:
+        lines += ["*Alert problems (admins)*"] + [f"• {escape(p)}" for p in alert_problems]
+    return Message(fit(sections(["\n".join(lines)])), "Events today and coming up")

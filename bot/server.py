@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from .alert_sender import AlertScheduler, AlertSender
 from .clock import Clock
 from .config import ConfigError, Settings, require_for_serving
 from .live import LiveKnowledge
@@ -48,6 +51,8 @@ class Service:
     socket: AsyncSocketModeHandler | None = None
     background: list[asyncio.Task] = field(default_factory=list)
     url: str = ""
+    scheduler: AlertScheduler | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def stop(self) -> None:
         """Stop taking requests, finish those in flight, then close the log."""
@@ -58,11 +63,14 @@ class Service:
             # Stop listening first; the handlers already accepted keep running.
             for site in list(self.runner.sites):
                 await site.stop()
+        self.stopping.set()
         drained = await self.bot.inflight.wait_idle(DRAIN_SECONDS)
         if not drained:
             log.warning("%d request(s) still running after %.0f s; stopping anyway",
                         self.bot.inflight.count, DRAIN_SECONDS)
-        for task in self.background:
+        _, pending = await asyncio.wait(self.background, timeout=5) if self.background \
+            else (set(), set())
+        for task in pending:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         if self.runner is not None:
@@ -85,8 +93,13 @@ async def start_service(settings: Settings, clock: Clock,
     store = open_store(settings.db)
     bot = FactsBot(settings, live, store, clock, client)
     service = Service(bot, store)
+    service.scheduler = AlertScheduler(
+        AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}"),
+        lambda: live.snapshot, clock, channel_override=settings.alert_channel)
+    bot.after_reload = service.scheduler.wake
+    service.background.append(asyncio.create_task(service.scheduler.run(service.stopping)))
     if extras:
-        service.background = [asyncio.create_task(job) for job in extras(bot)]
+        service.background += [asyncio.create_task(job) for job in extras(bot)]
     app = bot.build_app(auth.data)
     if settings.socket_mode:
         service.socket = AsyncSocketModeHandler(app, app_token=settings.app_token)
@@ -189,6 +202,7 @@ async def serve(settings: Settings, clock: Clock,
 async def reload_on_signal(service: Service) -> None:
     bot = service.bot
     outcome = await bot.live.reload(bot.today())
+    bot.after_reload()
     if outcome.ok:
         log.info("SIGHUP reload: version %s (added %d, removed %d, changed %d)",
                  outcome.version, len(outcome.added), len(outcome.removed), len(outcome.changed))

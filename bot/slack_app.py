@@ -8,6 +8,7 @@ reply follow. Knowledge, store, clock and client are passed in, never global.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -24,6 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from . import render
+from .alert_sender import recent_statuses
+from .alerts import describe_status
 from .clock import Clock
 from .config import Settings
 from .knowledge import KINDS
@@ -130,8 +133,7 @@ class FactsBot:
     """The /facts service: handlers over the live knowledge, the log and the clock."""
 
     def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
-                 client: AsyncWebClient, events_view: Callable[..., Awaitable[str]] | None = None,
-                 stats_view: Callable[..., Awaitable[str]] | None = None,
+                 client: AsyncWebClient, stats_view: Callable[..., Awaitable[str]] | None = None,
                  privacy: Callable[[Any], Any] | None = None,
                  metrics: Metrics | None = None) -> None:
         self.settings = settings
@@ -141,10 +143,10 @@ class FactsBot:
         self.client = client
         self.inflight = InFlight()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock)
-        self.events_view = events_view
         self.stats_view = stats_view
         self.privacy = privacy or (lambda record: record)
         self.metrics = metrics or Metrics()
+        self.after_reload: Callable[[], None] = lambda: None
         self.accepting = True
         self._http: aiohttp.ClientSession | None = None
 
@@ -223,10 +225,13 @@ class FactsBot:
             context = {"r": request_id, "q": "", "o": []}
             return render.show_message(entry, context, entry.servable_on(self.today()))
         if name == "events":
-            admin = await self.admin.is_admin(who.user_id)
-            text = await self.events_view(snapshot, admin) if self.events_view else \
-                "Events are not available."
-            return render.text_message(text)
+            problems: list[str] = []
+            if await self.admin.is_admin(who.user_id):
+                since = self.clock.now() - dt.timedelta(days=2)
+                failed = await asyncio.to_thread(recent_statuses, self.store, since,
+                                                 failed_only=True)
+                problems = [describe_status(status) for status in failed]
+            return render.events_message(snapshot, self.clock.now(), problems)
         if not await self.admin.is_admin(who.user_id):
             await self.log_audit("refusal", who, request_id, {"command": name})
             return render.text_message(f"Sorry, `/facts {name}` is for the communications "
@@ -252,6 +257,7 @@ class FactsBot:
     async def reload(self, who: Who, request_id: str) -> render.Message:
         outcome = await self.live.reload(self.today())
         self.metrics.reloads.inc(result="ok" if outcome.ok else "failed")
+        self.after_reload()
         await self.log_audit("reload", who, request_id, reload_detail(outcome),
                              version=outcome.version)
         return render.text_message(reload_text(outcome))

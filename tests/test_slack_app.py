@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sqlite3
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.clock import SystemClock
+from bot.clock import FakeClock, SystemClock
 from bot.config import Settings
 from bot.knowledge import BUNDLED_KNOWLEDGE
 from bot.render import escape
@@ -314,3 +315,47 @@ async def test_answers_are_committed_before_they_are_sent(bot):
     bot.slack.response_hook = check_log
     await asyncio.gather(*(bot.ask(f"traffic offenses {n}") for n in range(10)))
     assert committed_at_arrival == [True] * 10
+
+
+# ---------------------------------------------------------------- events and alerts in serve
+
+
+@pytest.fixture
+async def bot_in_events_week(slack, tmp_path):
+    """The bot on 2009-04-27, 06:59 in Washington: the events week's Monday, before 07:00."""
+    clock = FakeClock(dt.datetime(2009, 4, 27, 10, 59, tzinfo=dt.UTC))
+    service = await start_service(settings_for(slack, tmp_path), clock)
+    async with aiohttp.ClientSession() as http:
+        yield Harness(slack, service, http, tmp_path / "facts.db"), clock
+    await service.stop()
+
+
+async def test_events_shows_today_and_what_is_coming(bot_in_events_week):
+    bot, _ = bot_in_events_week
+    text = all_text(await bot.ask("events"))
+    today, coming = text.split("*Coming up*")
+    assert "San Bernardino" in today and "BBC" in today and "Regional" in today
+    assert "Op-ed" not in today and "Nothing scheduled" in coming
+
+
+async def test_the_scheduler_in_serve_posts_the_days_alert_once(bot_in_events_week):
+    bot, clock = bot_in_events_week
+    await clock.run_until(dt.datetime(2009, 4, 27, 11, 1, tzinfo=dt.UTC))
+    post = await bot.slack.wait_for_call("chat.postMessage")
+    assert post.params["channel"] == "#press-office"
+    assert "fewer murderers" in json.dumps(post.params)
+    await clock.run_until(dt.datetime(2009, 4, 27, 15, 0, tzinfo=dt.UTC))
+    assert len(bot.slack.calls("chat.postMessage")) == 1
+
+
+async def test_admins_see_alert_failures_in_events(bot_in_events_week):
+    bot, clock = bot_in_events_week
+    bot.slack.not_in_channel.add("#press-office")
+    await clock.run_until(dt.datetime(2009, 4, 27, 11, 1, tzinfo=dt.UTC))
+    await bot.slack.wait_for_call("chat.postMessage")
+    await bot.slack.wait_for(lambda: bot.service.store.list_alerts(), timeout=5,
+                             what="the failed claim")
+    await asyncio.sleep(0.2)
+    admin_view = all_text(await bot.ask("events", user_id=ADMIN))
+    assert "Alert problems" in admin_view and "not_in_channel" in admin_view
+    assert "Alert problems" not in all_text(await bot.ask("events"))
