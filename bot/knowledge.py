@@ -584,7 +584,17 @@ def _content_version(files: Iterable[Path], root: Path) -> str:
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The YAML files, hidden paths skipped.
+
+    A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
+    folder and as a link beside it. Reading only visible paths loads each once
+    and gives every replica the same content version.
+    """
+    return sorted(
+        path for path in directory.rglob("*")
+        if path.suffix in (".yaml", ".yml") and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+    )
 
 
 def check_knowledge(directory: str | Path, today: dt.date | None = None

@@ -105,19 +105,20 @@ async def start_service(settings: Settings, clock: Clock,
         service.socket = AsyncSocketModeHandler(app, app_token=settings.app_token)
         await service.socket.connect_async()
         log.info("connected to Slack in Socket Mode")
+        # Still listen over HTTP, for the health, readiness and metrics probes.
+        web_app = web.Application()
     else:
         web_app = app.web_app(path="/slack/events")
         web_app.middlewares.append(ack_timer(bot))
-        web_app.router.add_get("/healthz", health_handler(bot))
-        web_app.router.add_get("/metrics", metrics_handler(bot))
-        web_app.router.add_get("/readyz", ready_handler(bot))
-        service.runner = web.AppRunner(web_app, access_log=None)
-        await service.runner.setup()
-        site = web.TCPSite(service.runner, settings.host, settings.port)
-        await site.start()
-        port = service.runner.addresses[0][1]
-        service.url = f"http://{settings.host}:{port}"
-        log.info("listening on %s/slack/events", service.url)
+    web_app.router.add_get("/healthz", health_handler(bot))
+    web_app.router.add_get("/metrics", metrics_handler(bot))
+    web_app.router.add_get("/readyz", ready_handler(bot))
+    service.runner = web.AppRunner(web_app, access_log=None)
+    await service.runner.setup()
+    site = web.TCPSite(service.runner, settings.host, settings.port)
+    await site.start()
+    service.url = f"http://{settings.host}:{service.runner.addresses[0][1]}"
+    log.info("listening on %s", service.url)
     return service
 
 
@@ -188,7 +189,7 @@ async def serve(settings: Settings, clock: Clock,
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload_on_signal(service)))
-    print(f"facts-bot serving {'Socket Mode' if service.socket else service.url} "
+    print(f"facts-bot serving {service.url} {'(Socket Mode)' if service.socket else ''}"
           f"with content version {service.bot.live.snapshot.version}", flush=True)
     if ready:
         ready(service)

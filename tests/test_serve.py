@@ -37,6 +37,9 @@ async def test_socket_mode_acks_envelopes_and_answers(slack, tmp_path):
         [post] = await slack.wait_for_responses(1, url=url)
         assert "driving under the influence" in all_text(post.body)
         assert [r.status for r in service.store.query_rows()] == ["answer"]
+        async with aiohttp.ClientSession() as http, \
+                http.get(service.url + "/readyz") as ready:
+            assert ready.status == 200  # probes work in Socket Mode too
     finally:
         await service.stop()
 
