@@ -67,9 +67,9 @@ def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
     a handler takes the parsed arguments and returns the exit code.
     """
-    from . import cli_alerts, cli_service
+    from . import cli_alerts, cli_review, cli_service
 
-    return [cli_service.register, cli_alerts.register]
+    return [cli_service.register, cli_alerts.register, cli_review.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

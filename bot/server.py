@@ -27,6 +27,7 @@ from .alert_sender import AlertScheduler, AlertSender
 from .clock import Clock
 from .config import ConfigError, Settings, require_for_serving
 from .live import LiveKnowledge
+from .privacy import pseudonymizer_for, purge_expired
 from .slack_app import FactsBot
 from .store import LogStore, open_store
 
@@ -91,13 +92,17 @@ async def start_service(settings: Settings, clock: Clock,
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: "
                           f"{failed.response.get('error')}") from None
     store = open_store(settings.db)
-    bot = FactsBot(settings, live, store, clock, client)
+    pseudonymizer = pseudonymizer_for(settings)
+    bot = FactsBot(settings, live, store, clock, client,
+                   privacy=pseudonymizer.apply if pseudonymizer else None)
     service = Service(bot, store)
     service.scheduler = AlertScheduler(
         AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}"),
         lambda: live.snapshot, clock, channel_override=settings.alert_channel)
     bot.after_reload = service.scheduler.wake
     service.background.append(asyncio.create_task(service.scheduler.run(service.stopping)))
+    service.background.append(asyncio.create_task(
+        purge_daily(store, clock, settings.log_retention_days, service.stopping)))
     if extras:
         service.background += [asyncio.create_task(job) for job in extras(bot)]
     app = bot.build_app(auth.data)
@@ -120,6 +125,24 @@ async def start_service(settings: Settings, clock: Clock,
     service.url = f"http://{settings.host}:{service.runner.addresses[0][1]}"
     log.info("listening on %s", service.url)
     return service
+
+
+async def purge_daily(store: LogStore, clock: Clock, retention_days: int,
+                      stop: asyncio.Event) -> None:
+    """Delete log rows past FACTS_LOG_RETENTION_DAYS now, then once a day while serving."""
+    while not stop.is_set():
+        try:
+            removed = await asyncio.to_thread(purge_expired, store, clock.now(), retention_days)
+            if removed:
+                log.info("retention: purged %d log row(s) older than %d days", removed,
+                         retention_days)
+        except Exception:
+            log.exception("retention purge failed; trying again tomorrow")
+        sleeper = asyncio.create_task(clock.sleep(24 * 3600))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        sleeper.cancel()
+        stopper.cancel()
 
 
 def ack_timer(bot: FactsBot):

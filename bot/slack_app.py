@@ -29,10 +29,12 @@ from .alert_sender import recent_statuses
 from .alerts import describe_status
 from .clock import Clock
 from .config import Settings
+from .gaps import find_gaps
 from .knowledge import KINDS
 from .live import LiveKnowledge, ReloadOutcome
 from .matching import Match, Result
 from .metrics import Metrics
+from .review import stats_mrkdwn, summarize_store
 from .store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
@@ -133,8 +135,7 @@ class FactsBot:
     """The /facts service: handlers over the live knowledge, the log and the clock."""
 
     def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
-                 client: AsyncWebClient, stats_view: Callable[..., Awaitable[str]] | None = None,
-                 privacy: Callable[[Any], Any] | None = None,
+                 client: AsyncWebClient, privacy: Callable[[Any], Any] | None = None,
                  metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.live = live
@@ -143,7 +144,6 @@ class FactsBot:
         self.client = client
         self.inflight = InFlight()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock)
-        self.stats_view = stats_view
         self.privacy = privacy or (lambda record: record)
         self.metrics = metrics or Metrics()
         self.after_reload: Callable[[], None] = lambda: None
@@ -238,8 +238,16 @@ class FactsBot:
                                        "team's admins. Your request was noted.")
         if name == "reload":
             return await self.reload(who, request_id)
-        text = await self.stats_view() if self.stats_view else "Stats are not available."
-        return render.text_message(text)
+        return render.text_message(await self.weekly_stats())
+
+    async def weekly_stats(self) -> str:
+        """The last 7 days for admins: outcomes, most asked, and the top gaps."""
+        now = self.clock.now()
+        summary = await asyncio.to_thread(summarize_store, self.store,
+                                          since=now - dt.timedelta(days=7), until=now)
+        gaps = await asyncio.to_thread(find_gaps, summary.gap_queries, self.live.current,
+                                       now.date(), 5)
+        return stats_mrkdwn(summary, gaps, limit=5)
 
     def list_entries(self, argument: str) -> render.Message:
         kind = argument.strip().lower().replace(" ", "_").replace("-", "_") or None

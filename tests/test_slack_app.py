@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.knowledge import BUNDLED_KNOWLEDGE
 from bot.render import escape
 from bot.server import start_service
+from bot.store import open_store
 from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 
 SECRET = "test-signing-secret"
@@ -359,3 +360,55 @@ async def test_admins_see_alert_failures_in_events(bot_in_events_week):
     admin_view = all_text(await bot.ask("events", user_id=ADMIN))
     assert "Alert problems" in admin_view and "not_in_channel" in admin_view
     assert "Alert problems" not in all_text(await bot.ask("events"))
+
+
+# ---------------------------------------------------------------- stats, privacy, retention
+
+
+async def test_admin_stats_summarise_the_week_and_its_gaps(bot):
+    for text in ("parking at headquarters", "parking at hq", "traffic offenses"):
+        await bot.ask(text)
+    stats = all_text(await bot.ask("stats", user_id=ADMIN))
+    assert "3 lookups" in stats
+    assert "No approved answer: *67%* (2)" in stats
+    gaps = stats.split("*Top gaps*")[1]
+    assert "parking at hq" in gaps and "traffic offenses" not in gaps
+
+
+async def test_pseudonymized_log_never_stores_who_asked(slack, tmp_path):
+    settings = settings_for(slack, tmp_path, log_pseudonymize=True,
+                            pseudonym_key="a-long-enough-secret-key")
+    service = await start_service(settings, SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            body = await harness.ask("traffic offenses", user_id="UREALUSER")
+            await harness.click("facts_helpful", button_values(body, "facts_helpful")[0],
+                                user_id="UREALUSER")
+        raw = (tmp_path / "facts.db").read_bytes() + b"".join(
+            p.read_bytes() for p in tmp_path.glob("facts.db-*"))
+        assert b"UREALUSER" not in raw and b"pat.press" not in raw
+        [row] = harness.queries()
+        assert row.user_id.startswith("anon-") and row.text == "traffic offenses"
+        assert harness.audits("feedback")[0].user_id == row.user_id
+    finally:
+        await service.stop()
+
+
+async def test_serving_purges_rows_past_retention(slack, tmp_path):
+    from bot.store import QueryRecord
+    async with open_store(str(tmp_path / "facts.db")) as store:
+        for age_days in (400, 10):
+            await store.record_query(QueryRecord(
+                ts=dt.datetime.now(dt.UTC) - dt.timedelta(days=age_days), request_id="r",
+                user_id="U1", user_name="u", channel_id="C1", team_id="T1",
+                text=f"{age_days} days old", status="answer", top_id=None, top_score=None,
+                shown_ids=(), content_version="v", latency_ms=1.0, source="slack"))
+    service = await start_service(settings_for(slack, tmp_path, log_retention_days=365),
+                                  SystemClock())
+    try:
+        await slack.wait_for(lambda: len(list(service.store.query_rows())) == 1, timeout=5,
+                             what="the purge")
+        assert [r.text for r in service.store.query_rows()] == ["10 days old"]
+    finally:
+        await service.stop()

@@ -1,0 +1,119 @@
+"""`facts-bot review`: the query log summarised for the communications team.
+
+    facts-bot review [--since DATE] [--until DATE] [--html FILE]
+    facts-bot review gaps [--yaml] [--since DATE] [--until DATE] [--limit N]
+
+Reads the log named by FACTS_DB and, to name entries and find the closest one for each
+gap, the knowledge in FACTS_KNOWLEDGE_DIR (or the bundled one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+from .config import load_settings
+from .gaps import find_gaps, gaps_yaml
+from .knowledge import KnowledgeError, Snapshot, load_snapshot
+from .matching import Index
+from .review import render_gaps_text, render_text, summarize_store
+from .review_html import render_html
+from .store import open_store
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    review = commands.add_parser(
+        "review", help="what people asked, and what had no approved answer",
+        description="Summarise the query log (FACTS_DB). Dates are UTC days; both ends "
+                    "are included. 'review gaps' lists only the gaps.")
+    review.add_argument("what", nargs="?", choices=["gaps"],
+                        help="'gaps': only the questions without a confident approved answer")
+    review.add_argument("--since", type=_day, metavar="DATE",
+                        help="from this day (YYYY-MM-DD; default: the oldest row)")
+    review.add_argument("--until", type=_day, metavar="DATE",
+                        help="up to and including this day (default: the newest row)")
+    review.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write the report as one self-contained HTML page")
+    review.add_argument("--yaml", action="store_true",
+                        help="with 'gaps': skeleton knowledge entries to start new content")
+    review.add_argument("--limit", type=int, default=20, metavar="N",
+                        help="gaps to show (default 20; 0 = all)")
+    review.add_argument("--top", type=int, default=10, metavar="N",
+                        help="rows in each 'most asked' list (default 10)")
+    review.set_defaults(handler=run_review)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    problem = _check_arguments(args)
+    if problem:
+        print(f"facts-bot review: {problem}", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if "://" not in settings.db and not Path(settings.db).exists():
+        print(f"facts-bot review: no query log at {settings.db} (set FACTS_DB)", file=sys.stderr)
+        return 1
+    snapshot = _snapshot(settings.knowledge_dir)
+    index = Index(snapshot, settings.match) if snapshot else None
+    titles = {e.id: e.title for e in snapshot.entries} if snapshot else {}
+    since, until = _window(args.since, args.until)
+    store = open_store(settings.db)
+    try:
+        summary = summarize_store(store, since, until, top=args.top)
+    finally:
+        asyncio.run(store.close())
+    gaps = find_gaps(summary.gap_queries, index, dt.date.today(), args.limit or None)
+    if args.what == "gaps" and args.yaml:
+        default_document = next(iter(snapshot.documents), None) if snapshot else None
+        existing = titles.keys()
+        sys.stdout.write(gaps_yaml(gaps, default_document, existing))
+        return 0
+    if args.what == "gaps":
+        sys.stdout.write(render_gaps_text(gaps) + "\n")
+        return 0
+    sys.stdout.write(render_text(summary, gaps, titles))
+    if args.html:
+        generated = dt.datetime.now(dt.UTC)
+        args.html.write_text(render_html(summary, gaps, generated, titles), encoding="utf-8")
+        print(f"HTML report written to {args.html}")
+    return 0
+
+
+def _check_arguments(args: argparse.Namespace) -> str | None:
+    if args.yaml and args.what != "gaps":
+        return "--yaml goes with 'gaps': facts-bot review gaps --yaml"
+    if args.html and args.what == "gaps":
+        return "--html writes the whole report: facts-bot review --html FILE"
+    if args.since and args.until and args.until < args.since:
+        return "--until is before --since"
+    if args.limit < 0 or args.top < 1:
+        return "--limit must be 0 or more and --top at least 1"
+    return None
+
+
+def _window(since: dt.date | None, until: dt.date | None
+            ) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Whole UTC days, `until` included: the store's ranges are half-open."""
+    start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
+    return start, end
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _snapshot(directory: Path) -> Snapshot | None:
+    """The knowledge, for entry titles and closest entries; the review works without it."""
+    try:
+        return load_snapshot(directory)
+    except KnowledgeError as failed:
+        print(f"facts-bot review: knowledge in {directory} did not load "
+              f"({len(failed.problems)} problem(s)); entries are shown by id only",
+              file=sys.stderr)
+        return None
