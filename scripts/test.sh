@@ -6,4 +6,9 @@ cd "$(dirname "$0")/.."
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .
+# The HTML review report is checked in headless Chromium (Debian's package).
+if [[ "${CI:-}" == true && ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+    >/dev/null 2>&1 || echo "scripts/test.sh: could not install chromium; its test will skip" >&2
+fi
 .venv/bin/pytest -q "$@"
