@@ -11,4 +11,9 @@ if [[ "${CI:-}" == true && ! -x /usr/bin/chromium ]] && command -v apt-get >/dev
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
     >/dev/null 2>&1 || echo "scripts/test.sh: could not install chromium; its test will skip" >&2
 fi
-.venv/bin/pytest -q "$@"
+# The query-log store's contract tests also run against a real PostgreSQL server.
+if [[ "${CI:-}" == true || -n "${FACTS_WITH_POSTGRES:-}" ]]; then
+  FACTS_TEST_POSTGRES_URL=$(bash scripts/postgres-for-tests.sh)
+  export FACTS_TEST_POSTGRES_URL FACTS_TEST_POSTGRES_REQUIRED=1
+fi
+.venv/bin/pytest -q -rs "$@"

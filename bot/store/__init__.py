@@ -40,7 +40,11 @@ def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
     - a plain path, or `sqlite:///path` → SQLite. As in SQLAlchemy, `sqlite:///logs/q.db`
       is relative to the working directory and `sqlite:////var/lib/facts-bot/q.db` is
       absolute.
-    - `postgresql://...` (or `postgres://`) → not available yet (ValueError).
+    - `postgresql://...`, `postgres://...` or `postgresql+psycopg://...` → PostgreSQL
+      (`PostgresLogStore`), in the schema the URL's search_path names (default public).
+
+    The PostgreSQL backend is imported only when asked for, so an embedded SQLite
+    deployment never loads libpq.
     """
     if isinstance(url_or_path, os.PathLike):
         return SqliteLogStore(url_or_path)
@@ -57,5 +61,7 @@ def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
             )
         return SqliteLogStore(rest[1:])
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        raise ValueError("PostgreSQL store not available yet")
+        from bot.store.postgres import PostgresLogStore
+
+        return PostgresLogStore(target)
     raise ValueError(f"unknown log store scheme {scheme!r} in {url_or_path!r}")

@@ -1,8 +1,9 @@
 """Records and the storage interface for the query log.
 
-Why a module of its own: the bot, the CLI export and the (later) PostgreSQL backend all
+Why a module of its own: the bot, the CLI export and the PostgreSQL backend all
 need these types, and none of them should have to import a database driver to get them.
-Everything here is backend-neutral; `bot/store/sqlite.py` is one implementation.
+Everything here is backend-neutral; `bot/store/sqlite.py` and `bot/store/postgres.py` are
+the implementations.
 """
 
 from __future__ import annotations
@@ -124,13 +125,13 @@ class AlertStatus:
 
 
 class LogStore(abc.ABC):
-    """Where queries, the audit trail and alert claims live.
+    """Where queries, the audit trail, alert claims and replica versions live.
 
     Writes are async and return only once the row is committed durably, so a caller that
-    awaits `record_query` before sending the answer knows the answer is on record. Reads
-    and alert claims are sync: they are rare (exports, once-a-day alerts) and simplest to
-    reason about that way; wrap them in `asyncio.to_thread` if called from the event loop
-    at a busy moment.
+    awaits `record_query` before sending the answer knows the answer is on record. Reads,
+    alert claims and replica bookkeeping are sync: they are rare (exports, once-a-day
+    alerts, a poll every few seconds) and simplest to reason about that way; wrap them in
+    `asyncio.to_thread` if called from the event loop at a busy moment.
 
     Time ranges are half-open: `since` is inclusive, `until` exclusive, both aware.
     After `close()` every method raises RuntimeError.
@@ -190,6 +191,44 @@ class LogStore(abc.ABC):
     @abc.abstractmethod
     def list_alerts(self, since: datetime | None = None) -> list[AlertStatus]:
         """Claims made at or after `since` (all if None), oldest claim first."""
+
+    # -- replicas: "reload reaches every replica" ----------------------------------------
+    #
+    # Several copies of the bot may serve one workspace. `/facts reload` lands on one of
+    # them; it appends a reload request, every copy polls `reload_requests_after` and
+    # reloads, then reports its content version with `publish_content_version`, so the
+    # copy that took the command can say how many replicas are on the new version. These
+    # live in the store because it is the one thing every replica already shares.
+
+    @abc.abstractmethod
+    def publish_content_version(self, replica_id: str, version: str, now: datetime) -> None:
+        """Record that `replica_id` serves content `version` as of `now` (a heartbeat).
+
+        Upsert: one row per replica, so calling it every poll keeps the table tiny.
+        """
+
+    @abc.abstractmethod
+    def replica_versions(self, since: datetime) -> dict[str, str]:
+        """Replica id → the version it reports, for replicas heard from at or after `since`.
+
+        Replicas that stopped heartbeating drop out, so a crashed copy is not counted.
+        """
+
+    @abc.abstractmethod
+    def request_reload(self, version_hint: str, now: datetime) -> int:
+        """Append a reload request; return its sequence number.
+
+        Sequence numbers only grow and become visible in order (a poller that has seen N
+        never later finds a new request below N), so "everything after N" is enough state.
+        """
+
+    @abc.abstractmethod
+    def reload_requests_after(self, seq: int) -> list[tuple[int, str]]:
+        """Reload requests with a sequence number > `seq`, as (seq, version_hint), oldest first.
+
+        A replica remembers the last seq it acted on; at startup it takes the newest seq
+        in `reload_requests_after(0)` (the whole log: reloads are rare) as its baseline.
+        """
 
     @abc.abstractmethod
     async def close(self) -> None:

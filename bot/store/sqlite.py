@@ -104,6 +104,24 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "CREATE INDEX alerts_claimed_at ON alerts (claimed_at)",
         ),
     ),
+    (
+        2,
+        (
+            # One row per replica: the content version it serves and when it last said so.
+            """CREATE TABLE replica_versions (
+                replica_id TEXT PRIMARY KEY,
+                version TEXT NOT NULL,
+                heartbeat_at TEXT NOT NULL
+            )""",
+            # AUTOINCREMENT: a seq is never reused even after the newest row is deleted,
+            # so "requests after N" stays correct for every poller.
+            """CREATE TABLE reload_requests (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                version_hint TEXT NOT NULL,
+                requested_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 _QUERY_COLS: Final = (
@@ -625,3 +643,44 @@ class SqliteLogStore(LogStore):
             self._check_open()
             rows = self._admin.execute(sql + " ORDER BY claimed_at, alert_key", params).fetchall()
         return [_alert_from_row(r) for r in rows]
+
+    # -- replicas ------------------------------------------------------------------------
+
+    def publish_content_version(self, replica_id: str, version: str, now: datetime) -> None:
+        with self._admin_tx() as conn:
+            conn.execute(
+                "INSERT INTO replica_versions (replica_id, version, heartbeat_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (replica_id) DO UPDATE SET "
+                "version = excluded.version, heartbeat_at = excluded.heartbeat_at",
+                (replica_id, version, ts_text(now)),
+            )
+
+    def replica_versions(self, since: datetime) -> dict[str, str]:
+        with self._admin_lock:
+            self._check_open()
+            rows = self._admin.execute(
+                "SELECT replica_id, version FROM replica_versions WHERE heartbeat_at >= ? "
+                "ORDER BY replica_id",
+                (ts_text(since),),
+            ).fetchall()
+        return dict(rows)
+
+    def request_reload(self, version_hint: str, now: datetime) -> int:
+        # BEGIN IMMEDIATE serialises writers, so seq order is commit order.
+        with self._admin_tx() as conn:
+            seq = conn.execute(
+                "INSERT INTO reload_requests (version_hint, requested_at) VALUES (?, ?)",
+                (version_hint, ts_text(now)),
+            ).lastrowid
+        if seq is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+            raise RuntimeError("reload request was not assigned a sequence number")
+        return int(seq)
+
+    def reload_requests_after(self, seq: int) -> list[tuple[int, str]]:
+        with self._admin_lock:
+            self._check_open()
+            rows = self._admin.execute(
+                "SELECT seq, version_hint FROM reload_requests WHERE seq > ? ORDER BY seq",
+                (int(seq),),
+            ).fetchall()
+        return [(int(r[0]), r[1]) for r in rows]
