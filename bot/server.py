@@ -28,6 +28,7 @@ from .clock import Clock
 from .config import ConfigError, Settings, require_for_serving
 from .live import LiveKnowledge
 from .privacy import pseudonymizer_for, purge_expired
+from .replicas import ReplicaSync
 from .slack_app import FactsBot
 from .store import LogStore, open_store
 
@@ -100,6 +101,9 @@ async def start_service(settings: Settings, clock: Clock,
         AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}"),
         lambda: live.snapshot, clock, channel_override=settings.alert_channel)
     bot.after_reload = service.scheduler.wake
+    bot.replicas = ReplicaSync(store, live, clock, after_reload=service.scheduler.wake)
+    await bot.replicas.start()
+    service.background.append(asyncio.create_task(bot.replicas.run(service.stopping)))
     service.background.append(asyncio.create_task(service.scheduler.run(service.stopping)))
     service.background.append(asyncio.create_task(
         purge_daily(store, clock, settings.log_retention_days, service.stopping)))

@@ -34,6 +34,7 @@ from .knowledge import KINDS
 from .live import LiveKnowledge, ReloadOutcome
 from .matching import Match, Result
 from .metrics import Metrics
+from .replicas import ReplicaSync
 from .review import stats_mrkdwn, summarize_store
 from .store import AuditRecord, LogStore, QueryRecord
 
@@ -147,6 +148,7 @@ class FactsBot:
         self.privacy = privacy or (lambda record: record)
         self.metrics = metrics or Metrics()
         self.after_reload: Callable[[], None] = lambda: None
+        self.replicas: ReplicaSync | None = None
         self.accepting = True
         self._http: aiohttp.ClientSession | None = None
 
@@ -266,9 +268,14 @@ class FactsBot:
         outcome = await self.live.reload(self.today())
         self.metrics.reloads.inc(result="ok" if outcome.ok else "failed")
         self.after_reload()
+        text = reload_text(outcome)
+        if outcome.ok and self.replicas is not None:
+            await self.replicas.announce(outcome.version)
+            current, alive = await self.replicas.on_version(outcome.version, wait_seconds=6)
+            text += f"\nCopies of the bot on version `{outcome.version}`: {current} of {alive}."
         await self.log_audit("reload", who, request_id, reload_detail(outcome),
                              version=outcome.version)
-        return render.text_message(reload_text(outcome))
+        return render.text_message(text)
 
     # ------------------------------------------------------------ buttons
 

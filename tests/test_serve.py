@@ -62,8 +62,10 @@ async def start_serve(slack, tmp_path: Path, **env: str) -> ServeProcess:
     return ServeProcess(process, line.split()[2])
 
 
-async def post_command(http, url: str, text: str, response_url: str) -> int:
-    body, headers = signed_slash_command(SECRET, text=text, response_url=response_url)
+async def post_command(http, url: str, text: str, response_url: str,
+                       user_id: str = "UPRESS01") -> int:
+    body, headers = signed_slash_command(SECRET, text=text, response_url=response_url,
+                                         user_id=user_id)
     async with http.post(url + "/slack/events", data=body, headers=headers) as response:
         return response.status
 

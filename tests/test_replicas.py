@@ -1,0 +1,86 @@
+"""Two `facts-bot serve` processes on one PostgreSQL behave as one bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.store import open_store
+from test_serve import post_command, start_serve
+from test_slack_app import ADMIN, all_text
+from test_store_contract import postgres_target, postgres_url  # noqa: F401  (fixtures)
+
+FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
+PLAN = "ice-secure-communities-2009-04"
+NEW_ENTRY = (f"entries:\n  - id: tp-zeppelin\n    document: {PLAN}\n    kind: talking_point\n"
+             "    title: Zeppelin policy\n    section: Talking Points\n"
+             "    text: ICE takes any concerns about the Secure Communities strategy seriously.\n")
+
+
+async def ask(http, slack, server, text: str) -> str:
+    url = slack.response_url()
+    assert await post_command(http, server.url, text, url, user_id=ADMIN) == 200
+    [post] = await slack.wait_for_responses(1, url=url, timeout=15)
+    return all_text(post.body)
+
+
+async def test_two_replicas_share_log_reload_and_alerts(slack, tmp_path, knowledge_copy,
+                                                        postgres_target):  # noqa: F811
+    env = {"FACTS_DB": postgres_target, "FACTS_KNOWLEDGE_DIR": str(knowledge_copy),
+           "FACTS_ADMINS": ADMIN}
+    first = await start_serve(slack, tmp_path / "a", **env)
+    second = await start_serve(slack, tmp_path / "b", **env)
+    try:
+        async with aiohttp.ClientSession() as http:
+            burst = [(first if n % 2 else second, f"traffic offenses {n}") for n in range(40)]
+            urls = [slack.response_url() for _ in burst]
+            statuses = await asyncio.gather(*(post_command(http, server.url, text, url)
+                                              for (server, text), url in zip(burst, urls,
+                                                                               strict=True)))
+            assert statuses == [200] * 40
+            await slack.wait_for_responses(40, timeout=15)
+
+            (knowledge_copy / PLAN / "new.yaml").write_text(NEW_ENTRY)
+            reply = await ask(http, slack, first, "reload")
+            assert "Copies of the bot on version" in reply and "2 of 2" in reply
+            assert "tp-zeppelin" in await ask(http, slack, second, "zeppelin policy")
+
+        alert_env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.api_url,
+                     "FACTS_DB": postgres_target, "FACTS_KNOWLEDGE_DIR": str(knowledge_copy)}
+        senders = [await asyncio.create_subprocess_exec(
+            FACTS_BOT, "alerts", "send", "--now", "2009-04-27T11:05:00Z", env=alert_env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            for _ in range(3)]
+        await asyncio.gather(*(sender.wait() for sender in senders))
+        assert len(slack.calls("chat.postMessage")) == 1
+    finally:
+        for server in (first, second):
+            server.process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(server.process.wait(), 30) == 0
+    async with open_store(postgres_target) as store:
+        texts = [r.text for r in store.query_rows() if r.text.startswith("traffic offenses")]
+    assert sorted(texts) == sorted(text for _, text in burst)  # each exactly once
+
+
+async def test_a_killed_replica_loses_no_row_for_an_answer_it_delivered(
+        slack, tmp_path, postgres_target):  # noqa: F811
+    server = await start_serve(slack, tmp_path, FACTS_DB=postgres_target)
+    slack.response_delay = 0.05
+    urls = {slack.response_url(): f"question {n}" for n in range(60)}
+    async with aiohttp.ClientSession() as http:
+        sending = [asyncio.create_task(post_command(http, server.url, text, url))
+                   for url, text in urls.items()]
+        await slack.wait_for(lambda: len(slack.responses()) >= 10, timeout=15,
+                             what="some answers delivered")
+        server.process.send_signal(signal.SIGKILL)
+        await server.process.wait()
+        await asyncio.gather(*sending, return_exceptions=True)
+    delivered = {urls[post.url] for post in slack.responses() if post.url in urls}
+    async with open_store(postgres_target) as store:
+        logged = {r.text for r in store.query_rows()}
+    assert delivered and delivered <= logged
