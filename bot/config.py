@@ -43,6 +43,7 @@ class Settings:
     log_pseudonymize: bool = False
     pseudonym_key: str | None = None
     log_format: str = "text"
+    spool_path: str = "./facts-bot-spool.jsonl"
     match: MatchSettings = MatchSettings()
 
     @property
@@ -145,6 +146,7 @@ _SETTINGS = {
     "FACTS_LOG_PSEUDONYMIZE": ("log_pseudonymize", _flag),
     "FACTS_PSEUDONYM_KEY": ("pseudonym_key", _text),
     "FACTS_LOG_FORMAT": ("log_format", _choice("text", "json")),
+    "FACTS_SPOOL": ("spool_path", _text),
 }
 _MATCH_SETTINGS = {
     "FACTS_ANSWER_MIN_SCORE": ("answer_min_score", _number(0, 100)),

@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -30,6 +31,7 @@ from .live import LiveKnowledge
 from .privacy import pseudonymizer_for, purge_expired
 from .replicas import ReplicaSync
 from .slack_app import FactsBot
+from .spool import Spool
 from .store import LogStore, open_store
 
 log = logging.getLogger("facts_bot")
@@ -82,8 +84,12 @@ class Service:
 
 
 async def start_service(settings: Settings, clock: Clock,
-                        extras: Callable[[FactsBot], list[Awaitable]] | None = None) -> Service:
-    """Load, connect and start listening; raises ConfigError on anything misconfigured."""
+                        extras: Callable[[FactsBot], list[Awaitable]] | None = None,
+                        store: LogStore | None = None) -> Service:
+    """Load, connect and start listening; raises ConfigError on anything misconfigured.
+
+    `store` replaces the one FACTS_DB names (tests pass a store they can take down).
+    """
     require_for_serving(settings)
     live = LiveKnowledge.load(settings.knowledge_dir, settings.match, clock.now().date())
     client = slack_client(settings)
@@ -92,7 +98,7 @@ async def start_service(settings: Settings, clock: Clock,
     except SlackApiError as failed:
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: "
                           f"{failed.response.get('error')}") from None
-    store = open_store(settings.db)
+    store = store or open_store(settings.db)
     pseudonymizer = pseudonymizer_for(settings)
     bot = FactsBot(settings, live, store, clock, client,
                    privacy=pseudonymizer.apply if pseudonymizer else None)
@@ -100,6 +106,8 @@ async def start_service(settings: Settings, clock: Clock,
     service.scheduler = AlertScheduler(
         AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}"),
         lambda: live.snapshot, clock, channel_override=settings.alert_channel)
+    bot.spool = Spool(Path(settings.spool_path))
+    service.background.append(asyncio.create_task(bot.spool.run(store, service.stopping)))
     bot.after_reload = service.scheduler.wake
     bot.replicas = ReplicaSync(store, live, clock, after_reload=service.scheduler.wake)
     await bot.replicas.start()
@@ -172,13 +180,14 @@ def metrics_handler(bot: FactsBot):
 
 
 def ready_handler(bot: FactsBot):
-    """Ready to take traffic: knowledge loaded, the log's database answering, not stopping.
+    """Ready to take traffic: knowledge loaded and not stopping (503 otherwise).
 
-    Separate from liveness: a database outage makes a replica unready (traffic
-    goes elsewhere) without getting it restarted.
+    A database outage is reported as `degraded` but keeps the copy ready: it
+    still answers, with log rows spooled on disk; taking every copy out of
+    service at once would answer nobody.
     """
     async def ready(_: web.Request) -> web.Response:
-        problems = []
+        problems, degraded = [], []
         if not bot.accepting:
             problems.append("stopping")
         if not bot.live.snapshot.entries:
@@ -186,9 +195,11 @@ def ready_handler(bot: FactsBot):
         try:
             await asyncio.wait_for(asyncio.to_thread(bot.store.list_alerts, bot.clock.now()),
                                    timeout=2)
-        except Exception as failed:  # any failure to read is "not ready", with its reason
-            problems.append(f"database: {type(failed).__name__}: {failed}"[:200])
-        body = {"ready": not problems, "problems": problems,
+        except Exception as failed:  # still answering: degraded, not unready
+            degraded.append(f"database: {type(failed).__name__}: {failed}"[:200])
+        if bot.spool is not None and bot.spool.rows:
+            degraded.append(f"{bot.spool.rows} log row(s) waiting in the spool")
+        body = {"ready": not problems, "problems": problems, "degraded": degraded,
                 "content_version": bot.live.snapshot.version}
         return web.json_response(body, status=200 if not problems else 503)
     return ready

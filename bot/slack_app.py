@@ -36,6 +36,7 @@ from .matching import Match, Result
 from .metrics import Metrics
 from .replicas import ReplicaSync
 from .review import stats_mrkdwn, summarize_store
+from .spool import Spool
 from .store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
@@ -149,6 +150,7 @@ class FactsBot:
         self.metrics = metrics or Metrics()
         self.after_reload: Callable[[], None] = lambda: None
         self.replicas: ReplicaSync | None = None
+        self.spool: Spool | None = None
         self.accepting = True
         self._http: aiohttp.ClientSession | None = None
 
@@ -384,9 +386,11 @@ class FactsBot:
     async def _write(self, write: Callable[[Any], Awaitable[None]], record: Any) -> None:
         try:
             await write(record)
-        except Exception:  # the answer still goes out; the failure is loud in the logs
+        except Exception as failed:  # the answer still goes out; the row waits in the spool
             self.metrics.log_write_errors.inc()
-            log.exception("could not write to the query log")
+            kept = self.spool is not None and self.spool.add(record)
+            log.error("could not write to the query log (%s: %s); %s", type(failed).__name__,
+                      failed, "kept in the spool" if kept else "ROW LOST")
 
 
 def reload_detail(outcome: ReloadOutcome) -> dict:

@@ -412,3 +412,44 @@ async def test_serving_purges_rows_past_retention(slack, tmp_path):
         assert [r.text for r in service.store.query_rows()] == ["10 days old"]
     finally:
         await service.stop()
+
+
+# ---------------------------------------------------------------- database outage
+
+
+class FlakyStore:
+    """A real store that can be taken down: writes and reads fail while `down`."""
+
+    def __init__(self, store) -> None:
+        self.store, self.down = store, False
+
+    def __getattr__(self, name):
+        attribute = getattr(self.store, name)
+        if name in ("record_query", "record_audit", "list_alerts") and self.down:
+            def refused(*args, **kwargs):
+                raise ConnectionError("database unreachable")
+            return refused
+        return attribute
+
+
+async def test_answers_continue_through_a_database_outage_and_rows_catch_up(slack, tmp_path):
+    flaky = FlakyStore(open_store(str(tmp_path / "facts.db")))
+    settings = settings_for(slack, tmp_path, spool_path=str(tmp_path / "spool.jsonl"))
+    service = await start_service(settings, SystemClock(), store=flaky)
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            flaky.down = True
+            body = await harness.ask("traffic offenses")
+            assert "driving under the influence" in all_text(body)
+            async with http.get(service.url + "/readyz") as response:
+                ready = await response.json()
+            assert response.status == 200 and ready["degraded"]
+            assert any("spool" in reason for reason in ready["degraded"])
+            assert list(flaky.store.query_rows()) == []
+            flaky.down = False
+            await slack.wait_for(lambda: len(list(flaky.store.query_rows())) == 1, timeout=15,
+                                 what="the spooled row written")
+            assert [r.text for r in flaky.store.query_rows()] == ["traffic offenses"]
+    finally:
+        await service.stop()
