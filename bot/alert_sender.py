@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from .alerts import Alert, alert_message, alert_plan, alerts_due
 from .clock import Clock
 from .knowledge import Snapshot
+from .metrics import Metrics
 from .store.base import ALERT_FAILED, ALERT_OK, AlertStatus, LogStore
 
 POSTED = "posted"
@@ -87,7 +88,8 @@ class AlertSender:
 
     def __init__(self, store: LogStore, client: AsyncWebClient, clock: Clock, owner_id: str,
                  logger: logging.Logger | None = None, *,
-                 late_after: dt.timedelta = LATE_AFTER) -> None:
+                 late_after: dt.timedelta = LATE_AFTER, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics
         self._store = store
         self._client = client
         self._clock = clock
@@ -113,6 +115,10 @@ class AlertSender:
         error, ts = await self._post(alert, late)
         detail = _detail(alert, late, ts) if error is None else _failure_detail(error)
         await self._finish(alert, error is None, detail)
+        if self._metrics is not None:
+            self._metrics.alert_posts.inc(result="posted" if error is None else "failed")
+            if error is not None:
+                self._metrics.slack_errors.inc(error=error)
         if error is not None:
             self._log_failure(alert, error)
             return Outcome(alert, FAILED, late, detail)

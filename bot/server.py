@@ -104,7 +104,8 @@ async def start_service(settings: Settings, clock: Clock,
                    privacy=pseudonymizer.apply if pseudonymizer else None)
     service = Service(bot, store)
     service.scheduler = AlertScheduler(
-        AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}"),
+        AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}",
+                    metrics=bot.metrics),
         lambda: live.snapshot, clock, channel_override=settings.alert_channel)
     bot.spool = Spool(Path(settings.spool_path))
     service.background.append(asyncio.create_task(bot.spool.run(store, service.stopping)))

@@ -359,6 +359,10 @@ async def test_admins_see_alert_failures_in_events(bot_in_events_week):
     await asyncio.sleep(0.2)
     admin_view = all_text(await bot.ask("events", user_id=ADMIN))
     assert "Alert problems" in admin_view and "not_in_channel" in admin_view
+    async with bot.http.get(bot.service.url + "/metrics") as response:
+        exposition = await response.text()
+    assert 'facts_alert_posts_total{result="failed"} 1' in exposition
+    assert 'facts_slack_api_errors_total{error="not_in_channel"} 1' in exposition
     assert "Alert problems" not in all_text(await bot.ask("events"))
 
 
