@@ -168,13 +168,17 @@ def match_json(match: Match) -> dict:
     return out
 
 
-def render_terminal(match: Match, contacts: Sequence[Contact] = ()) -> str:
+def render_terminal(match: Match, contacts: Sequence[Contact] = (),
+                    answer_min_score: float = MatchSettings().answer_min_score) -> str:
     """A readable rendering: the verbatim text first, then where it comes from."""
     lines: list[str] = []
     if match.status == ANSWER:
         lines.append("Approved response:")
     elif match.status == NO_MATCH:
         lines.append(f"No approved response for {match.query!r}. Nothing was made up.")
+    elif all(r.score >= answer_min_score for r in match.results):
+        lines.append(f"Several approved responses fit {match.query!r} equally well; "
+                     "choose the one you need:")
     else:
         lines.append(f"No exact approved answer for {match.query!r}. Closest approved responses:")
     if match.corrections:

@@ -41,6 +41,12 @@ def test_ask_limit_and_plain_output():
     assert "Talking Points" in plain.stdout and "2009-04-23" in plain.stdout
 
 
+def test_ask_distinguishes_several_fitting_from_none_fitting():
+    assert "Several approved responses fit" in run("ask", "racial", "profiling").stdout
+    partial = run("ask", "does", "the", "ACLU", "support", "the", "program").stdout
+    assert "No exact approved answer" in partial
+
+
 def test_ask_says_so_when_nothing_is_approved():
     plain = run("ask", "parking", "at", "headquarters")
     assert "No approved response" in plain.stdout
