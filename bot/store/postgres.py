@@ -31,14 +31,11 @@ or test runs can share one database, one schema each.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
@@ -55,6 +52,7 @@ from bot.store.base import (
     QueryRecord,
     as_utc,
 )
+from bot.store.group_commit import GroupCommitWriter, RowsByTable
 
 logger = logging.getLogger(__name__)
 
@@ -298,28 +296,6 @@ def redact(url: str) -> str:
     return f"postgresql://{params.get('user', '')}@{host}:{port}/{params.get('dbname', '')}"
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A row waiting for the writer, and who to wake when it is committed."""
-
-    table: str
-    row: tuple[Any, ...]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[None]
-
-
-_STOP: Final = object()  # queue sentinel: everything before it is written, then the writer exits
-
-
-def _settle(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
-    """Runs on the callers' event loop: wake every waiter of one batch."""
-    for fut in futures:
-        if fut.done():  # the caller was cancelled; the row was still written (or not)
-            continue
-        if exc is None:
-            fut.set_result(None)
-        else:
-            fut.set_exception(exc)
 
 
 class PostgresLogStore(LogStore):
@@ -336,19 +312,12 @@ class PostgresLogStore(LogStore):
     """
 
     def __init__(self, url: str, *, max_batch: int = 500, connect_timeout: int = 10) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be >= 1")
         self.url = libpq_url(url)
-        self._max_batch = max_batch
         # A missing server should fail start-up in seconds, not hang on TCP retries; a
         # connect_timeout in the URL wins.
         self._connect_kwargs: dict[str, Any] = {}
         if "connect_timeout" not in pg_conninfo.conninfo_to_dict(self.url):
             self._connect_kwargs["connect_timeout"] = connect_timeout
-
-        self._commits = 0
-        self._rows_written = 0
-        self._failed_batches = 0
 
         self._admin_lock = threading.Lock()
         self._admin = self._connect()
@@ -359,37 +328,30 @@ class PostgresLogStore(LogStore):
             self._admin.close()
             raise
 
-        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
-        self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
-        self._closed = False
-        self._writer = threading.Thread(
-            target=self._run_writer,
-            args=(writer_conn,),
-            name=f"logstore-writer:{redact(self.url)}",
-            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
-        )
-        self._writer.start()
+        self._writer_conn = writer_conn
+        self._writer = GroupCommitWriter(self._write_rows, self._close_writer_conn,
+                                         label=redact(self.url), max_batch=max_batch)
 
     # -- counters -----------------------------------------------------------------------
 
     @property
     def commits(self) -> int:
         """Write transactions the writer thread has committed."""
-        return self._commits
+        return self._writer.commits
 
     @property
     def rows_written(self) -> int:
         """Rows the writer thread has committed."""
-        return self._rows_written
+        return self._writer.rows_written
 
     @property
     def failed_batches(self) -> int:
         """Batches the writer thread rolled back (their callers got the exception)."""
-        return self._failed_batches
+        return self._writer.failed_batches
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._writer.closed
 
     # -- connections and migrations ------------------------------------------------------
 
@@ -452,97 +414,39 @@ class PostgresLogStore(LogStore):
                 yield conn
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"log store {redact(self.url)} is closed")
+        self._writer.check_open()
 
     # -- writes: group commit ------------------------------------------------------------
 
     async def record_query(self, rec: QueryRecord) -> None:
-        await self._submit("queries", _query_row(rec))
+        await self._writer.submit("queries", _query_row(rec))
 
     async def record_audit(self, rec: AuditRecord) -> None:
-        await self._submit("audit", _audit_row(rec))
+        await self._writer.submit("audit", _audit_row(rec))
 
-    async def _submit(self, table: str, row: tuple[Any, ...]) -> None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        with self._state_lock:
-            self._check_open()
-            self._queue.put(_Pending(table, row, loop, fut))
-        # If the caller is cancelled here the row is still written; it just isn't told.
-        await fut
+    def _write_rows(self, rows: RowsByTable) -> None:
+        """One transaction for a whole batch (runs on the writer thread).
 
-    def _run_writer(self, conn: psycopg.Connection[Any] | None) -> None:
-        """Writer thread: take what is queued, write it in one transaction, wake callers."""
-        try:
-            stopping = False
-            while not stopping:
-                first = self._queue.get()
-                if first is _STOP:
-                    break
-                batch: list[_Pending] = [first]  # type: ignore[list-item]
-                while len(batch) < self._max_batch:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stopping = True  # close() guarantees nothing follows the sentinel
-                        break
-                    batch.append(item)  # type: ignore[arg-type]
-                try:
-                    conn = self._write_batch(conn, batch)
-                except Exception:  # a bug in our own bookkeeping; keep serving later batches
-                    logger.exception("log store writer: unexpected error")
-        finally:
+        A connection the server dropped is replaced first; if connecting fails, the
+        batch fails and the next one tries again.
+        """
+        conn = self._writer_conn
+        if conn is None or conn.closed or conn.broken:
             if conn is not None:
                 conn.close()
+            self._writer_conn = None
+            conn = self._writer_conn = self._connect()
+        with conn.transaction(), conn.cursor() as cur:
+            for table, sql in _INSERT_SQL.items():
+                if table in rows:
+                    cur.executemany(sql, rows[table])
 
-    def _write_batch(
-        self, conn: psycopg.Connection[Any] | None, batch: list[_Pending]
-    ) -> psycopg.Connection[Any] | None:
-        """Write one batch; return the connection to use next (None: reconnect next time)."""
-        error: BaseException | None = None
-        try:
-            if conn is None or conn.closed or conn.broken:
-                if conn is not None:
-                    conn.close()
-                conn = None  # if connecting fails, try again with the next batch
-                conn = self._connect()
-            with conn.transaction(), conn.cursor() as cur:
-                for table, sql in _INSERT_SQL.items():
-                    rows = [p.row for p in batch if p.table == table]
-                    if rows:
-                        cur.executemany(sql, rows)
-        except Exception as exc:  # every waiter of this batch gets the error, none hangs
-            error = exc
-            self._failed_batches += 1
-            logger.error("log store writer: batch of %d rows failed: %s", len(batch), exc)
-        else:
-            self._commits += 1
-            self._rows_written += len(batch)
-        self._wake(batch, error)
-        return conn
-
-    @staticmethod
-    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
-        """One thread-safe callback per event loop, not one per row."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for p in batch:
-            by_loop.setdefault(p.loop, []).append(p.future)
-        for loop, futures in by_loop.items():
-            # RuntimeError: that loop is closed, so nobody is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, futures, error)
+    def _close_writer_conn(self) -> None:
+        if self._writer_conn is not None:
+            self._writer_conn.close()
 
     async def close(self) -> None:
-        with self._state_lock:
-            first_close = not self._closed
-            if first_close:
-                self._closed = True
-                self._queue.put(_STOP)
-        await asyncio.to_thread(self._writer.join)
-        if first_close:
+        if await self._writer.close():
             with self._admin_lock:
                 self._admin.close()
 

@@ -21,17 +21,14 @@ connection, so a slow export never blocks the writer and sees one consistent sna
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import os
-import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -46,6 +43,7 @@ from bot.store.base import (
     QueryRecord,
     as_utc,
 )
+from bot.store.group_commit import GroupCommitWriter, RowsByTable
 
 logger = logging.getLogger(__name__)
 
@@ -265,28 +263,6 @@ def _range_where(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A row waiting for the writer, and who to wake when it is committed."""
-
-    table: str
-    row: tuple[Any, ...]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[None]
-
-
-_STOP: Final = object()  # queue sentinel: everything before it is written, then the writer exits
-
-
-def _settle(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
-    """Runs on the callers' event loop: wake every waiter of one batch."""
-    for fut in futures:
-        if fut.done():  # the caller was cancelled; the row was still written (or not)
-            continue
-        if exc is None:
-            fut.set_result(None)
-        else:
-            fut.set_exception(exc)
 
 
 class SqliteLogStore(LogStore):
@@ -305,16 +281,9 @@ class SqliteLogStore(LogStore):
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file:"):
             raise ValueError("SqliteLogStore needs a file path (several connections share it)")
-        if max_batch < 1:
-            raise ValueError("max_batch must be >= 1")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout = max(0.0, float(busy_timeout))
-        self._max_batch = max_batch
-
-        self._commits = 0
-        self._rows_written = 0
-        self._failed_batches = 0
 
         # The admin connection: migrations, alert claims, purges. Rare, short, serialised
         # within this process by a lock; across processes by SQLite's own write lock.
@@ -335,37 +304,30 @@ class SqliteLogStore(LogStore):
             self._admin.close()
             raise
 
-        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
-        self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
-        self._closed = False
-        self._writer = threading.Thread(
-            target=self._run_writer,
-            args=(writer_conn,),
-            name=f"logstore-writer:{self.path.name}",
-            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
-        )
-        self._writer.start()
+        self._writer_conn = writer_conn
+        self._writer = GroupCommitWriter(self._write_rows, self._close_writer_conn,
+                                         label=self.path.name, max_batch=max_batch)
 
     # -- counters -----------------------------------------------------------------------
 
     @property
     def commits(self) -> int:
         """Write transactions the writer thread has committed."""
-        return self._commits
+        return self._writer.commits
 
     @property
     def rows_written(self) -> int:
         """Rows the writer thread has committed."""
-        return self._rows_written
+        return self._writer.rows_written
 
     @property
     def failed_batches(self) -> int:
         """Batches the writer thread rolled back (their callers got the exception)."""
-        return self._failed_batches
+        return self._writer.failed_batches
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._writer.closed
 
     # -- connections and migrations ------------------------------------------------------
 
@@ -459,93 +421,38 @@ class SqliteLogStore(LogStore):
                 raise
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"log store {self.path} is closed")
+        self._writer.check_open()
 
     # -- writes: group commit ------------------------------------------------------------
 
     async def record_query(self, rec: QueryRecord) -> None:
-        await self._submit("queries", _query_row(rec))
+        await self._writer.submit("queries", _query_row(rec))
 
     async def record_audit(self, rec: AuditRecord) -> None:
-        await self._submit("audit", _audit_row(rec))
+        await self._writer.submit("audit", _audit_row(rec))
 
-    async def _submit(self, table: str, row: tuple[Any, ...]) -> None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        with self._state_lock:
-            self._check_open()
-            self._queue.put(_Pending(table, row, loop, fut))
-        # If the caller is cancelled here the row is still written; it just isn't told.
-        await fut
-
-    def _run_writer(self, conn: sqlite3.Connection) -> None:
-        """Writer thread: take what is queued, write it in one transaction, wake callers."""
-        try:
-            stopping = False
-            while not stopping:
-                first = self._queue.get()
-                if first is _STOP:
-                    break
-                batch: list[_Pending] = [first]  # type: ignore[list-item]
-                while len(batch) < self._max_batch:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stopping = True  # close() guarantees nothing follows the sentinel
-                        break
-                    batch.append(item)  # type: ignore[arg-type]
-                try:
-                    self._write_batch(conn, batch)
-                except Exception:  # a bug in our own bookkeeping; keep serving later batches
-                    logger.exception("log store writer: unexpected error")
-        finally:
-            conn.close()
-
-    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
-        error: BaseException | None = None
+    def _write_rows(self, rows: RowsByTable) -> None:
+        """One transaction for a whole batch (runs on the writer thread)."""
+        conn = self._writer_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             for table, sql in _INSERT_SQL.items():
-                rows = [p.row for p in batch if p.table == table]
-                if rows:
-                    conn.executemany(sql, rows)
+                if table in rows:
+                    conn.executemany(sql, rows[table])
             conn.execute("COMMIT")
-        except Exception as exc:  # every waiter of this batch gets the error, none hangs
-            error = exc
+        except BaseException:
             try:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             except Exception:
                 logger.exception("log store writer: rollback failed")
-            self._failed_batches += 1
-            logger.error("log store writer: batch of %d rows failed: %s", len(batch), exc)
-        else:
-            self._commits += 1
-            self._rows_written += len(batch)
-        self._wake(batch, error)
+            raise
 
-    @staticmethod
-    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
-        """One thread-safe callback per event loop, not one per row."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for p in batch:
-            by_loop.setdefault(p.loop, []).append(p.future)
-        for loop, futures in by_loop.items():
-            # RuntimeError: that loop is closed, so nobody is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, futures, error)
+    def _close_writer_conn(self) -> None:
+        self._writer_conn.close()
 
     async def close(self) -> None:
-        with self._state_lock:
-            first_close = not self._closed
-            if first_close:
-                self._closed = True
-                self._queue.put(_STOP)
-        await asyncio.to_thread(self._writer.join)
-        if first_close:
+        if await self._writer.close():
             with self._admin_lock:
                 self._admin.close()
 

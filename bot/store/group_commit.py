@@ -1,0 +1,154 @@
+"""Group commit, shared by the stores: one writer thread, many rows per transaction.
+
+A caller's row is queued with a future; the writer takes everything queued
+(up to `max_batch` rows), hands it to the backend to write in one transaction,
+then wakes every caller of that batch at once, with the error if it failed.
+So many concurrent queries share one commit, and each caller still returns
+only once its own row is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+logger = logging.getLogger(__name__)
+
+RowsByTable = dict[str, list[tuple[Any, ...]]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A row waiting for the writer, and who to wake when it is committed."""
+
+    table: str
+    row: tuple[Any, ...]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+
+
+_STOP: Final = object()  # queue sentinel: everything before it is written, then the writer exits
+
+
+def _settle(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    """Runs on the callers' event loop: wake every waiter of one batch."""
+    for fut in futures:
+        if fut.done():  # the caller was cancelled; the row was still written (or not)
+            continue
+        if exc is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(exc)
+
+
+class GroupCommitWriter:
+    """The writer thread of one store.
+
+    `write(rows_by_table)` must write all the rows in one transaction or raise
+    (after rolling back); `on_exit` runs on the writer thread as it ends, to
+    close its connection. `commits`, `rows_written` and `failed_batches` let
+    tests and benchmarks see group commit working.
+    """
+
+    def __init__(self, write: Callable[[RowsByTable], None], on_exit: Callable[[], None], *,
+                 label: str, max_batch: int) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.label = label
+        self.commits = 0
+        self.rows_written = 0
+        self.failed_batches = 0
+        self.closed = False
+        self._write = write
+        self._on_exit = on_exit
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
+        self._thread = threading.Thread(
+            target=self._run,
+            name=f"logstore-writer:{label}",
+            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
+        )
+        self._thread.start()
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise RuntimeError(f"log store {self.label} is closed")
+
+    async def submit(self, table: str, row: tuple[Any, ...]) -> None:
+        """Returns once the row is committed; raises what the batch's commit raised."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._state_lock:
+            self.check_open()
+            self._queue.put(_Pending(table, row, loop, fut))
+        # If the caller is cancelled here the row is still written; it just isn't told.
+        await fut
+
+    async def close(self) -> bool:
+        """Write everything queued, stop the thread; True the first time it is called."""
+        with self._state_lock:
+            first_close = not self.closed
+            if first_close:
+                self.closed = True
+                self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        return first_close
+
+    def _run(self) -> None:
+        """Writer thread: take what is queued, write it in one transaction, wake callers."""
+        try:
+            stopping = False
+            while not stopping:
+                first = self._queue.get()
+                if first is _STOP:
+                    break
+                batch: list[_Pending] = [first]  # type: ignore[list-item]
+                while len(batch) < self._max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stopping = True  # close() guarantees nothing follows the sentinel
+                        break
+                    batch.append(item)  # type: ignore[arg-type]
+                try:
+                    self._write_batch(batch)
+                except Exception:  # a bug in our own bookkeeping; keep serving later batches
+                    logger.exception("log store writer: unexpected error")
+        finally:
+            self._on_exit()
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        rows: RowsByTable = {}
+        for pending in batch:
+            rows.setdefault(pending.table, []).append(pending.row)
+        error: BaseException | None = None
+        try:
+            self._write(rows)
+        except Exception as exc:  # every waiter of this batch gets the error, none hangs
+            error = exc
+            self.failed_batches += 1
+            logger.error("log store writer: batch of %d rows failed: %s", len(batch), exc)
+        else:
+            self.commits += 1
+            self.rows_written += len(batch)
+        self._wake(batch, error)
+
+    @staticmethod
+    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
+        """One thread-safe callback per event loop, not one per row."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for pending in batch:
+            by_loop.setdefault(pending.loop, []).append(pending.future)
+        for loop, futures in by_loop.items():
+            # RuntimeError: that loop is closed, so nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, futures, error)
