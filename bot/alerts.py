@@ -24,14 +24,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .knowledge import AlertSettings, Document, Entry, Snapshot
+from .render import BLOCK_LIMIT, SECTION_LIMIT, escape, split_text
 from .store.base import AlertStatus
 
 HEADS_UP = "heads_up"
 EVENT_DAY = "event_day"
 KIND_LABELS = {HEADS_UP: "Heads-up", EVENT_DAY: "Event day"}
 
-SECTION_LIMIT = 3000  # Slack: characters in one section's text
-BLOCK_LIMIT = 50  # Slack: blocks in one message
 HEADER_LIMIT = 150  # Slack: characters in a header block
 TEXT_LIMIT = 39_000  # Slack truncates a message's text after 40,000 characters
 FACTS_REMINDER = ("Need approved wording? Type /facts and your question to get the "
@@ -217,11 +216,6 @@ class _Part:
     empty: str = ""
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters; everything else is shown as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _long_date(day: dt.date) -> str:
     return f"{day:%A, %B} {day.day}, {day.year}"
 
@@ -333,7 +327,7 @@ def pack(pieces: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
     chunks: list[str] = []
     current = ""
     for piece in pieces:
-        for part in _split(piece, limit):
+        for part in split_text(piece, limit):
             joined = f"{current}\n\n{part}" if current else part
             if len(joined) <= limit:
                 current = joined
@@ -341,25 +335,6 @@ def pack(pieces: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
                 chunks.append(current)
                 current = part
     return [*chunks, current] if current else chunks
-
-
-def _split(text: str, limit: int) -> list[str]:
-    """A too-long text cut at line breaks, then at spaces, never inside an &entity;."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-            amp = text.rfind("&", cut - 5, cut)
-            if amp > 0 and ";" not in text[amp:cut]:
-                cut = amp
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*parts, text] if text else parts
 
 
 def preview_text(alerts: Sequence[Alert], day: dt.date | None = None) -> str:

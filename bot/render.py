@@ -53,13 +53,20 @@ def escape(text: str) -> str:
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Pieces no longer than `limit`, cut at paragraph, line or word breaks where possible."""
+    """Pieces no longer than `limit`, cut at paragraph, line or word breaks where possible.
+
+    A hard cut never splits an escaped `&entity;`, which Slack would show broken.
+    """
     pieces: list[str] = []
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
         cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
+        if cut <= limit // 2:
+            cut = limit
+            amp = window.rfind("&", limit - 5)
+            if amp > 0 and ";" not in window[amp:]:
+                cut = amp
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest.strip() or not pieces:
