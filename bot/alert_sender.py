@@ -57,7 +57,7 @@ _log = logging.getLogger("facts_bot.alerts")
 
 
 def slack_client(token: str, api_url: str, *, rate_limit_retries: int = 3) -> AsyncWebClient:
-    """The Web API client alerts post with: waits out 429s (Retry-After) and retries."""
+    """The bot's Web API client: waits out 429s (Retry-After), retries dropped connections."""
     handlers = [AsyncConnectionErrorRetryHandler(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
     return AsyncWebClient(token=token, base_url=api_url, retry_handlers=handlers)

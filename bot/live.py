@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .knowledge import Problem, Snapshot, check_knowledge
+from .knowledge import KnowledgeError, Problem, Snapshot, check_knowledge
 from .matching import Index, MatchSettings
 
 
@@ -58,7 +58,6 @@ class LiveKnowledge:
     def load(cls, directory: Path, settings: MatchSettings, today: dt.date) -> LiveKnowledge:
         snapshot, problems = check_knowledge(directory, today)
         if snapshot is None:
-            from .knowledge import KnowledgeError
             raise KnowledgeError(problems)
         return cls(directory, Index(snapshot, settings))
 

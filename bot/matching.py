@@ -126,6 +126,9 @@ class Index:
         self._vocabulary: dict[str, str] = {}
         weighted = [self._weighted_terms(entry) for entry in self.entries]
         self._vocabulary_words = list(self._vocabulary)
+        self._spelling: dict[str, str] = {}
+        for word, term in self._vocabulary.items():
+            self._spelling.setdefault(term, word)
         self._build_postings(weighted)
         self._unknown_weight = _idf(0, len(self.entries))
         self._typo_cache: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -190,7 +193,8 @@ class Index:
         return resolved, corrections
 
     def _word_for(self, term: str, fallback: str) -> str:
-        return next((w for w, s in self._vocabulary.items() if s == term), fallback)
+        """A spelling of `term` as the content has it, to show what a typo was read as."""
+        return self._spelling.get(term, fallback)
 
     def _typo_alternatives(self, word: str) -> tuple[tuple[str, float], ...]:
         """Known terms this unknown word is probably a misspelling of."""

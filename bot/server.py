@@ -14,35 +14,27 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from .alert_sender import AlertScheduler, AlertSender
+from .alert_sender import AlertScheduler, AlertSender, slack_client
 from .clock import Clock
 from .config import ConfigError, Settings, require_for_serving
 from .live import LiveKnowledge
 from .privacy import pseudonymizer_for, purge_expired
 from .replicas import ReplicaSync
-from .slack_app import FactsBot
+from .slack_app import FactsBot, Who
 from .spool import Spool
 from .store import LogStore, open_store
 
 log = logging.getLogger("facts_bot")
 
 DRAIN_SECONDS = 20.0
-
-
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: Slack's own URL or SLACK_API_URL, retrying on 429."""
-    return AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
-                          retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
 
 
 @dataclass
@@ -84,7 +76,6 @@ class Service:
 
 
 async def start_service(settings: Settings, clock: Clock,
-                        extras: Callable[[FactsBot], list[Awaitable]] | None = None,
                         store: LogStore | None = None) -> Service:
     """Load, connect and start listening; raises ConfigError on anything misconfigured.
 
@@ -92,7 +83,7 @@ async def start_service(settings: Settings, clock: Clock,
     """
     require_for_serving(settings)
     live = LiveKnowledge.load(settings.knowledge_dir, settings.match, clock.now().date())
-    client = slack_client(settings)
+    client = slack_client(settings.bot_token or "", settings.api_url)
     try:
         auth = await client.auth_test()
     except SlackApiError as failed:
@@ -116,8 +107,6 @@ async def start_service(settings: Settings, clock: Clock,
     service.background.append(asyncio.create_task(service.scheduler.run(service.stopping)))
     service.background.append(asyncio.create_task(
         purge_daily(store, clock, settings.log_retention_days, service.stopping)))
-    if extras:
-        service.background += [asyncio.create_task(job) for job in extras(bot)]
     app = bot.build_app(auth.data)
     if settings.socket_mode:
         service.socket = AsyncSocketModeHandler(app, app_token=settings.app_token)
@@ -240,15 +229,6 @@ async def serve(settings: Settings, clock: Clock,
 
 
 async def reload_on_signal(service: Service) -> None:
-    bot = service.bot
-    outcome = await bot.live.reload(bot.today())
-    bot.after_reload()
-    if outcome.ok:
-        log.info("SIGHUP reload: version %s (added %d, removed %d, changed %d)",
-                 outcome.version, len(outcome.added), len(outcome.removed), len(outcome.changed))
-    else:
-        log.error("SIGHUP reload failed, still serving %s: %s", outcome.version,
-                  "; ".join(str(p) for p in outcome.errors))
-    from .slack_app import Who, reload_detail
-    await bot.log_audit("reload", Who("SIGHUP", "signal", "", ""), "", reload_detail(outcome),
-                        version=outcome.version)
+    """SIGHUP: the same reload as `/facts reload`, told to the process log."""
+    message = await service.bot.reload(Who("SIGHUP", "signal", "", ""), request_id="")
+    log.info("SIGHUP reload: %s", message.text)
