@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.knowledge import BUNDLED_KNOWLEDGE
 from bot.render import escape
 from bot.server import start_service
+from bot.slack_app import InFlight
 from bot.store import open_store
 from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 
@@ -316,6 +317,26 @@ async def test_answers_are_committed_before_they_are_sent(bot):
     bot.slack.response_hook = check_log
     await asyncio.gather(*(bot.ask(f"traffic offenses {n}") for n in range(10)))
     assert committed_at_arrival == [True] * 10
+
+
+async def test_a_slow_slack_holds_acks_briefly_and_every_answer_still_arrives(bot):
+    """Backpressure: past the limit of answers being sent, acks wait, never past max_wait."""
+    bot.service.bot.inflight = InFlight(limit=2, max_wait=0.3)
+    bot.slack.response_delay = 1.0  # each answer takes a second to deliver
+
+    async def timed_command(n: int) -> tuple[float, str]:
+        started = time.monotonic()
+        response, url = await bot.command(f"traffic offenses {n}")
+        assert response.status == 200
+        return time.monotonic() - started, url
+
+    acks = await asyncio.gather(*(timed_command(n) for n in range(6)))
+    waits = sorted(seconds for seconds, _ in acks)
+    assert waits[1] < 0.25  # the first two were acked at once
+    assert 0.25 <= waits[-1] < 1.0  # the rest waited for room, but only up to max_wait
+    for _, url in acks:
+        await bot.slack.wait_for_responses(1, url=url)
+    assert len(bot.queries()) == 6
 
 
 # ---------------------------------------------------------------- events and alerts in serve
