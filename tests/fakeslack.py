@@ -121,6 +121,7 @@ class ResponsePost:
     time: float
     status: int = 200
     reply: str = "ok"
+    query: str = ""  # the URL's query string, if the caller added one
 
     @property
     def text(self) -> str | None:
@@ -1039,6 +1040,7 @@ class FakeSlack:
                 time=time.time(),
                 status=status,
                 reply=reply,
+                query=request.query_string,
             )
         )
         self._notify()
