@@ -21,10 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from .alerts import Alert, alert_message, alert_plan, alerts_due
@@ -54,13 +50,6 @@ FIX_HINTS = {
 }
 
 _log = logging.getLogger("facts_bot.alerts")
-
-
-def slack_client(token: str, api_url: str, *, rate_limit_retries: int = 3) -> AsyncWebClient:
-    """The bot's Web API client: waits out 429s (Retry-After), retries dropped connections."""
-    handlers = [AsyncConnectionErrorRetryHandler(),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
-    return AsyncWebClient(token=token, base_url=api_url, retry_handlers=handlers)
 
 
 @dataclass(frozen=True)

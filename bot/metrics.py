@@ -90,12 +90,16 @@ class Metrics:
         "facts_alert_posts_total", "Event-day alert posts by result."))
     slack_errors: Counter = field(default_factory=lambda: Counter(
         "facts_slack_api_errors_total", "Slack API calls that failed, by error."))
+    slack_retries: Counter = field(default_factory=lambda: Counter(
+        "facts_slack_api_retries_total",
+        "Slack calls retried by slack_sdk, by reason (rate_limited, connection_error)."))
     log_write_errors: Counter = field(default_factory=lambda: Counter(
         "facts_log_write_errors_total", "Query-log writes that failed."))
 
     def render(self) -> str:
         lines: list[str] = []
         for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms, self.reloads,
-                       self.alert_posts, self.slack_errors, self.log_write_errors):
+                       self.alert_posts, self.slack_errors, self.slack_retries,
+                       self.log_write_errors):
             lines += metric.render()
         return "\n".join(lines) + "\n"

@@ -22,12 +22,14 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from .alert_sender import AlertScheduler, AlertSender, slack_client
+from .alert_sender import AlertScheduler, AlertSender
 from .clock import Clock
 from .config import ConfigError, Settings, require_for_serving
 from .live import LiveKnowledge
+from .metrics import Metrics
 from .privacy import pseudonymizer_for, purge_expired
 from .replicas import ReplicaSync
+from .slack_api import slack_client
 from .slack_app import FactsBot, Who
 from .spool import Spool
 from .store import LogStore, open_store
@@ -83,7 +85,8 @@ async def start_service(settings: Settings, clock: Clock,
     """
     require_for_serving(settings)
     live = LiveKnowledge.load(settings.knowledge_dir, settings.match, clock.now().date())
-    client = slack_client(settings.bot_token or "", settings.api_url)
+    metrics = Metrics()
+    client = slack_client(settings.bot_token or "", settings.api_url, metrics=metrics)
     try:
         auth = await client.auth_test()
     except SlackApiError as failed:
@@ -92,7 +95,7 @@ async def start_service(settings: Settings, clock: Clock,
     store = store or open_store(settings.db)
     pseudonymizer = pseudonymizer_for(settings)
     bot = FactsBot(settings, live, store, clock, client,
-                   privacy=pseudonymizer.apply if pseudonymizer else None)
+                   privacy=pseudonymizer.apply if pseudonymizer else None, metrics=metrics)
     service = Service(bot, store)
     service.scheduler = AlertScheduler(
         AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}",

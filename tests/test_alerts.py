@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alert_sender import AlertScheduler, AlertSender, recent_statuses, slack_client
+from bot.alert_sender import AlertScheduler, AlertSender, recent_statuses
 from bot.alerts import (
     Alert,
     KeyMessage,
@@ -34,6 +34,7 @@ from bot.alerts import (
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.knowledge import Snapshot, load_snapshot
+from bot.slack_api import slack_client
 from bot.store import ALERT_FAILED, ALERT_OK, LogStore, open_store
 from fakeslack import ApiCall, FakeSlack
 

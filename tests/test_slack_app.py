@@ -305,6 +305,17 @@ async def test_admin_group_members_are_admins(bot_on_copy, slack):
     assert len(slack.calls("usergroups.users.list")) == 1  # cached
 
 
+async def test_slack_rate_limits_are_waited_out_and_counted(bot_on_copy, slack):
+    slack.usergroups["S0ADMINS"] = ["UGROUP01"]
+    slack.rate_limit_next("usergroups.users.list", retry_after=0)
+    reply = all_text(await bot_on_copy.ask("reload", user_id="UGROUP01"))
+    assert "Reloaded" in reply  # the admin check succeeded on the retry
+    assert len(slack.calls("usergroups.users.list")) == 2
+    async with bot_on_copy.http.get(bot_on_copy.service.url + "/metrics") as response:
+        exposition = await response.text()
+    assert 'facts_slack_api_retries_total{reason="rate_limited"} 1' in exposition
+
+
 async def test_answers_are_committed_before_they_are_sent(bot):
     """A crash after the reply must never lose a row a user saw: look when it arrives."""
     committed_at_arrival = []
