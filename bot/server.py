@@ -30,7 +30,7 @@ from .metrics import Metrics
 from .privacy import pseudonymizer_for, purge_expired
 from .replicas import ReplicaSync
 from .slack_api import slack_client
-from .slack_app import FactsBot, Who
+from .slack_app import FactsBot, Who, new_request_id
 from .spool import Spool
 from .store import LogStore, open_store
 
@@ -233,5 +233,6 @@ async def serve(settings: Settings, clock: Clock,
 
 async def reload_on_signal(service: Service) -> None:
     """SIGHUP: the same reload as `/facts reload`, told to the process log."""
-    message = await service.bot.reload(Who("SIGHUP", "signal", "", ""), request_id="")
+    message = await service.bot.reload(Who("SIGHUP", "signal", "", ""),
+                                       request_id=new_request_id())
     log.info("SIGHUP reload: %s", message.text)

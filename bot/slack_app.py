@@ -31,6 +31,7 @@ from .alerts import describe_status
 from .clock import Clock
 from .config import Settings
 from .gaps import find_gaps
+from .jsonlog import bind_request_id
 from .knowledge import KINDS
 from .live import LiveKnowledge, ReloadOutcome
 from .matching import Match, Result
@@ -153,6 +154,13 @@ class AdminCheck:
         return user_id in self._members
 
 
+def new_request_id() -> str:
+    """A fresh id for one request, bound to the current task's log lines."""
+    request_id = uuid.uuid4().hex[:16]
+    bind_request_id(request_id)
+    return request_id
+
+
 def parse_command(text: str) -> tuple[str, str]:
     """('help'|'list'|'show'|'events'|'reload'|'stats'|'ask', the rest)."""
     words = text.strip().split(maxsplit=1)
@@ -224,7 +232,7 @@ class FactsBot:
     async def handle_command(self, command: dict, respond: Respond) -> None:
         started = time.perf_counter()
         who = Who.from_command(command)
-        request_id = uuid.uuid4().hex[:16]
+        request_id = new_request_id()
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
             match = self.live.current.search(argument, self.today(), limit=3)
@@ -337,6 +345,7 @@ class FactsBot:
     async def show_entry(self, body: dict, action: dict) -> None:
         respond = self.responder(body.get("response_url", ""))
         value = json.loads(action.get("value") or "{}")
+        bind_request_id(value.get("r") or "")
         entry = self.live.snapshot.by_id.get(value.get("entry", ""))
         if entry is None or not entry.servable_on(self.today()):
             await respond(text="That response is no longer approved. Ask again with "
@@ -355,6 +364,7 @@ class FactsBot:
     async def share_entry(self, body: dict, action: dict) -> None:
         respond = self.responder(body.get("response_url", ""))
         value = json.loads(action.get("value") or "{}")
+        bind_request_id(value.get("r") or "")
         who = Who.from_action(body)
         entry = self.live.snapshot.by_id.get(value.get("entry", ""))
         if entry is None or not entry.servable_on(self.today()):
@@ -369,6 +379,7 @@ class FactsBot:
     async def record_feedback(self, body: dict, action: dict) -> None:
         respond = self.responder(body.get("response_url", ""))
         value = json.loads(action.get("value") or "{}")
+        bind_request_id(value.get("r") or "")
         helpful = action.get("action_id") == render.HELPFUL_ACTION
         await self.log_audit("feedback", Who.from_action(body), value.get("r") or "",
                              {"helpful": helpful, "entry_id": value.get("entry", ""),
@@ -421,6 +432,11 @@ class FactsBot:
             content_version=self.live.snapshot.version,
             latency_ms=(time.perf_counter() - started) * 1000, source="slack")
         await self._write(self.store.record_query, self.privacy(record))
+        log.info("query %s (top %s, score %s) in %.1f ms", status, record.top_id,
+                 record.top_score, record.latency_ms,
+                 extra={"event": "query", "status": status, "top_id": record.top_id,
+                        "top_score": record.top_score, "latency_ms": round(record.latency_ms, 2),
+                        "content_version": record.content_version})
 
     async def log_audit(self, kind: str, who: Who, request_id: str, detail: dict,
                         version: str | None = None) -> None:
@@ -429,6 +445,8 @@ class FactsBot:
             channel_id=who.channel_id, team_id=who.team_id, request_id=request_id,
             detail=detail, content_version=version or self.live.snapshot.version)
         await self._write(self.store.record_audit, self.privacy(record))
+        log.info("%s recorded", kind, extra={"event": kind, "entry_id": detail.get("entry_id"),
+                                             "content_version": record.content_version})
 
     async def _write(self, write: Callable[[Any], Awaitable[None]], record: Any) -> None:
         try:

@@ -87,6 +87,32 @@ async def test_sigterm_finishes_queries_in_flight_and_loses_none(slack, tmp_path
                                                                      for n in range(20))
 
 
+async def test_json_logs_are_one_object_a_line_tagged_with_the_request_id(slack, tmp_path):
+    server = await start_serve(slack, tmp_path, FACTS_LOG_FORMAT="json")
+    slack.fail_next_response(status=500, body="oops")  # a warning during the request
+    url = slack.response_url()
+    async with aiohttp.ClientSession() as http:
+        assert await post_command(http, server.url, "traffic offenses", url) == 200
+        await slack.wait_for_responses(1, url=url)
+        assert await post_command(http, server.url, "reload", slack.response_url()) == 200
+    server.process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(server.process.wait(), 30) == 0
+    lines = [json.loads(line) for line in (await server.process.stderr.read()).splitlines()]
+    async with open_store(str(tmp_path / "facts.db")) as store:
+        query = next(r for r in store.query_rows() if r.text == "traffic offenses")
+        [refusal] = store.audit_rows(kind="refusal")
+    tagged = [line for line in lines if line.get("request_id") == query.request_id]
+    assert {line.get("event") for line in tagged} >= {"query"}
+    assert any(line["level"] == "warning" and "response_url" in line["message"]
+               for line in tagged)
+    [event] = [line for line in tagged if line.get("event") == "query"]
+    assert (event["status"], event["top_id"]) == ("answer", query.top_id)
+    # Who asked what stays in the query log, where pseudonymizing and retention apply.
+    assert "traffic offenses" not in json.dumps(lines) and "UPRESS01" not in json.dumps(lines)
+    assert any(line.get("event") == "refusal" and line["request_id"] == refusal.request_id
+               for line in lines)
+
+
 async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
     server = await start_serve(slack, tmp_path, FACTS_KNOWLEDGE_DIR=str(knowledge_copy))
     try:
