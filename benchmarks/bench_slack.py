@@ -6,26 +6,35 @@ the ack latency (the HTTP 200 Slack waits for) p50/p99, requests per second,
 how many answers reached the response_url and how long they took from the
 request being sent. Numbers only; no asserts.
 
+Every answered query is committed to the query log before its answer goes
+out, so this is also the log's write path under load, with acks measured at
+the same time: SQLite by default, PostgreSQL with --postgres-url.
+
 Run: .venv/bin/pip install -e '.[bench]'
      .venv/bin/python benchmarks/bench_slack.py [--requests 3000] [--concurrency 50]
+         [--rate 1000] [--postgres-url "$(bash scripts/postgres-for-tests.sh)"]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import resource
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
+import psycopg
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -52,16 +61,44 @@ def run_fake_slack(ready: multiprocessing.Queue, stop: multiprocessing.Event,
     run(serve())
 
 
-async def main(requests: int, concurrency: int) -> None:
+@contextlib.contextmanager
+def query_log(postgres_url: str | None) -> Iterator[tuple[str, Callable[[], int]]]:
+    """FACTS_DB for the bot, and a count of its logged queries: a temporary SQLite
+    file, or a throwaway database on the PostgreSQL server `postgres_url` names."""
+    if not postgres_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = f"{tmp}/bench.db"
+
+            def count() -> int:
+                with sqlite3.connect(path) as db:
+                    return db.execute("SELECT count(*) FROM queries").fetchone()[0]
+            yield path, count
+        return
+    name = f"facts_bench_{os.getpid()}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
+
+    def count_pg() -> int:
+        with psycopg.connect(url) as db:
+            return db.execute("SELECT count(*) FROM queries").fetchone()[0]
+    try:
+        yield url, count_pg
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+async def main(requests: int, concurrency: int, rate: float | None,
+               postgres_url: str | None) -> None:
     ready, counts = multiprocessing.Queue(), multiprocessing.Queue()
     stop = multiprocessing.Event()
     fake = multiprocessing.Process(target=run_fake_slack, args=(ready, stop, counts))
     fake.start()
     api_url, response_url = ready.get(timeout=30)
-    with tempfile.TemporaryDirectory() as tmp:
+    with query_log(postgres_url) as (facts_db, logged_queries):
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": api_url, "FACTS_DB": f"{tmp}/bench.db",
-               "FACTS_PORT": "0"}
+               "SLACK_API_URL": api_url, "FACTS_DB": facts_db, "FACTS_PORT": "0"}
         server = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("facts-bot")), "serve", env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
@@ -94,12 +131,21 @@ async def main(requests: int, concurrency: int) -> None:
                         await one(number)
                 await asyncio.gather(*(client() for _ in range(concurrency)))
 
+            async def open_loop(total: int) -> None:
+                """Requests at a steady `rate` per second, however long each takes,
+                as Slack sends them: the ack latency at a given load."""
+                began, sent = time.perf_counter(), []
+                for number in range(total):
+                    await asyncio.sleep(max(0.0, began + number / rate - time.perf_counter()))
+                    sent.append(asyncio.create_task(one(number)))
+                await asyncio.gather(*sent)
+
             await closed_loop(min(200, requests))  # warm-up
             await asyncio.sleep(1.0)  # the warm-up's answers go out before measuring
             latencies.clear()
             measured_from = time.time()
             started = time.perf_counter()
-            await closed_loop(requests)
+            await (open_loop(requests) if rate else closed_loop(requests))
             elapsed = time.perf_counter() - started
         await asyncio.sleep(1.0)  # let the last answers land
         server_cpu = _cpu_seconds(server.pid)
@@ -110,6 +156,7 @@ async def main(requests: int, concurrency: int) -> None:
                        if line.startswith("facts_ack_milliseconds_bucket")]
         server.terminate()
         await server.wait()
+        logged = logged_queries()
     stop.set()
     answered = counts.get(timeout=30)
     answers = sorted(ms for at, ms in answered if at >= measured_from)
@@ -118,11 +165,15 @@ async def main(requests: int, concurrency: int) -> None:
     marks = {p: latencies[int(len(latencies) * p / 100) - 1] for p in (50, 90, 95, 99)}
     print("ack latency percentiles (ms): " + ", ".join(f"p{p} {v:.1f}" for p, v in marks.items())
           + f", max {latencies[-1]:.1f}")
-    print(f"{requests} signed /facts requests, {concurrency} in flight: "
+    load = f"at {rate:g}/s" if rate else f"{concurrency} in flight"
+    print(f"{requests} signed /facts requests, {load}: "
           f"ack p50 {statistics.median(latencies):.1f} ms, "
           f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms, "
           f"{requests / elapsed:.0f} requests/s; answers delivered: "
           f"{len(answered)} of {requests + min(200, requests)}")
+    print(f"query log ({'PostgreSQL' if postgres_url else 'SQLite'}): {logged} rows for "
+          f"{requests + min(200, requests)} requests, {requests / elapsed:.0f} rows/s committed "
+          f"before each answer")
     print(f"answer latency (request sent to reply at Slack's response_url): "
           f"p50 {statistics.median(answers):.1f} ms, "
           f"p99 {answers[int(len(answers) * 0.99) - 1]:.1f} ms, max {answers[-1]:.1f} ms")
@@ -148,5 +199,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="send this many requests per second (open loop) instead of "
+                             "keeping --concurrency in flight")
+    parser.add_argument("--postgres-url", default=None,
+                        help="log to a throwaway database on this PostgreSQL server instead "
+                             "of SQLite (scripts/postgres-for-tests.sh prints a URL)")
     arguments = parser.parse_args()
-    run(main(arguments.requests, arguments.concurrency))
+    run(main(arguments.requests, arguments.concurrency, arguments.rate, arguments.postgres_url))

@@ -121,6 +121,20 @@ def _url(name: str, value: Any) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def _database(name: str, value: Any) -> str:
+    """A SQLite path or a store URL; a libpq keyword string would silently become a file."""
+    target = _text(name, value)
+    scheme, sep, _ = target.partition("://")
+    if sep and scheme.lower() not in ("sqlite", "postgresql", "postgres") \
+            and not scheme.lower().startswith("postgresql+"):
+        raise ConfigError(f"{name} must be a file path, sqlite:///path or postgresql://..., "
+                          f"not a {scheme}:// URL")
+    if not sep and re.search(r"\b(dbname|host|user|port)\s*=", target):
+        raise ConfigError(f"{name} looks like a PostgreSQL keyword connection string; "
+                          "write it as a URL: postgresql://user:password@host:port/dbname")
+    return target
+
+
 def _choice(*options: str):
     def parse(name: str, value: Any) -> str:
         text = _text(name, value).lower()
@@ -135,7 +149,7 @@ _SETTINGS = {
     "SLACK_SIGNING_SECRET": ("signing_secret", _text),
     "SLACK_APP_TOKEN": ("app_token", _token("xapp-")),
     "FACTS_KNOWLEDGE_DIR": ("knowledge_dir", _directory),
-    "FACTS_DB": ("db", _text),
+    "FACTS_DB": ("db", _database),
     "FACTS_ADMINS": ("admins", _user_ids),
     "FACTS_ADMIN_GROUP": ("admin_group", _text),
     "SLACK_API_URL": ("api_url", _url),

@@ -142,6 +142,8 @@ async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
     ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
     ({"FACTS_ADMINS": "alice,bob"}, "FACTS_ADMINS"),
     ({"FACTS_KNOWLEDGE_DIR": "/no/such/dir"}, "FACTS_KNOWLEDGE_DIR"),
+    ({"FACTS_DB": "host=db user=facts dbname=facts"}, "FACTS_DB"),
+    ({"FACTS_DB": "mysql://db/facts"}, "FACTS_DB"),
 ])
 async def test_a_bad_setting_is_one_clear_error_and_exit_2(tmp_path, env, named):
     environment = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
