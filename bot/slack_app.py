@@ -445,8 +445,10 @@ class FactsBot:
             channel_id=who.channel_id, team_id=who.team_id, request_id=request_id,
             detail=detail, content_version=version or self.live.snapshot.version)
         await self._write(self.store.record_audit, self.privacy(record))
-        log.info("%s recorded", kind, extra={"event": kind, "entry_id": detail.get("entry_id"),
-                                             "content_version": record.content_version})
+        fields = {"event": kind, "content_version": record.content_version}
+        if "entry_id" in detail:
+            fields["entry_id"] = detail["entry_id"]
+        log.info("%s recorded", kind, extra=fields)
 
     async def _write(self, write: Callable[[Any], Awaitable[None]], record: Any) -> None:
         try:

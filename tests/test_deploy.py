@@ -26,6 +26,7 @@ K8S = DEPLOY / "k8s"
 NOT_SETTINGS = {
     "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",   # the Python runtime
     "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR",  # image build only
+    "PATH",  # the image puts its virtualenv first
 }
 YAML_FILES = sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".yaml", ".yml"))
 
