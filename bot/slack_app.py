@@ -134,6 +134,7 @@ class AdminCheck:
     group: str | None
     client: AsyncWebClient
     clock: Clock
+    metrics: Metrics
     _members: frozenset[str] = frozenset()
     _fetched_at: float = field(default=-1e18)
 
@@ -149,6 +150,7 @@ class AdminCheck:
                 self._members = frozenset(found.get("users") or ())
                 self._fetched_at = now
             except SlackApiError as failed:
+                self.metrics.slack_errors.inc(error=str(failed.response.get("error")))
                 log.warning("cannot read admin group %s: %s", self.group,
                             failed.response.get("error"))
         return user_id in self._members
@@ -186,9 +188,10 @@ class FactsBot:
         self.clock = clock
         self.client = client
         self.inflight = InFlight()
-        self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock)
-        self.privacy = privacy or (lambda record: record)
         self.metrics = metrics or Metrics()
+        self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
+                                self.metrics)
+        self.privacy = privacy or (lambda record: record)
         self.after_reload: Callable[[], None] = lambda: None
         self.replicas: ReplicaSync | None = None
         self.spool: Spool | None = None
@@ -407,6 +410,7 @@ class FactsBot:
                                         retry_handlers=self.client.retry_handlers)
             sent = await client.send_dict(message)
             if sent.status_code != 200:
+                self.metrics.slack_errors.inc(error=f"response_url_{sent.status_code}")
                 log.warning("response_url answered %s: %s", sent.status_code, sent.body)
         return respond
 

@@ -316,6 +316,18 @@ async def test_slack_rate_limits_are_waited_out_and_counted(bot_on_copy, slack):
     assert 'facts_slack_api_retries_total{reason="rate_limited"} 1' in exposition
 
 
+async def test_failed_replies_and_slack_errors_are_counted(bot_on_copy, slack):
+    slack.fail_next_response(status=404, body="expired_url")
+    response, url = await bot_on_copy.command("traffic offenses")
+    assert response.status == 200
+    await slack.wait_for_responses(1, url=url)
+    await bot_on_copy.ask("reload", user_id="UGROUP01")  # S0ADMINS does not exist
+    async with bot_on_copy.http.get(bot_on_copy.service.url + "/metrics") as metrics:
+        exposition = await metrics.text()
+    assert 'facts_slack_api_errors_total{error="response_url_404"} 1' in exposition
+    assert 'facts_slack_api_errors_total{error="no_such_subteam"} 1' in exposition
+
+
 async def test_answers_are_committed_before_they_are_sent(bot):
     """A crash after the reply must never lose a row a user saw: look when it arrives."""
     committed_at_arrival = []
