@@ -285,6 +285,23 @@ def libpq_url(url: str) -> str:
     return url
 
 
+@contextlib.contextmanager
+def _drop_on_connection_error(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Close `conn` when the server or the network failed it, so the next use reconnects.
+
+    psycopg does not always mark such a connection `broken`: when the server's
+    "terminating connection" message arrives mid-command, it can be left half way
+    through a command, and every later use fails with "another command is already
+    in progress".
+    """
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        with contextlib.suppress(Exception):
+            conn.close()
+        raise
+
+
 def redact(url: str) -> str:
     """`url` without its password, for logs and error messages."""
     try:
@@ -410,7 +427,7 @@ class PostgresLogStore(LogStore):
         """A transaction on the admin connection."""
         with self._admin_lock:
             conn = self._admin_conn()
-            with conn.transaction():
+            with _drop_on_connection_error(conn), conn.transaction():
                 yield conn
 
     def _check_open(self) -> None:
@@ -436,7 +453,7 @@ class PostgresLogStore(LogStore):
                 conn.close()
             self._writer_conn = None
             conn = self._writer_conn = self._connect()
-        with conn.transaction(), conn.cursor() as cur:
+        with _drop_on_connection_error(conn), conn.transaction(), conn.cursor() as cur:
             for table, sql in _INSERT_SQL.items():
                 if table in rows:
                     cur.executemany(sql, rows[table])
