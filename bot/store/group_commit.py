@@ -160,3 +160,58 @@ class GroupCommitWriter:
             # RuntimeError: that loop is closed, so nobody is waiting any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, futures, error)
+
+
+class GroupCommitStore:
+    """What both stores share around their writer thread and their admin connection.
+
+    A subclass sets `_writer`, `_admin` (the connection for claims and purges),
+    `_admin_lock`, and provides `_admin_tx()`, a transaction on `_admin`.
+    """
+
+    _writer: GroupCommitWriter
+    _admin: Any
+    _admin_lock: threading.Lock
+    _admin_tx: Callable[[], contextlib.AbstractContextManager[Any]]
+
+    @property
+    def commits(self) -> int:
+        """Write transactions the writer thread has committed."""
+        return self._writer.commits
+
+    @property
+    def rows_written(self) -> int:
+        """Rows the writer thread has committed."""
+        return self._writer.rows_written
+
+    @property
+    def failed_batches(self) -> int:
+        """Batches the writer thread rolled back (their callers got the exception)."""
+        return self._writer.failed_batches
+
+    @property
+    def closed(self) -> bool:
+        return self._writer.closed
+
+    def _check_open(self) -> None:
+        self._writer.check_open()
+
+    async def close(self) -> None:
+        if await self._writer.close():
+            with self._admin_lock:
+                self._admin.close()
+
+    def _purge_in_chunks(self, delete_sql: str, cutoff: Any, chunk: int) -> int:
+        """Delete old rows of both tables, `chunk` rows per transaction, so that a big
+        purge never holds locks (SQLite: the write lock) long enough to stall logging.
+        `delete_sql` has `{table}` and two placeholders: the cutoff and the chunk size."""
+        total = 0
+        for table in ("queries", "audit"):
+            while True:
+                with self._admin_tx() as conn:
+                    deleted = conn.execute(delete_sql.format(table=table),
+                                           (cutoff, chunk)).rowcount
+                total += deleted
+                if deleted < chunk:
+                    break
+        return total

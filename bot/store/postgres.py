@@ -52,7 +52,7 @@ from bot.store.base import (
     QueryRecord,
     as_utc,
 )
-from bot.store.group_commit import GroupCommitWriter, RowsByTable
+from bot.store.group_commit import GroupCommitStore, GroupCommitWriter, RowsByTable
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def redact(url: str) -> str:
 
 
 
-class PostgresLogStore(LogStore):
+class PostgresLogStore(GroupCommitStore, LogStore):
     """The LogStore in one PostgreSQL schema. See the module docstring for the design.
 
     Connections: one for the writer thread, one "admin" connection (claims, purges,
@@ -348,27 +348,6 @@ class PostgresLogStore(LogStore):
         self._writer_conn = writer_conn
         self._writer = GroupCommitWriter(self._write_rows, self._close_writer_conn,
                                          label=redact(self.url), max_batch=max_batch)
-
-    # -- counters -----------------------------------------------------------------------
-
-    @property
-    def commits(self) -> int:
-        """Write transactions the writer thread has committed."""
-        return self._writer.commits
-
-    @property
-    def rows_written(self) -> int:
-        """Rows the writer thread has committed."""
-        return self._writer.rows_written
-
-    @property
-    def failed_batches(self) -> int:
-        """Batches the writer thread rolled back (their callers got the exception)."""
-        return self._writer.failed_batches
-
-    @property
-    def closed(self) -> bool:
-        return self._writer.closed
 
     # -- connections and migrations ------------------------------------------------------
 
@@ -430,9 +409,6 @@ class PostgresLogStore(LogStore):
             with _drop_on_connection_error(conn), conn.transaction():
                 yield conn
 
-    def _check_open(self) -> None:
-        self._writer.check_open()
-
     # -- writes: group commit ------------------------------------------------------------
 
     async def record_query(self, rec: QueryRecord) -> None:
@@ -461,11 +437,6 @@ class PostgresLogStore(LogStore):
     def _close_writer_conn(self) -> None:
         if self._writer_conn is not None:
             self._writer_conn.close()
-
-    async def close(self) -> None:
-        if await self._writer.close():
-            with self._admin_lock:
-                self._admin.close()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -516,21 +487,9 @@ class PostgresLogStore(LogStore):
     # -- maintenance ---------------------------------------------------------------------
 
     def purge_before(self, ts: datetime) -> int:
-        cutoff = as_utc(ts)
-        total = 0
-        for table in ("queries", "audit"):
-            while True:
-                # Chunked so a big purge never holds row locks and bloats one transaction.
-                with self._admin_tx() as conn:
-                    deleted = conn.execute(
-                        f"DELETE FROM {table} WHERE id IN "
-                        f"(SELECT id FROM {table} WHERE ts < %s LIMIT %s)",
-                        (cutoff, _PURGE_CHUNK),
-                    ).rowcount
-                total += deleted
-                if deleted < _PURGE_CHUNK:
-                    break
-        return total
+        return self._purge_in_chunks(
+            "DELETE FROM {table} WHERE id IN "
+            "(SELECT id FROM {table} WHERE ts < %s LIMIT %s)", as_utc(ts), _PURGE_CHUNK)
 
     # -- alert claims --------------------------------------------------------------------
 

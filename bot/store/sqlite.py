@@ -43,7 +43,7 @@ from bot.store.base import (
     QueryRecord,
     as_utc,
 )
-from bot.store.group_commit import GroupCommitWriter, RowsByTable
+from bot.store.group_commit import GroupCommitStore, GroupCommitWriter, RowsByTable
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def _range_where(
 
 
 
-class SqliteLogStore(LogStore):
+class SqliteLogStore(GroupCommitStore, LogStore):
     """The LogStore on one SQLite file. See the module docstring for the design.
 
     `commits`, `rows_written` and `failed_batches` count what the writer thread did; they
@@ -307,27 +307,6 @@ class SqliteLogStore(LogStore):
         self._writer_conn = writer_conn
         self._writer = GroupCommitWriter(self._write_rows, self._close_writer_conn,
                                          label=self.path.name, max_batch=max_batch)
-
-    # -- counters -----------------------------------------------------------------------
-
-    @property
-    def commits(self) -> int:
-        """Write transactions the writer thread has committed."""
-        return self._writer.commits
-
-    @property
-    def rows_written(self) -> int:
-        """Rows the writer thread has committed."""
-        return self._writer.rows_written
-
-    @property
-    def failed_batches(self) -> int:
-        """Batches the writer thread rolled back (their callers got the exception)."""
-        return self._writer.failed_batches
-
-    @property
-    def closed(self) -> bool:
-        return self._writer.closed
 
     # -- connections and migrations ------------------------------------------------------
 
@@ -420,9 +399,6 @@ class SqliteLogStore(LogStore):
                     conn.execute("ROLLBACK")
                 raise
 
-    def _check_open(self) -> None:
-        self._writer.check_open()
-
     # -- writes: group commit ------------------------------------------------------------
 
     async def record_query(self, rec: QueryRecord) -> None:
@@ -450,11 +426,6 @@ class SqliteLogStore(LogStore):
 
     def _close_writer_conn(self) -> None:
         self._writer_conn.close()
-
-    async def close(self) -> None:
-        if await self._writer.close():
-            with self._admin_lock:
-                self._admin.close()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -499,22 +470,9 @@ class SqliteLogStore(LogStore):
     # -- maintenance ---------------------------------------------------------------------
 
     def purge_before(self, ts: datetime) -> int:
-        cutoff = ts_text(ts)
-        total = 0
-        for table in ("queries", "audit"):
-            while True:
-                # Chunked so a big purge never holds the write lock long enough to stall
-                # logging in this or another process.
-                with self._admin_tx() as conn:
-                    deleted = conn.execute(
-                        f"DELETE FROM {table} WHERE id IN "
-                        f"(SELECT id FROM {table} WHERE ts < ? LIMIT ?)",
-                        (cutoff, _PURGE_CHUNK),
-                    ).rowcount
-                total += deleted
-                if deleted < _PURGE_CHUNK:
-                    break
-        return total
+        return self._purge_in_chunks(
+            "DELETE FROM {table} WHERE id IN "
+            "(SELECT id FROM {table} WHERE ts < ? LIMIT ?)", ts_text(ts), _PURGE_CHUNK)
 
     # -- alert claims --------------------------------------------------------------------
 
