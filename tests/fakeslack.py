@@ -236,34 +236,14 @@ def slash_command_payload(
 def signed_slash_command(
     signing_secret: str,
     *,
-    command: str = "/facts",
-    text: str = "",
-    user_id: str = DEFAULT_USER_ID,
-    user_name: str = DEFAULT_USER_NAME,
-    channel_id: str = DEFAULT_CHANNEL_ID,
-    channel_name: str = DEFAULT_CHANNEL_NAME,
-    team_id: str = DEFAULT_TEAM_ID,
-    team_domain: str = DEFAULT_TEAM_DOMAIN,
-    response_url: str = "https://hooks.slack.com/commands/T0FAKETEAM/1/fake",
-    trigger_id: str | None = None,
-    api_app_id: str = DEFAULT_APP_ID,
     timestamp: int | float | str | None = None,
+    **fields: str | None,
 ) -> tuple[bytes, dict[str, str]]:
-    """A form-encoded slash command body and its signed headers, ready to POST."""
-    payload = slash_command_payload(
-        command=command,
-        text=text,
-        user_id=user_id,
-        user_name=user_name,
-        channel_id=channel_id,
-        channel_name=channel_name,
-        team_id=team_id,
-        team_domain=team_domain,
-        response_url=response_url,
-        trigger_id=trigger_id,
-        api_app_id=api_app_id,
-    )
-    body = urlencode(payload).encode()
+    """A form-encoded slash command body and its signed headers, ready to POST.
+
+    `fields` are those of ``slash_command_payload`` (text, user_id, response_url, ...).
+    """
+    body = urlencode(slash_command_payload(**fields)).encode()  # type: ignore[arg-type]
     return body, sign_request(signing_secret, body, timestamp)
 
 
