@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import BUNDLED_KNOWLEDGE, load_snapshot
+from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
 from bot.matching import ANSWER, Index
 
 DEV_QUERIES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_queries.yaml"

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from bot.gaps import QueryTally, find_gaps, query_key  # noqa: E402
+from bot.review.gaps import QueryTally, find_gaps, query_key  # noqa: E402
 from bot.store.sqlite import _INSERT_SQL, SqliteLogStore, ts_text  # noqa: E402
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -149,10 +149,10 @@ def audit_rows(shapes: list, rng: random.Random) -> list[tuple]:
 
 def review_in_this_process(db: Path) -> dict:
     """The measured part: what `facts-bot review --html` does, minus printing."""
-    from bot.knowledge import BUNDLED_KNOWLEDGE, load_snapshot
+    from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
     from bot.matching import Index
-    from bot.review import render_text, summarize_store
-    from bot.review_html import render_html
+    from bot.review.html import render_html
+    from bot.review.summary import render_text, summarize_store
     from bot.store import open_store
 
     t0 = time.perf_counter()

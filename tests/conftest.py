@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import BUNDLED_KNOWLEDGE, Snapshot, load_snapshot
+from bot.content import BUNDLED_KNOWLEDGE, Snapshot, load_snapshot
 from bot.matching import Index
 from fakeslack import FakeSlack
 

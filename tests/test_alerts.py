@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alert_sender import AlertScheduler, AlertSender, recent_statuses
-from bot.alerts import (
+from bot.alerts.plan import (
     Alert,
     KeyMessage,
     ScheduledItem,
@@ -31,10 +30,11 @@ from bot.alerts import (
     escape,
     upcoming_alerts,
 )
-from bot.clock import FakeClock
-from bot.config import load_settings
-from bot.knowledge import Snapshot, load_snapshot
-from bot.slack_api import slack_client
+from bot.alerts.sender import AlertScheduler, AlertSender, recent_statuses
+from bot.content import Snapshot, load_snapshot
+from bot.service.clock import FakeClock
+from bot.service.settings import load_settings
+from bot.slack.api import slack_client
 from bot.store import ALERT_FAILED, ALERT_OK, LogStore, open_store
 from fakeslack import ApiCall, FakeSlack
 

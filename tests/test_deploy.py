@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import SETTING_NAMES
-from bot.knowledge import BUNDLED_KNOWLEDGE, load_snapshot
+from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
+from bot.service.settings import SETTING_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

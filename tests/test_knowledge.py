@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import KnowledgeError, check_knowledge, load_snapshot
+from bot.content import KnowledgeError, check_knowledge, load_snapshot
 from conftest import TODAY
 
 PLAN = "ice-secure-communities-2009-04"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import load_snapshot
+from bot.content import load_snapshot
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index, MatchSettings
 from conftest import TODAY
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import ConfigError, Settings
-from bot.gaps import QueryTally, find_gaps, gaps_yaml, query_key
-from bot.knowledge import check_knowledge
-from bot.privacy import Pseudonymizer, pseudonymizer_for, purge_expired
-from bot.review import render_text, stats_mrkdwn, summarize, summarize_store
-from bot.review_html import render_html
+from bot.content import check_knowledge
+from bot.review.gaps import QueryTally, find_gaps, gaps_yaml, query_key
+from bot.review.html import render_html
+from bot.review.privacy import Pseudonymizer, pseudonymizer_for, purge_expired
+from bot.review.summary import render_text, stats_mrkdwn, summarize, summarize_store
+from bot.service.settings import ConfigError, Settings
 from bot.store import AuditRecord, QueryRecord, open_store
 from conftest import TODAY
 

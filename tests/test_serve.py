@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.clock import SystemClock
-from bot.server import start_service
+from bot.service.clock import SystemClock
+from bot.service.server import start_service
 from bot.store import open_store
 from fakeslack import signed_slash_command
 from test_slack_app import SECRET, all_text, settings_for

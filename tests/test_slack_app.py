@@ -13,12 +13,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.clock import FakeClock, SystemClock
-from bot.config import Settings
-from bot.knowledge import BUNDLED_KNOWLEDGE
-from bot.render import escape
-from bot.server import start_service
-from bot.slack_app import InFlight
+from bot.content import BUNDLED_KNOWLEDGE
+from bot.service.clock import FakeClock, SystemClock
+from bot.service.server import start_service
+from bot.service.settings import Settings
+from bot.slack.app import InFlight
+from bot.slack.render import escape
 from bot.store import open_store
 from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .knowledge import AlertSettings, Document, Entry, Snapshot
-from .render import BLOCK_LIMIT, SECTION_LIMIT, escape, split_text
-from .store.base import AlertStatus
+from bot.content import AlertSettings, Document, Entry, Snapshot
+from bot.slack.render import BLOCK_LIMIT, SECTION_LIMIT, escape, split_text
+from bot.store.base import AlertStatus
 
 HEADS_UP = "heads_up"
 EVENT_DAY = "event_day"

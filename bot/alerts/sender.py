@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from .alerts import Alert, alert_message, alert_plan, alerts_due
-from .clock import Clock
-from .knowledge import Snapshot
-from .metrics import Metrics
-from .store.base import ALERT_FAILED, ALERT_OK, AlertStatus, LogStore
+from bot.alerts.plan import Alert, alert_message, alert_plan, alerts_due
+from bot.content import Snapshot
+from bot.service.clock import Clock
+from bot.service.metrics import Metrics
+from bot.store.base import ALERT_FAILED, ALERT_OK, AlertStatus, LogStore
 
 POSTED = "posted"
 FAILED = "failed"

@@ -11,9 +11,9 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .config import ConfigError
-from .knowledge import BUNDLED_KNOWLEDGE, Contact, KnowledgeError, check_knowledge, load_snapshot
-from .matching import ANSWER, NO_MATCH, Index, Match, MatchSettings
+from bot.content import BUNDLED_KNOWLEDGE, Contact, KnowledgeError, check_knowledge, load_snapshot
+from bot.matching import ANSWER, NO_MATCH, Index, Match, MatchSettings
+from bot.service.settings import ConfigError
 
 
 def default_knowledge_dir() -> Path:
@@ -67,9 +67,9 @@ def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
     a handler takes the parsed arguments and returns the exit code.
     """
-    from . import cli_alerts, cli_review, cli_service
+    from bot.cli import alerts, review, service
 
-    return [cli_service.register, cli_alerts.register, cli_review.register]
+    return [service.register, alerts.register, review.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

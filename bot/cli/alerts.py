@@ -14,13 +14,13 @@ import socket
 import sys
 from pathlib import Path
 
-from .alert_sender import ALREADY_POSTED, FAILED, IN_PROGRESS, AlertSender
-from .alerts import Alert, alert_plan, alerts_on, alerts_today, plan_problems, preview_text
-from .clock import Clock, FakeClock, SystemClock
-from .config import ConfigError, Settings, load_settings
-from .knowledge import KnowledgeError, Snapshot, load_snapshot
-from .slack_api import slack_client
-from .store import open_store
+from bot.alerts.plan import Alert, alert_plan, alerts_on, alerts_today, plan_problems, preview_text
+from bot.alerts.sender import ALREADY_POSTED, FAILED, IN_PROGRESS, AlertSender
+from bot.content import KnowledgeError, Snapshot, load_snapshot
+from bot.service.clock import Clock, FakeClock, SystemClock
+from bot.service.settings import ConfigError, Settings, load_settings
+from bot.slack.api import slack_client
+from bot.store import open_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:

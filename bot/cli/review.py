@@ -15,13 +15,13 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from .config import load_settings
-from .gaps import find_gaps, gaps_yaml
-from .knowledge import KnowledgeError, Snapshot, load_snapshot
-from .matching import Index
-from .review import render_gaps_text, render_text, summarize_store
-from .review_html import render_html
-from .store import open_store
+from bot.content import KnowledgeError, Snapshot, load_snapshot
+from bot.matching import Index
+from bot.review.gaps import find_gaps, gaps_yaml
+from bot.review.html import render_html
+from bot.review.summary import render_gaps_text, render_text, summarize_store
+from bot.service.settings import load_settings
+from bot.store import open_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -11,9 +11,9 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from .clock import SystemClock
-from .config import load_settings
-from .store import QueryRecord, open_store
+from bot.service.clock import SystemClock
+from bot.service.settings import load_settings
+from bot.store import QueryRecord, open_store
 
 LOG_COLUMNS = ("ts", "request_id", "user_id", "user_name", "channel_id", "team_id", "text",
                "status", "top_id", "top_score", "shown_ids", "content_version", "latency_ms",
@@ -55,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def configure_logging(log_format: str) -> None:
     if log_format == "json":
-        from .jsonlog import JsonFormatter
+        from bot.service.jsonlog import JsonFormatter
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
@@ -67,7 +67,7 @@ def configure_logging(log_format: str) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     settings = load_settings(settings_file=args.settings)
     configure_logging(settings.log_format)
-    from .server import serve
+    from bot.service.server import serve
     return asyncio.run(serve(settings, SystemClock()))
 
 

@@ -10,394 +10,41 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from rapidfuzz import process
 
-KINDS: Mapping[str, str] = MappingProxyType(
-    {
-        "sound_bite": "Sound bite",
-        "talking_point": "Talking point",
-        "if_asked": "If asked",
-        "qa": "Q&A",
-        "event": "Event",
-        "media_action": "Media outreach",
-        "contact": "Press contact",
-        "reference": "Reference",
-        "background": "Background",
-    }
+from bot.content.dates import warn_date_conflicts
+from bot.content.fields import (
+    ALERTS,
+    CONTACT,
+    DOCUMENT,
+    ENTRY,
+    REQUIRED_BY_KIND,
+    SCHEDULE,
+    TOP_LEVEL,
+    FileChecker,
+    Invalid,
+    text_list,
+    type_name,
 )
-
-BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
-
-
-# ---------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Contact:
-    name: str
-    phone: str
-    email: str | None = None
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    channel: str | None
-    time: dt.time
-    timezone: str
-
-
-@dataclass(frozen=True)
-class Document:
-    id: str
-    title: str
-    office: str
-    date: dt.date
-    timezone: str
-    contact: Contact
-    source_file: str | None = None
-    effective: dt.date | None = None
-    expires: dt.date | None = None
-    alerts: AlertSettings | None = None
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class Schedule:
-    as_written: str
-    date: dt.date
-    end: dt.date | None = None
-    time: dt.time | None = None
-    note: str | None = None
-    owner: str | None = None
-    spokespeople: tuple[str, ...] = ()
-    cities: tuple[str, ...] = ()
-
-    @property
-    def last_day(self) -> dt.date:
-        return self.end or self.date
-
-    def covers(self, day: dt.date) -> bool:
-        return self.date <= day <= self.last_day
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    document: Document
-    kind: str
-    title: str
-    section: str
-    text: str
-    supporting: tuple[str, ...] = ()
-    question: str | None = None
-    topic: str | None = None
-    schedule: Schedule | None = None
-    questions: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    effective: dt.date | None = None
-    expires: dt.date | None = None
-    path: str = ""
-    line: int = 0
-
-    @property
-    def kind_label(self) -> str:
-        return KINDS[self.kind]
-
-    @property
-    def display_text(self) -> str:
-        """The approved words a user is shown: the text, then any supporting points."""
-        if not self.supporting:
-            return self.text
-        return self.text + "\n" + "\n".join(f"  - {point}" for point in self.supporting)
-
-    def expiry(self) -> dt.date | None:
-        dates = [d for d in (self.expires, self.document.expires) if d]
-        return min(dates) if dates else None
-
-    def start(self) -> dt.date | None:
-        dates = [d for d in (self.effective, self.document.effective) if d]
-        return max(dates) if dates else None
-
-    def servable_on(self, day: dt.date) -> bool:
-        """Expired or not-yet-effective content is listed but never served as an answer."""
-        start, expiry = self.start(), self.expiry()
-        return (start is None or start <= day) and (expiry is None or day <= expiry)
-
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str  # "error" or "warning"
-    path: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        subject = f" {self.field}:" if self.field else ""
-        return f"{self.severity}: {where}:{subject} {self.message}"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One consistent, immutable version of all approved content."""
-
-    directory: str
-    version: str
-    documents: Mapping[str, Document]
-    entries: tuple[Entry, ...]
-    by_id: Mapping[str, Entry]
-    synonyms: tuple[tuple[str, ...], ...]
-    warnings: tuple[Problem, ...] = ()
-
-    def served(self, day: dt.date) -> list[Entry]:
-        return [e for e in self.entries if e.servable_on(day)]
-
-    def contacts_for(self, entries: Iterable[Entry]) -> list[Contact]:
-        """Whom to call: the press contacts of these entries' plans, else of every plan."""
-        documents = {e.document.id: e.document for e in entries} or dict(self.documents)
-        contacts = []
-        for document in documents.values():
-            if document.contact not in contacts:
-                contacts.append(document.contact)
-        return contacts
-
-
-class KnowledgeError(Exception):
-    """The content did not validate; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in knowledge: " + "; ".join(map(str, errors[:3])))
-
-
-# ---------------------------------------------------------------- YAML with line numbers
-
-
-class _LineDict(dict):
-    """A mapping that remembers the line of itself and of each key."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML that keeps line numbers and leaves dates as text for us to check."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_mapping(loader: Any, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    mapping = _LineDict()
-    mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[key] = key_node.start_mark.line + 1
-    return mapping
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-
-
-# ---------------------------------------------------------------- field checks
-
-
-class _Invalid(Exception):
-    pass
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"must be text, not {_type_name(value)}")
-    if not value.strip():
-        raise _Invalid("must not be empty")
-    return value
-
-
-def _date(value: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise _Invalid(f"must be a date YYYY-MM-DD, not {_type_name(value)}")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _time(value: Any) -> dt.time:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
-        raise _Invalid(f"{value!r} is not a time of day (HH:MM)")
-    hours, minutes = map(int, value.split(":"))
-    if hours > 23 or minutes > 59:
-        raise _Invalid(f"{value!r} is not a time of day (HH:MM)")
-    return dt.time(hours, minutes)
-
-
-def _text_list(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise _Invalid(f"must be a list of text, not {_type_name(value)}")
-    return tuple(_text(item) for item in value)
-
-
-def _identifier(value: Any) -> str:
-    value = _text(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
-        raise _Invalid(f"{value!r} must use only a-z, 0-9 and '-'")
-    return value
-
-
-def _timezone(value: Any) -> str:
-    value = _text(value)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _Invalid(f"{value!r} is not a known time zone (e.g. America/New_York)") from None
-    return value
-
-
-def _kind(value: Any) -> str:
-    value = _text(value)
-    if value not in KINDS:
-        raise _Invalid(f"{value!r} is not a kind; use one of {', '.join(KINDS)}")
-    return value
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"
-
-
-Check = Callable[[Any], Any]
-Spec = Mapping[str, tuple[Check, bool]]  # field -> (check, required)
-
-_CONTACT: Spec = {"name": (_text, True), "phone": (_text, True), "email": (_text, False)}
-_ALERTS: Spec = {"channel": (_text, False), "time": (_time, False), "timezone": (_timezone, False)}
-_DOCUMENT: Spec = {
-    "id": (_identifier, True),
-    "title": (_text, True),
-    "office": (_text, True),
-    "date": (_date, True),
-    "timezone": (_timezone, True),
-    "contact": (dict, True),
-    "source_file": (_text, False),
-    "effective": (_date, False),
-    "expires": (_date, False),
-    "alerts": (dict, False),
-}
-_SCHEDULE: Spec = {
-    "as_written": (_text, True),
-    "date": (_date, True),
-    "end": (_date, False),
-    "time": (_time, False),
-    "note": (_text, False),
-    "owner": (_text, False),
-    "spokespeople": (_text_list, False),
-    "cities": (_text_list, False),
-}
-_ENTRY: Spec = {
-    "id": (_identifier, True),
-    "document": (_identifier, True),
-    "kind": (_kind, True),
-    "title": (_text, True),
-    "section": (_text, True),
-    "text": (_text, True),
-    "supporting": (_text_list, False),
-    "question": (_text, False),
-    "topic": (_text, False),
-    "schedule": (dict, False),
-    "questions": (_text_list, False),
-    "keywords": (_text_list, False),
-    "effective": (_date, False),
-    "expires": (_date, False),
-    "notes": (_text, False),
-}
-_REQUIRED_BY_KIND = {"qa": "question", "if_asked": "topic", "event": "schedule"}
-_TOP_LEVEL = ("document", "entries", "synonyms")
-
-
-class _FileChecker:
-    """Checks the mappings of one file against specs, collecting problems."""
-
-    def __init__(self, path: str, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = problems
-
-    def error(self, line: int, field_name: str, message: str) -> None:
-        self.problems.append(Problem("error", self.path, line, field_name, message))
-
-    def warn(self, line: int, field_name: str, message: str) -> None:
-        self.problems.append(Problem("warning", self.path, line, field_name, message))
-
-    def fields(self, mapping: Any, spec: Spec, where: str, line: int) -> dict[str, Any] | None:
-        """The checked values of `mapping`, or None when it has errors."""
-        if not isinstance(mapping, dict):
-            self.error(line, where, f"must be a mapping, not {_type_name(mapping)}")
-            return None
-        lines = getattr(mapping, "key_lines", {})
-        ok = True
-        for key in mapping:
-            if key not in spec:
-                hint = process.extractOne(str(key), list(spec), score_cutoff=75)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.error(lines.get(key, line), f"{where}.{key}", f"unknown field{suggestion}")
-                ok = False
-        values: dict[str, Any] = {}
-        for name, (check, required) in spec.items():
-            if name not in mapping:
-                if required:
-                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
-                    ok = False
-                continue
-            if mapping[name] is None:
-                if required:
-                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
-                    ok = False
-                continue
-            try:
-                values[name] = _check_mapping_type(check, mapping[name])
-            except _Invalid as problem:
-                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
-                ok = False
-        return values if ok else None
-
-
-def _check_mapping_type(check: Check, value: Any) -> Any:
-    if check is dict:
-        if not isinstance(value, dict):
-            raise _Invalid(f"must be a mapping, not {_type_name(value)}")
-        return value
-    return check(value)
-
-
-# ---------------------------------------------------------------- building
+from bot.content.model import (
+    AlertSettings,
+    Contact,
+    Document,
+    Entry,
+    KnowledgeError,
+    Problem,
+    Schedule,
+    Snapshot,
+)
+from bot.content.yaml_lines import Loader
+
+BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 @dataclass
@@ -407,15 +54,15 @@ class _Collected:
     synonyms: list[tuple[str, ...]] = field(default_factory=list)
 
 
-def _build_document(checker: _FileChecker, raw: Any) -> Document | None:
-    values = checker.fields(raw, _DOCUMENT, "document", getattr(raw, "line", 1))
+def _build_document(checker: FileChecker, raw: Any) -> Document | None:
+    values = checker.fields(raw, DOCUMENT, "document", getattr(raw, "line", 1))
     if values is None:
         return None
-    contact = checker.fields(values["contact"], _CONTACT, "document.contact", raw.line)
+    contact = checker.fields(values["contact"], CONTACT, "document.contact", raw.line)
     alerts_raw = values.get("alerts")
     alerts = None
     if alerts_raw is not None:
-        alert_values = checker.fields(alerts_raw, _ALERTS, "document.alerts", raw.line)
+        alert_values = checker.fields(alerts_raw, ALERTS, "document.alerts", raw.line)
         if alert_values is None:
             return None
         alerts = AlertSettings(
@@ -440,15 +87,15 @@ def _build_document(checker: _FileChecker, raw: Any) -> Document | None:
     )
 
 
-def _check_synonyms(checker: _FileChecker, raw: Any, line: int) -> list[tuple[str, ...]]:
+def _check_synonyms(checker: FileChecker, raw: Any, line: int) -> list[tuple[str, ...]]:
     if not isinstance(raw, list):
-        checker.error(line, "synonyms", f"must be a list of groups, not {_type_name(raw)}")
+        checker.error(line, "synonyms", f"must be a list of groups, not {type_name(raw)}")
         return []
     groups = []
     for number, group in enumerate(raw):
         try:
-            terms = _text_list(group)
-        except _Invalid as problem:
+            terms = text_list(group)
+        except Invalid as problem:
             checker.error(line, f"synonyms[{number}]", str(problem))
             continue
         if len(terms) < 2:
@@ -460,9 +107,9 @@ def _check_synonyms(checker: _FileChecker, raw: Any, line: int) -> list[tuple[st
 
 def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Problem]) -> None:
     relative = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    checker = _FileChecker(relative, problems)
+    checker = FileChecker(relative, problems)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
     except yaml.MarkedYAMLError as broken:
         mark = broken.problem_mark or broken.context_mark
         line = mark.line + 1 if mark else 0
@@ -474,10 +121,10 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
     if data is None:
         return
     if not isinstance(data, dict):
-        checker.error(1, "", f"the file must be a mapping with {', '.join(_TOP_LEVEL)}")
+        checker.error(1, "", f"the file must be a mapping with {', '.join(TOP_LEVEL)}")
         return
     for key in data:
-        if key not in _TOP_LEVEL:
+        if key not in TOP_LEVEL:
             checker.error(data.key_lines.get(key, 1), str(key), "unknown top-level field")
     if "document" in data:
         document = _build_document(checker, data["document"])
@@ -496,7 +143,7 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
             for number, raw in enumerate(raw_entries):
                 entry_id = raw.get("id") if isinstance(raw, dict) else None
                 where = f"entry {entry_id}" if isinstance(entry_id, str) else f"entries[{number}]"
-                values = checker.fields(raw, _ENTRY, where, data.key_lines["entries"])
+                values = checker.fields(raw, ENTRY, where, data.key_lines["entries"])
                 if values is not None:
                     collected.raw_entries.append((relative, raw, values))
     if "synonyms" in data:
@@ -504,16 +151,16 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
         collected.synonyms.extend(groups)
 
 
-def _build_entry(checker: _FileChecker, raw: dict, values: dict[str, Any],
+def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
                  document: Document) -> Entry | None:
     where = f"entry {values['id']}"
-    needed = _REQUIRED_BY_KIND.get(values["kind"])
+    needed = REQUIRED_BY_KIND.get(values["kind"])
     if needed and needed not in values:
         checker.error(raw.line, f"{where}.{needed}", f"required for kind {values['kind']}")
         return None
     schedule = None
     if "schedule" in values:
-        checked = checker.fields(values["schedule"], _SCHEDULE, f"{where}.schedule",
+        checked = checker.fields(values["schedule"], SCHEDULE, f"{where}.schedule",
                                  raw.key_lines["schedule"])
         if checked is None:
             return None
@@ -522,55 +169,10 @@ def _build_entry(checker: _FileChecker, raw: dict, values: dict[str, Any],
             checker.error(raw.key_lines["schedule"], f"{where}.schedule.end",
                           "ends before it starts")
             return None
-        _warn_date_conflicts(checker, raw.key_lines["schedule"], where, schedule, document)
+        warn_date_conflicts(checker, raw.key_lines["schedule"], where, schedule, document)
     values = {k: v for k, v in values.items() if k not in ("schedule", "notes", "document")}
     return Entry(**values, document=document, schedule=schedule, path=checker.path,
                  line=raw.line)
-
-
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-_WEEKDAY_PATTERN = "|".join(w[:3] for w in _WEEKDAYS)
-_MONTH_PATTERN = "|".join(m[:3] for m in _MONTHS)
-_WRITTEN_DATE = re.compile(
-    rf"(?:(?P<weekday>{_WEEKDAY_PATTERN})\w*,?\s+)?"
-    rf"(?:(?P<month>{_MONTH_PATTERN})\w*\.?\s+(?P<day>\d{{1,2}}))?",
-    re.IGNORECASE,
-)
-
-
-def _warn_date_conflicts(checker: _FileChecker, line: int, where: str, schedule: Schedule,
-                         document: Document) -> None:
-    """Flag where the source's written date and our resolved date disagree."""
-    found = _WRITTEN_DATE.match(schedule.as_written.strip())
-    if not found or not (found["weekday"] or found["month"]):
-        return
-    field_name = f"{where}.schedule.as_written"
-    written_weekday = found["weekday"] and _index_of(found["weekday"], _WEEKDAYS)
-    written = None
-    if found["month"]:
-        month = _index_of(found["month"], _MONTHS) + 1
-        try:
-            written = dt.date(document.date.year, month, int(found["day"]))
-        except ValueError:
-            checker.warn(line, field_name, f"{schedule.as_written!r} names no real date")
-            return
-    if written is not None and written_weekday is not None and written.weekday() != written_weekday:
-        checker.warn(line, field_name,
-                     f"{schedule.as_written!r}: {written:%B} {written.day}, {written.year} "
-                     f"was a {written:%A}; resolved to {schedule.date} ({schedule.date:%A})")
-    if written is not None and written != schedule.date:
-        checker.warn(line, field_name,
-                     f"{schedule.as_written!r} is resolved to a different date, {schedule.date}")
-    weekday_only = written is None and written_weekday is not None
-    if weekday_only and schedule.date.weekday() != written_weekday:
-        checker.warn(line, field_name,
-                     f"{schedule.as_written!r} but {schedule.date} is a {schedule.date:%A}")
-
-
-def _index_of(prefix: str, names: tuple[str, ...]) -> int:
-    return next(i for i, name in enumerate(names) if name.startswith(prefix.lower()[:3]))
 
 
 def _content_version(files: Iterable[Path], root: Path) -> str:
@@ -631,7 +233,7 @@ def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry
     entries: list[Entry] = []
     first_seen: dict[str, str] = {}
     for path, raw, values in collected.raw_entries:
-        checker = _FileChecker(path, problems)
+        checker = FileChecker(path, problems)
         entry_id = values["id"]
         if entry_id in first_seen:
             checker.error(raw.key_lines["id"], f"entry {entry_id}.id",

@@ -25,8 +25,8 @@ from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 
-from .knowledge import Entry, Snapshot
-from .language import FIELD_BREAK, STOPWORDS, Analyzer, Concept, stem, words
+from bot.content import Entry, Snapshot
+from bot.matching.analysis import FIELD_BREAK, STOPWORDS, Analyzer, Concept, stem, words
 
 ANSWER = "answer"
 SUGGESTIONS = "suggestions"

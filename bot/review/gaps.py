@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import yaml
 from rapidfuzz import fuzz, process
 
-from .language import is_content, stem, words
-from .matching import ANSWER, NO_MATCH, SUGGESTIONS, Index
+from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index
+from bot.matching.analysis import is_content, stem, words
 
 #: An `answer` whose top score (0-100, the matcher's scale) is below this is reviewed as a
 #: gap. It cleared the bar for a confident answer (72 by default) by a small margin, so it

@@ -13,9 +13,9 @@ import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 
-from .gaps import GAP_OUTCOME_WORDS, Gap
-from .matching import ANSWER, NO_MATCH, SUGGESTIONS
-from .review import (
+from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS
+from bot.review.gaps import GAP_OUTCOME_WORDS, Gap
+from bot.review.summary import (
     OUTCOME_LABELS,
     OUTCOMES,
     DayCount,

@@ -26,8 +26,8 @@ import hmac
 import re
 from typing import TypeVar
 
-from .config import ConfigError, Settings
-from .store.base import AuditRecord, LogStore, QueryRecord, as_utc
+from bot.service.settings import ConfigError, Settings
+from bot.store.base import AuditRecord, LogStore, QueryRecord, as_utc
 
 PSEUDONYM_PREFIX = "anon-"
 #: A shorter key could be guessed; 16 characters is the least we accept.

@@ -16,7 +16,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .gaps import (
+from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS
+from bot.review.gaps import (
     GAP_OUTCOME_WORDS,
     LOW_CONFIDENCE_SCORE,
     Gap,
@@ -24,8 +25,7 @@ from .gaps import (
     is_gap,
     query_key,
 )
-from .matching import ANSWER, NO_MATCH, SUGGESTIONS
-from .store.base import AuditRecord, LogStore, QueryRecord
+from bot.store.base import AuditRecord, LogStore, QueryRecord
 
 #: The outcomes of a lookup, in the order they are shown. Other statuses (help, command)
 #: are uses of /facts that asked nothing, so they are counted apart.

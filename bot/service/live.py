@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .knowledge import KnowledgeError, Problem, Snapshot, check_knowledge
-from .matching import Index, MatchSettings
+from bot.content import KnowledgeError, Problem, Snapshot, check_knowledge
+from bot.matching import Index, MatchSettings
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .clock import Clock
-from .live import LiveKnowledge
-from .store import LogStore
+from bot.service.clock import Clock
+from bot.service.live import LiveKnowledge
+from bot.store import LogStore
 
 log = logging.getLogger("facts_bot")
 

@@ -22,17 +22,17 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
-from .alert_sender import AlertScheduler, AlertSender
-from .clock import Clock
-from .config import ConfigError, Settings, require_for_serving
-from .live import LiveKnowledge
-from .metrics import Metrics
-from .privacy import pseudonymizer_for, purge_expired
-from .replicas import ReplicaSync
-from .slack_api import slack_client
-from .slack_app import FactsBot, Who, new_request_id
-from .spool import Spool
-from .store import LogStore, open_store
+from bot.alerts.sender import AlertScheduler, AlertSender
+from bot.review.privacy import pseudonymizer_for, purge_expired
+from bot.service.clock import Clock
+from bot.service.live import LiveKnowledge
+from bot.service.metrics import Metrics
+from bot.service.replicas import ReplicaSync
+from bot.service.settings import ConfigError, Settings, require_for_serving
+from bot.service.spool import Spool
+from bot.slack.api import slack_client
+from bot.slack.app import FactsBot, Who, new_request_id
+from bot.store import LogStore, open_store
 
 log = logging.getLogger("facts_bot")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from .knowledge import BUNDLED_KNOWLEDGE
-from .matching import MatchSettings
+from bot.content import BUNDLED_KNOWLEDGE
+from bot.matching import MatchSettings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 

@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from .store import AuditRecord, LogStore, QueryRecord
+from bot.store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
 

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from .metrics import Metrics
+from bot.service.metrics import Metrics
 
 
 class CountedRetries(AsyncRetryHandler):

@@ -25,21 +25,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from . import render
-from .alert_sender import recent_statuses
-from .alerts import describe_status
-from .clock import Clock
-from .config import Settings
-from .gaps import find_gaps
-from .jsonlog import bind_request_id
-from .knowledge import KINDS
-from .live import LiveKnowledge, ReloadOutcome
-from .matching import Match, Result
-from .metrics import Metrics
-from .replicas import ReplicaSync
-from .review import stats_mrkdwn, summarize_store
-from .spool import Spool
-from .store import AuditRecord, LogStore, QueryRecord
+from bot.alerts.plan import describe_status
+from bot.alerts.sender import recent_statuses
+from bot.content import KINDS
+from bot.matching import Match, Result
+from bot.review.gaps import find_gaps
+from bot.review.summary import stats_mrkdwn, summarize_store
+from bot.service.clock import Clock
+from bot.service.jsonlog import bind_request_id
+from bot.service.live import LiveKnowledge, ReloadOutcome
+from bot.service.metrics import Metrics
+from bot.service.replicas import ReplicaSync
+from bot.service.settings import Settings
+from bot.service.spool import Spool
+from bot.slack import render
+from bot.store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
 

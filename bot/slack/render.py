@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .knowledge import KINDS, Contact, Entry, Snapshot
-from .matching import ANSWER, NO_MATCH, Match, Result
+from bot.content import KINDS, Contact, Entry, Snapshot
+from bot.matching import ANSWER, NO_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50

@@ -1,0 +1,189 @@
+"""Field checks: each value of a plan file against what it must be.
+
+A check turns a raw YAML value into a typed one or raises `Invalid` with a
+message a content author can act on; `FileChecker` applies a spec (field ->
+check, required) to one mapping and records every problem with its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rapidfuzz import process
+
+from bot.content.model import KINDS, Problem
+
+
+class Invalid(Exception):
+    pass
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be text, not {type_name(value)}")
+    if not value.strip():
+        raise Invalid("must not be empty")
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise Invalid(f"must be a date YYYY-MM-DD, not {type_name(value)}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _time(value: Any) -> dt.time:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+        raise Invalid(f"{value!r} is not a time of day (HH:MM)")
+    hours, minutes = map(int, value.split(":"))
+    if hours > 23 or minutes > 59:
+        raise Invalid(f"{value!r} is not a time of day (HH:MM)")
+    return dt.time(hours, minutes)
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of text, not {type_name(value)}")
+    return tuple(_text(item) for item in value)
+
+
+def _identifier(value: Any) -> str:
+    value = _text(value)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+        raise Invalid(f"{value!r} must use only a-z, 0-9 and '-'")
+    return value
+
+
+def _timezone(value: Any) -> str:
+    value = _text(value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"{value!r} is not a known time zone (e.g. America/New_York)") from None
+    return value
+
+
+def _kind(value: Any) -> str:
+    value = _text(value)
+    if value not in KINDS:
+        raise Invalid(f"{value!r} is not a kind; use one of {', '.join(KINDS)}")
+    return value
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+Check = Callable[[Any], Any]
+Spec = Mapping[str, tuple[Check, bool]]  # field -> (check, required)
+
+CONTACT: Spec = {"name": (_text, True), "phone": (_text, True), "email": (_text, False)}
+ALERTS: Spec = {"channel": (_text, False), "time": (_time, False), "timezone": (_timezone, False)}
+DOCUMENT: Spec = {
+    "id": (_identifier, True),
+    "title": (_text, True),
+    "office": (_text, True),
+    "date": (_date, True),
+    "timezone": (_timezone, True),
+    "contact": (dict, True),
+    "source_file": (_text, False),
+    "effective": (_date, False),
+    "expires": (_date, False),
+    "alerts": (dict, False),
+}
+SCHEDULE: Spec = {
+    "as_written": (_text, True),
+    "date": (_date, True),
+    "end": (_date, False),
+    "time": (_time, False),
+    "note": (_text, False),
+    "owner": (_text, False),
+    "spokespeople": (text_list, False),
+    "cities": (text_list, False),
+}
+ENTRY: Spec = {
+    "id": (_identifier, True),
+    "document": (_identifier, True),
+    "kind": (_kind, True),
+    "title": (_text, True),
+    "section": (_text, True),
+    "text": (_text, True),
+    "supporting": (text_list, False),
+    "question": (_text, False),
+    "topic": (_text, False),
+    "schedule": (dict, False),
+    "questions": (text_list, False),
+    "keywords": (text_list, False),
+    "effective": (_date, False),
+    "expires": (_date, False),
+    "notes": (_text, False),
+}
+REQUIRED_BY_KIND = {"qa": "question", "if_asked": "topic", "event": "schedule"}
+TOP_LEVEL = ("document", "entries", "synonyms")
+
+
+class FileChecker:
+    """Checks the mappings of one file against specs, collecting problems."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+
+    def error(self, line: int, field_name: str, message: str) -> None:
+        self.problems.append(Problem("error", self.path, line, field_name, message))
+
+    def warn(self, line: int, field_name: str, message: str) -> None:
+        self.problems.append(Problem("warning", self.path, line, field_name, message))
+
+    def fields(self, mapping: Any, spec: Spec, where: str, line: int) -> dict[str, Any] | None:
+        """The checked values of `mapping`, or None when it has errors."""
+        if not isinstance(mapping, dict):
+            self.error(line, where, f"must be a mapping, not {type_name(mapping)}")
+            return None
+        lines = getattr(mapping, "key_lines", {})
+        ok = True
+        for key in mapping:
+            if key not in spec:
+                hint = process.extractOne(str(key), list(spec), score_cutoff=75)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                self.error(lines.get(key, line), f"{where}.{key}", f"unknown field{suggestion}")
+                ok = False
+        values: dict[str, Any] = {}
+        for name, (check, required) in spec.items():
+            if name not in mapping:
+                if required:
+                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
+                    ok = False
+                continue
+            if mapping[name] is None:
+                if required:
+                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
+                    ok = False
+                continue
+            try:
+                values[name] = _check_mapping_type(check, mapping[name])
+            except Invalid as problem:
+                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
+                ok = False
+        return values if ok else None
+
+
+def _check_mapping_type(check: Check, value: Any) -> Any:
+    if check is dict:
+        if not isinstance(value, dict):
+            raise Invalid(f"must be a mapping, not {type_name(value)}")
+        return value
+    return check(value)

@@ -1,0 +1,166 @@
+"""What approved content is: plans (documents), their entries, schedules and problems.
+
+Everything here is frozen: a Snapshot is one consistent version of all
+approved content, built whole by `loading` and swapped in one assignment by
+whoever serves it, so a reader never sees half of a reload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "sound_bite": "Sound bite",
+        "talking_point": "Talking point",
+        "if_asked": "If asked",
+        "qa": "Q&A",
+        "event": "Event",
+        "media_action": "Media outreach",
+        "contact": "Press contact",
+        "reference": "Reference",
+        "background": "Background",
+    }
+)
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    channel: str | None
+    time: dt.time
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    office: str
+    date: dt.date
+    timezone: str
+    contact: Contact
+    source_file: str | None = None
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    alerts: AlertSettings | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    as_written: str
+    date: dt.date
+    end: dt.date | None = None
+    time: dt.time | None = None
+    note: str | None = None
+    owner: str | None = None
+    spokespeople: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end or self.date
+
+    def covers(self, day: dt.date) -> bool:
+        return self.date <= day <= self.last_day
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    document: Document
+    kind: str
+    title: str
+    section: str
+    text: str
+    supporting: tuple[str, ...] = ()
+    question: str | None = None
+    topic: str | None = None
+    schedule: Schedule | None = None
+    questions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    path: str = ""
+    line: int = 0
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def display_text(self) -> str:
+        """The approved words a user is shown: the text, then any supporting points."""
+        if not self.supporting:
+            return self.text
+        return self.text + "\n" + "\n".join(f"  - {point}" for point in self.supporting)
+
+    def expiry(self) -> dt.date | None:
+        dates = [d for d in (self.expires, self.document.expires) if d]
+        return min(dates) if dates else None
+
+    def start(self) -> dt.date | None:
+        dates = [d for d in (self.effective, self.document.effective) if d]
+        return max(dates) if dates else None
+
+    def servable_on(self, day: dt.date) -> bool:
+        """Expired or not-yet-effective content is listed but never served as an answer."""
+        start, expiry = self.start(), self.expiry()
+        return (start is None or start <= day) and (expiry is None or day <= expiry)
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error" or "warning"
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        subject = f" {self.field}:" if self.field else ""
+        return f"{self.severity}: {where}:{subject} {self.message}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent, immutable version of all approved content."""
+
+    directory: str
+    version: str
+    documents: Mapping[str, Document]
+    entries: tuple[Entry, ...]
+    by_id: Mapping[str, Entry]
+    synonyms: tuple[tuple[str, ...], ...]
+    warnings: tuple[Problem, ...] = ()
+
+    def served(self, day: dt.date) -> list[Entry]:
+        return [e for e in self.entries if e.servable_on(day)]
+
+    def contacts_for(self, entries: Iterable[Entry]) -> list[Contact]:
+        """Whom to call: the press contacts of these entries' plans, else of every plan."""
+        documents = {e.document.id: e.document for e in entries} or dict(self.documents)
+        contacts = []
+        for document in documents.values():
+            if document.contact not in contacts:
+                contacts.append(document.contact)
+        return contacts
+
+
+class KnowledgeError(Exception):
+    """The content did not validate; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in knowledge: " + "; ".join(map(str, errors[:3])))
