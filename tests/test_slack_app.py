@@ -17,7 +17,7 @@ from bot.content import BUNDLED_KNOWLEDGE
 from bot.service.clock import FakeClock, SystemClock
 from bot.service.server import start_service
 from bot.service.settings import Settings
-from bot.slack.app import InFlight
+from bot.slack.inflight import InFlight
 from bot.slack.render import escape
 from bot.store import open_store
 from fakeslack import block_actions_payload, signed_interaction, signed_slash_command

@@ -1,36 +1,12 @@
-"""The `facts-bot` command line: ask, validate, and the service's other entry points."""
+"""The `facts-bot` command line: one parser, each command group registered from its module."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
 import sys
-import textwrap
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
-from bot.content import BUNDLED_KNOWLEDGE, Contact, KnowledgeError, check_knowledge, load_snapshot
-from bot.matching import ANSWER, NO_MATCH, Index, Match, MatchSettings
 from bot.service.settings import ConfigError
-
-
-def default_knowledge_dir() -> Path:
-    return Path(os.environ.get("FACTS_KNOWLEDGE_DIR") or BUNDLED_KNOWLEDGE)
-
-
-def _date_argument(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,23 +15,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ask = commands.add_parser("ask", help="find the approved response for a question")
-    ask.add_argument("--knowledge", type=Path, default=None,
-                     help="knowledge directory (default: $FACTS_KNOWLEDGE_DIR or the bundled one)")
-    ask.add_argument("--json", action="store_true", help="one JSON object per query")
-    ask.add_argument("--limit", type=_positive, default=3, help="results per query (default 3)")
-    ask.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': stdin)")
-    ask.add_argument("--date", type=_date_argument, default=None,
-                     help="serve as on this day (default today); expired content is not served")
-    ask.add_argument("query", nargs="*", help="the question, in any words")
-
-    ask.set_defaults(handler=run_ask)
-
-    validate = commands.add_parser("validate", help="check a knowledge directory")
-    validate.add_argument("directory", nargs="?", type=Path, default=None)
-    validate.add_argument("--date", type=_date_argument, default=None,
-                          help="check expiry as of this day (default today)")
-    validate.set_defaults(handler=run_validate)
     for register in _command_groups():
         register(commands)
     return parser
@@ -67,9 +26,9 @@ def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
     a handler takes the parsed arguments and returns the exit code.
     """
-    from bot.cli import alerts, review, service
+    from bot.cli import alerts, ask, review, service
 
-    return [service.register, alerts.register, review.register]
+    return [ask.register, service.register, alerts.register, review.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,132 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as problem:
         print(f"facts-bot: {problem}", file=sys.stderr)
         return 2
-
-
-# ---------------------------------------------------------------- validate
-
-
-def run_validate(args: argparse.Namespace) -> int:
-    directory = args.directory or default_knowledge_dir()
-    snapshot, problems = check_knowledge(directory, args.date or dt.date.today())
-    for problem in problems:
-        print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
-    if snapshot is None:
-        errors = sum(p.severity == "error" for p in problems)
-        print(f"{directory}: {errors} error(s); nothing loaded", file=sys.stderr)
-        return 1
-    print(f"{directory}: OK, {len(snapshot.entries)} entries in {len(snapshot.documents)} "
-          f"document(s), content version {snapshot.version}, {len(snapshot.warnings)} warning(s)")
-    return 0
-
-
-# ---------------------------------------------------------------- ask
-
-
-def run_ask(args: argparse.Namespace) -> int:
-    try:
-        snapshot = load_snapshot(args.knowledge or default_knowledge_dir())
-    except KnowledgeError as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    index = Index(snapshot, MatchSettings())
-    today = args.date or dt.date.today()
-    if args.batch:
-        if not args.json:
-            print("facts-bot ask: --batch needs --json", file=sys.stderr)
-            return 2
-        for query in _batch_queries(args.batch):
-            print(json.dumps(match_json(index.search(query, today, args.limit)),
-                             ensure_ascii=False), flush=False)
-        sys.stdout.flush()
-        return 0
-    query = " ".join(args.query).strip()
-    if not query:
-        print("facts-bot ask: give a question, e.g. facts-bot ask racial profiling",
-              file=sys.stderr)
-        return 2
-    match = index.search(query, today, args.limit)
-    if args.json:
-        print(json.dumps(match_json(match), ensure_ascii=False))
-    else:
-        contacts = snapshot.contacts_for(r.entry for r in match.results)
-        print(render_terminal(match, contacts))
-    return 0
-
-
-def _batch_queries(source: str) -> Iterable[str]:
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
-    with stream:
-        for line in stream:
-            yield line.rstrip("\r\n")
-
-
-def match_json(match: Match) -> dict:
-    """The JSON contract other tooling reads; extra fields beyond it are additive."""
-    results = []
-    for result in match.results:
-        entry = result.entry
-        item = {
-            "id": entry.id,
-            "kind": entry.kind,
-            "title": entry.title,
-            "text": entry.display_text,
-            "score": result.score,
-            "source": {
-                "document": entry.document.title,
-                "document_id": entry.document.id,
-                "section": entry.section,
-                "date": entry.document.date.isoformat(),
-            },
-            "kind_label": entry.kind_label,
-        }
-        if entry.question:
-            item["question"] = entry.question
-        results.append(item)
-    out: dict = {"query": match.query, "status": match.status, "results": results}
-    if match.corrections:
-        out["corrections"] = dict(match.corrections)
-    return out
-
-
-def render_terminal(match: Match, contacts: Sequence[Contact] = (),
-                    answer_min_score: float = MatchSettings().answer_min_score) -> str:
-    """A readable rendering: the verbatim text first, then where it comes from."""
-    lines: list[str] = []
-    if match.status == ANSWER:
-        lines.append("Approved response:")
-    elif match.status == NO_MATCH:
-        lines.append(f"No approved response for {match.query!r}. Nothing was made up.")
-    elif all(r.score >= answer_min_score for r in match.results):
-        lines.append(f"Several approved responses fit {match.query!r} equally well; "
-                     "choose the one you need:")
-    else:
-        lines.append(f"No exact approved answer for {match.query!r}. Closest approved responses:")
-    if match.corrections:
-        fixed = ", ".join(f"{k} -> {v}" for k, v in match.corrections.items())
-        lines.append(f"(read as: {fixed})")
-    shown = match.results if match.status != NO_MATCH else ()
-    for number, result in enumerate(shown, start=1):
-        entry = result.entry
-        lines.append("")
-        heading = "" if (match.status == ANSWER and number == 1) else f"{number}. "
-        lines.append(f"{heading}{entry.kind_label}: {entry.title}  [{entry.id}, score "
-                     f"{result.score:.0f}]")
-        if entry.question:
-            lines.append(textwrap.indent(entry.question, "    Q: "))
-        lines.append(textwrap.indent(entry.display_text, "    "))
-        lines.append(f"    -- {entry.document.title}, {entry.section}, {entry.document.date}")
-        if match.status == ANSWER and number == 1 and len(shown) > 1:
-            lines.append("\nAlso close:")
-    if match.status == NO_MATCH:
-        if match.results:
-            lines.append("Nearest, not a match: " + ", ".join(r.entry.id for r in match.results))
-        lines.append("Logged nowhere from the command line; in Slack it goes to the "
-                     "communications team.")
-        for contact in contacts:
-            lines.append(f"Press contact: {contact.name}, {contact.phone}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

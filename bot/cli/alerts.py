@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.alerts.plan import Alert, alert_plan, alerts_on, alerts_today, plan_problems, preview_text
 from bot.alerts.sender import ALREADY_POSTED, FAILED, IN_PROGRESS, AlertSender
+from bot.cli.arguments import date_argument
 from bot.content import KnowledgeError, Snapshot, load_snapshot
 from bot.service.clock import Clock, FakeClock, SystemClock
 from bot.service.settings import ConfigError, Settings, load_settings
@@ -29,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     actions = alerts.add_subparsers(dest="alerts_command", required=True)
 
     preview = actions.add_parser("preview", help="print what would be posted on a day")
-    preview.add_argument("--date", type=_date, default=None,
+    preview.add_argument("--date", type=date_argument, default=None,
                          help="YYYY-MM-DD (default: today in each plan's time zone)")
     _knowledge_option(preview)
     preview.set_defaults(handler=run_preview)
@@ -45,13 +46,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _knowledge_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--knowledge", type=Path, default=None,
                         help="knowledge directory (default: $FACTS_KNOWLEDGE_DIR or bundled)")
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _instant(value: str) -> dt.datetime:

@@ -15,6 +15,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from bot.cli.arguments import date_argument
 from bot.content import KnowledgeError, Snapshot, load_snapshot
 from bot.matching import Index
 from bot.review.gaps import find_gaps, gaps_yaml
@@ -31,9 +32,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "are included. 'review gaps' lists only the gaps.")
     review.add_argument("what", nargs="?", choices=["gaps"],
                         help="'gaps': only the questions without a confident approved answer")
-    review.add_argument("--since", type=_day, metavar="DATE",
+    review.add_argument("--since", type=date_argument, metavar="DATE",
                         help="from this day (YYYY-MM-DD; default: the oldest row)")
-    review.add_argument("--until", type=_day, metavar="DATE",
+    review.add_argument("--until", type=date_argument, metavar="DATE",
                         help="up to and including this day (default: the newest row)")
     review.add_argument("--html", type=Path, metavar="FILE",
                         help="also write the report as one self-contained HTML page")
@@ -99,13 +100,6 @@ def _window(since: dt.date | None, until: dt.date | None
     start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
     return start, end
-
-
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _snapshot(directory: Path) -> Snapshot | None:

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Iterator
 
+from bot.cli.arguments import date_argument
 from bot.service.clock import SystemClock
 from bot.service.settings import load_settings
 from bot.store import QueryRecord, open_store
@@ -18,13 +19,6 @@ from bot.store import QueryRecord, open_store
 LOG_COLUMNS = ("ts", "request_id", "user_id", "user_name", "channel_id", "team_id", "text",
                "status", "top_id", "top_score", "shown_ids", "content_version", "latency_ms",
                "source")
-
-
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def start_of(day: dt.date | None) -> dt.datetime | None:
@@ -45,11 +39,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     log = commands.add_parser("log", help="print the query log (reads FACTS_DB)")
     log.add_argument("action", nargs="?", choices=("purge",),
                      help="purge: delete rows older than --before")
-    log.add_argument("--since", type=_day, help="first day, YYYY-MM-DD (UTC)")
-    log.add_argument("--until", type=_day, help="last day, inclusive")
+    log.add_argument("--since", type=date_argument, help="first day, YYYY-MM-DD (UTC)")
+    log.add_argument("--until", type=date_argument, help="last day, inclusive")
     log.add_argument("--status", choices=("answer", "suggestions", "no_match"))
     log.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
-    log.add_argument("--before", type=_day, help="with purge: delete rows before this day")
+    log.add_argument("--before", type=date_argument, help="with purge: delete rows before this day")
     log.set_defaults(handler=run_log)
 
 

@@ -31,7 +31,8 @@ from bot.service.replicas import ReplicaSync
 from bot.service.settings import ConfigError, Settings, require_for_serving
 from bot.service.spool import Spool
 from bot.slack.api import slack_client
-from bot.slack.app import FactsBot, Who, new_request_id
+from bot.slack.app import FactsBot
+from bot.slack.requests import Who, new_request_id
 from bot.store import LogStore, open_store
 
 log = logging.getLogger("facts_bot")

@@ -1,0 +1,117 @@
+"""Admin-only subcommands: who is an admin, `/facts reload` and `/facts stats`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.review.gaps import find_gaps
+from bot.review.summary import stats_mrkdwn, summarize_store
+from bot.service.clock import Clock
+from bot.service.live import LiveKnowledge, ReloadOutcome
+from bot.service.metrics import Metrics
+from bot.service.replicas import ReplicaSync
+from bot.slack import render
+from bot.slack.requests import Who
+from bot.store import LogStore
+
+log = logging.getLogger("facts_bot")
+
+ADMIN_GROUP_TTL_SECONDS = 300
+
+
+@dataclass
+class AdminCheck:
+    """Admins are user ids from the settings, plus (optionally) a user group's members."""
+
+    admins: frozenset[str]
+    group: str | None
+    client: AsyncWebClient
+    clock: Clock
+    metrics: Metrics
+    _members: frozenset[str] = frozenset()
+    _fetched_at: float = field(default=-1e18)
+
+    async def is_admin(self, user_id: str) -> bool:
+        if user_id in self.admins:
+            return True
+        if not self.group:
+            return False
+        now = self.clock.now().timestamp()
+        if now - self._fetched_at > ADMIN_GROUP_TTL_SECONDS:
+            try:
+                found = await self.client.usergroups_users_list(usergroup=self.group)
+                self._members = frozenset(found.get("users") or ())
+                self._fetched_at = now
+            except SlackApiError as failed:
+                self.metrics.slack_errors.inc(error=str(failed.response.get("error")))
+                log.warning("cannot read admin group %s: %s", self.group,
+                            failed.response.get("error"))
+        return user_id in self._members
+
+
+class AdminCommands:
+    """Mixin for FactsBot: the subcommands only admins may run."""
+
+    live: LiveKnowledge
+    store: LogStore
+    clock: Clock
+    metrics: Metrics
+    replicas: ReplicaSync | None
+
+    async def weekly_stats(self) -> str:
+        """The last 7 days for admins: outcomes, most asked, and the top gaps."""
+        now = self.clock.now()
+        summary = await asyncio.to_thread(summarize_store, self.store,
+                                          since=now - dt.timedelta(days=7), until=now)
+        gaps = await asyncio.to_thread(find_gaps, summary.gap_queries, self.live.current,
+                                       now.date(), 5)
+        return stats_mrkdwn(summary, gaps, limit=5)
+
+    async def reload(self, who: Who, request_id: str) -> render.Message:
+        outcome = await self.live.reload(self.today())
+        self.metrics.reloads.inc(result="ok" if outcome.ok else "failed")
+        self.after_reload()
+        text = reload_text(outcome)
+        if outcome.ok and self.replicas is not None:
+            await self.replicas.announce(outcome.version)
+            current, alive = await self.replicas.on_version(outcome.version, wait_seconds=6)
+            text += f"\nCopies of the bot on version `{outcome.version}`: {current} of {alive}."
+        await self.log_audit("reload", who, request_id, reload_detail(outcome),
+                             version=outcome.version)
+        return render.text_message(text)
+
+    # ------------------------------------------------------------ buttons
+
+
+def reload_detail(outcome: ReloadOutcome) -> dict:
+    return {"ok": outcome.ok, "version": outcome.version,
+            "previous_version": outcome.previous_version, "added": list(outcome.added),
+            "removed": list(outcome.removed), "changed": list(outcome.changed),
+            "errors": [str(p) for p in outcome.errors][:50]}
+
+
+def reload_text(outcome: ReloadOutcome) -> str:
+    """What an admin needs after a reload: the version now serving, and what changed."""
+    if not outcome.ok:
+        lines = [f":x: *Reload failed.* The approved content was not changed: version "
+                 f"`{outcome.version}` is still serving.", "Problems:"]
+        lines += [f"• {render.escape(str(p))}" for p in outcome.errors[:20]]
+        if len(outcome.errors) > 20:
+            lines.append(f"…and {len(outcome.errors) - 20} more (run `facts-bot validate`).")
+        return "\n".join(lines)
+    if outcome.version == outcome.previous_version:
+        return f"Reloaded: nothing changed, version `{outcome.version}` is serving."
+
+    def ids(items: tuple[str, ...]) -> str:
+        return ", ".join(f"`{render.escape(i)}`" for i in items) or "none"
+    return (f":white_check_mark: *Reloaded.* Now serving version `{outcome.version}` "
+            f"(was `{outcome.previous_version}`).\n"
+            f"Added ({len(outcome.added)}): {ids(outcome.added)}\n"
+            f"Removed ({len(outcome.removed)}): {ids(outcome.removed)}\n"
+            f"Changed ({len(outcome.changed)}): {ids(outcome.changed)}")

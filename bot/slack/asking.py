@@ -1,0 +1,25 @@
+"""Asking: a question in, the approved response (or an honest no) out."""
+
+from __future__ import annotations
+
+from bot.matching import Match
+from bot.service.live import LiveKnowledge
+from bot.slack import render
+
+
+class AskCommand:
+    """Mixin for FactsBot: turns a lookup into the reply a press officer reads."""
+
+    live: LiveKnowledge
+
+    def match_message(self, match: Match, request_id: str) -> render.Message:
+        snapshot = self.live.snapshot
+        contacts = snapshot.contacts_for(r.entry for r in match.results)
+        return render.match_message(match, contacts, self.context_value(match, request_id),
+                                    self.live.current.settings.answer_min_score)
+
+    @staticmethod
+    def context_value(match: Match, request_id: str) -> dict:
+        """What the buttons carry, so that 'Show this' can redraw without a new lookup."""
+        return {"r": request_id, "q": match.query[:300],
+                "o": [[r.entry.id, r.score] for r in match.results]}

@@ -1,0 +1,54 @@
+"""Subcommands that browse the content: `/facts list`, `/facts show`, `/facts events`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.alerts.plan import describe_status
+from bot.alerts.sender import recent_statuses
+from bot.content import KINDS
+from bot.service.clock import Clock
+from bot.service.live import LiveKnowledge
+from bot.slack import render
+from bot.slack.admin import AdminCheck
+from bot.store import LogStore
+
+
+class BrowseCommands:
+    """Mixin for FactsBot: what is approved, one response by id, and the events."""
+
+    live: LiveKnowledge
+    store: LogStore
+    clock: Clock
+    admin: AdminCheck
+
+    def show_by_id(self, argument: str, request_id: str) -> render.Message:
+        entry = self.live.snapshot.by_id.get(argument.strip())
+        if entry is None:
+            return render.text_message(f"No approved response has the id "
+                                       f"`{render.escape(argument)}`. Try `/facts list`.")
+        context = {"r": request_id, "q": "", "o": []}
+        return render.show_message(entry, context, entry.servable_on(self.today()))
+
+    async def events(self, user_id: str) -> render.Message:
+        problems: list[str] = []
+        if await self.admin.is_admin(user_id):
+            since = self.clock.now() - dt.timedelta(days=2)
+            failed = await asyncio.to_thread(recent_statuses, self.store, since,
+                                             failed_only=True)
+            problems = [describe_status(status) for status in failed]
+        return render.events_message(self.live.snapshot, self.clock.now(), problems)
+
+    def list_entries(self, argument: str) -> render.Message:
+        kind = argument.strip().lower().replace(" ", "_").replace("-", "_") or None
+        kind = {"q&a": "qa", "q_a": "qa"}.get(kind or "", kind)
+        if kind and kind.rstrip("s") in KINDS:
+            kind = kind.rstrip("s")
+        if kind and kind not in KINDS:
+            return render.text_message(f"`{render.escape(argument)}` is not a kind. Kinds: "
+                                       + ", ".join(f"`{k}`" for k in KINDS))
+        snapshot = self.live.snapshot
+        entries = [e for e in snapshot.entries if kind is None or e.kind == kind]
+        servable = {e.id for e in snapshot.served(self.today())}
+        return render.list_message(entries, kind, servable)

@@ -1,0 +1,58 @@
+"""What a Slack request tells us: who asked, where, and which subcommand.
+
+Every log row needs the same four facts (user, name, channel, team), whether
+the request was a slash command or a button click; `parse_command` reads
+`/facts` text into a subcommand and its argument, and anything that is not a
+subcommand is a question.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from bot.service.jsonlog import bind_request_id
+
+SUBCOMMANDS = ("help", "list", "show", "events", "reload", "stats")
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who asked, and where: what every log row needs."""
+
+    user_id: str
+    user_name: str
+    channel_id: str
+    team_id: str
+
+    @classmethod
+    def from_command(cls, command: dict) -> Who:
+        return cls(command.get("user_id", ""), command.get("user_name", ""),
+                   command.get("channel_id", ""), command.get("team_id", ""))
+
+    @classmethod
+    def from_action(cls, body: dict) -> Who:
+        user = body.get("user") or {}
+        return cls(user.get("id", ""), user.get("username") or user.get("name", ""),
+                   (body.get("channel") or {}).get("id", ""),
+                   (body.get("team") or {}).get("id", "") or user.get("team_id", ""))
+
+
+def new_request_id() -> str:
+    """A fresh id for one request, bound to the current task's log lines."""
+    request_id = uuid.uuid4().hex[:16]
+    bind_request_id(request_id)
+    return request_id
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    """('help'|'list'|'show'|'events'|'reload'|'stats'|'ask', the rest)."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return "help", ""
+    first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if first in SUBCOMMANDS and (
+        first in ("list", "show") or not rest
+    ):
+        return first, rest.strip()
+    return "ask", text.strip()
