@@ -152,7 +152,8 @@ def review_in_this_process(db: Path) -> dict:
     from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
     from bot.matching import Index
     from bot.review.html import render_html
-    from bot.review.summary import render_text, summarize_store
+    from bot.review.summary import summarize_store
+    from bot.review.text import render_text
     from bot.store import open_store
 
     t0 = time.perf_counter()

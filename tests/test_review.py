@@ -20,7 +20,8 @@ from bot.content import check_knowledge
 from bot.review.gaps import QueryTally, find_gaps, gaps_yaml, query_key
 from bot.review.html import render_html
 from bot.review.privacy import Pseudonymizer, pseudonymizer_for, purge_expired
-from bot.review.summary import render_text, stats_mrkdwn, summarize, summarize_store
+from bot.review.summary import summarize, summarize_store
+from bot.review.text import render_text, stats_mrkdwn
 from bot.service.settings import ConfigError, Settings
 from bot.store import AuditRecord, QueryRecord, open_store
 from conftest import TODAY

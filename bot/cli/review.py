@@ -20,7 +20,8 @@ from bot.content import KnowledgeError, Snapshot, load_snapshot
 from bot.matching import Index
 from bot.review.gaps import find_gaps, gaps_yaml
 from bot.review.html import render_html
-from bot.review.summary import render_gaps_text, render_text, summarize_store
+from bot.review.summary import summarize_store
+from bot.review.text import render_gaps_text, render_text
 from bot.service.settings import load_settings
 from bot.store import open_store
 

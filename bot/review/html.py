@@ -15,15 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS
 from bot.review.gaps import GAP_OUTCOME_WORDS, Gap
-from bot.review.summary import (
-    OUTCOME_LABELS,
-    OUTCOMES,
-    DayCount,
-    Summary,
-    outcome_line,
-    percent,
-    period,
-)
+from bot.review.summary import OUTCOME_LABELS, OUTCOMES, DayCount, Summary
+from bot.review.text import outcome_line, percent, period
 
 COLOURS = {ANSWER: "#1f5fa8", SUGGESTIONS: "#e69f00", NO_MATCH: "#c0392b"}
 OUTCOME_MEANING = {

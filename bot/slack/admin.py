@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.review.gaps import find_gaps
-from bot.review.summary import stats_mrkdwn, summarize_store
+from bot.review.summary import summarize_store
+from bot.review.text import stats_mrkdwn
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge, ReloadOutcome
 from bot.service.metrics import Metrics
