@@ -6,6 +6,7 @@ import pytest
 
 from bot.content import load_snapshot
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index, MatchSettings
+from bot.matching.index import TIE_BAND
 from conftest import TODAY
 
 
@@ -125,11 +126,13 @@ def test_thresholds_are_settings(snapshot):
     assert strict.search("traffic offenses", TODAY).status == SUGGESTIONS
     lax = Index(snapshot, MatchSettings(suggest_min_score=0, answer_min_score=0,
                                         answer_min_margin=0))
-    assert lax.search("secure communities", TODAY).status == ANSWER
+    assert lax.search("sheriffs", TODAY).status == ANSWER
 
 
 def test_results_are_best_first_with_scores_in_range(index):
+    """Best first; only responses that fit about equally (within TIE_BAND) trade places."""
     for query in ("racial profiling", "how many removed", "who is the press contact"):
         scores = [r.score for r in index.search(query, TODAY, limit=5).results]
-        assert scores == sorted(scores, reverse=True)
+        for before, after in zip(scores, scores[1:], strict=False):
+            assert before >= after or after - before <= TIE_BAND
         assert all(0 <= s <= 100 for s in scores)

@@ -9,6 +9,7 @@ Slack, HTTP or the database.
 from bot.content.loading import BUNDLED_KNOWLEDGE, check_knowledge, knowledge_files, load_snapshot
 from bot.content.model import (
     KINDS,
+    LINES_TO_SAY,
     AlertSettings,
     Contact,
     Document,
@@ -20,7 +21,7 @@ from bot.content.model import (
 )
 
 __all__ = [
-    "BUNDLED_KNOWLEDGE", "KINDS", "AlertSettings", "Contact", "Document", "Entry",
+    "BUNDLED_KNOWLEDGE", "KINDS", "LINES_TO_SAY", "AlertSettings", "Contact", "Document", "Entry",
     "KnowledgeError", "Problem", "Schedule", "Snapshot", "check_knowledge", "knowledge_files",
     "load_snapshot",
 ]

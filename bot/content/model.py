@@ -25,6 +25,10 @@ KINDS: Mapping[str, str] = MappingProxyType(
         "background": "Background",
     }
 )
+#: What a spokesperson is meant to say, in the order a reply offers them; every
+#: other kind is an internal plan note (who does what, background, contacts),
+#: shown to press officers but not a line to read out.
+LINES_TO_SAY: tuple[str, ...] = ("sound_bite", "talking_point", "if_asked", "qa")
 
 @dataclass(frozen=True)
 class Contact:
@@ -96,6 +100,11 @@ class Entry:
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind]
+
+    @property
+    def is_internal(self) -> bool:
+        """An internal plan note, not a line to say (see LINES_TO_SAY)."""
+        return self.kind not in LINES_TO_SAY
 
     @property
     def display_text(self) -> str:

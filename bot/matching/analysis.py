@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,9 +34,23 @@ _STOPWORD_TEXT = """
     there these they this those through to too under until up upon us ve very via was
     wasn we were weren what whats when where which while who whom whose why will with
     won would wouldn yes yet you your yours yourself yourselves anything something thing
-    things know want wants give explain
+    things know want wants give explain many
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | {FIELD_BREAK}
+# Contractions, folded (apostrophes dropped): "isn't" is "isnt". They ask for
+# nothing a plan could answer; kept as words they matched whichever entry's
+# alternate questions happened to contain one ("isn't it" -> a sound bite).
+_CONTRACTIONS = """
+    isnt arent wasnt werent dont doesnt didnt wont wouldnt cant couldnt shouldnt hasnt
+    havent hadnt mustnt neednt im ive youre youve youd youll theyre theyve theyd theyll
+    weve were whos whats thats theres heres hows whys wheres whens lets itll itd
+"""
+# Conversational filler a reporter or press officer adds around the question.
+_FILLER = """
+    actually anyone anybody someone somebody everyone everybody hey hi hello thanks thank
+    ok okay hmm um uh well just so sure maybe kind sort lot lots
+"""
+STOPWORDS = (frozenset(_STOPWORD_TEXT.split()) | frozenset(_CONTRACTIONS.split())
+             | frozenset(_FILLER.split()) | {FIELD_BREAK})
 
 SYNONYM_TERM_PREFIX = "~g"
 
@@ -62,6 +76,14 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Folded words, in order; single letters stay so that "Level I" keeps its "i"."""
     return _WORD.findall(fold(text))
+
+
+_HYPHENATED = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)+")
+
+
+def compounds(text: str) -> list[str]:
+    """Hyphenated words joined ("op-ed" -> "oped"), as people often type them."""
+    return ["".join(_WORD.findall(found)) for found in _HYPHENATED.findall(fold(text))]
 
 
 @lru_cache(maxsize=200_000)
@@ -129,9 +151,14 @@ class Analyzer:
                     found.extend(groups)
         return found
 
-    def concepts(self, query: str) -> list[Concept]:
-        """What a query asks about: a synonym phrase counts as one concept."""
-        folded = words(query)
+    def concepts(self, query: str, known: Callable[[str], bool] | None = None
+                 ) -> list[Concept]:
+        """What a query asks about: a synonym phrase counts as one concept.
+
+        With `known` (is this word in the content?), two query words that the
+        content writes as one ("finger prints", "op ed") are read as that word.
+        """
+        folded = _joined(words(query), known) if known else words(query)
         stems = [stem(w) for w in folded]
         concepts: list[Concept] = []
         position = 0
@@ -159,3 +186,21 @@ def _dedupe(concepts: list[Concept]) -> list[Concept]:
             seen.add(concept.alternatives)
             unique.append(concept)
     return unique
+
+
+def _joined(folded: list[str], known: Callable[[str], bool]) -> list[str]:
+    """Adjacent words whose concatenation the content knows, as that one word."""
+    out: list[str] = []
+    position = 0
+    while position < len(folded):
+        word = folded[position]
+        if position + 1 < len(folded):
+            both = word + folded[position + 1]
+            either_unknown = not known(word) or not known(folded[position + 1])
+            if either_unknown and len(both) >= 5 and known(both):
+                out.append(both)
+                position += 2
+                continue
+        out.append(word)
+        position += 1
+    return out

@@ -19,14 +19,27 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
+from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 
-from bot.content import Entry, Snapshot
-from bot.matching.analysis import FIELD_BREAK, STOPWORDS, Analyzer, Concept, stem, words
+from bot.content import LINES_TO_SAY, Entry, Snapshot
+from bot.matching.analysis import (
+    FIELD_BREAK,
+    STOPWORDS,
+    Analyzer,
+    Concept,
+    compounds,
+    fold,
+    stem,
+    words,
+)
+from bot.matching.intent import asked_for, stated_in
+from bot.matching.lexicon import is_real_word
 
 ANSWER = "answer"
 SUGGESTIONS = "suggestions"
@@ -46,7 +59,7 @@ class MatchSettings:
     """
 
     answer_min_score: float = 72.0
-    answer_min_margin: float = 4.0
+    answer_min_margin: float = 8.0
     suggest_min_score: float = 40.0
     typo_min_similarity: float = 80.0
     typo_min_length: int = 5
@@ -66,8 +79,33 @@ FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
         "schedule": 1.5,
         "text": 1.0,
         "section": 0.5,
+        "facts": 1.0,
     }
 )
+# How fully a word found in each field shows that the entry is *about* it.
+# Titles, questions and keywords say what an entry answers; a word met only in
+# the approved text may be mentioned in passing ("the BBC wants to discuss
+# 287(g)"), so it covers a question's concept less.
+FIELD_ABOUTNESS: Mapping[str, float] = MappingProxyType(
+    {
+        "title": 1.0,
+        "topic": 1.0,
+        "question": 1.0,
+        "questions": 1.0,
+        "keywords": 1.0,
+        "kind": 0.6,
+        "schedule": 0.8,
+        "text": 0.8,
+        "section": 0.5,
+        "facts": 1.0,
+    }
+)
+# Responses scoring within this many points of the best fit a query "about
+# equally"; among them, lines to say come before internal notes, in
+# LINES_TO_SAY order (sound bites first).
+TIE_BAND = 2.0
+INTENT_SHARE = 0.5
+TYPO_CACHE_SIZE = 10_000
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
@@ -124,24 +162,49 @@ class Index:
         self.analyzer = Analyzer(snapshot.synonyms)
         self.entries = snapshot.entries
         self._vocabulary: dict[str, str] = {}
-        weighted = [self._weighted_terms(entry) for entry in self.entries]
+        self._known_words: set[str] = set()
+        self._about: dict[str, dict[int, float]] = {}
+        self._titles: list[frozenset[str]] = []
+        self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
+        weighted = [self._weighted_terms(number, entry)
+                    for number, entry in enumerate(self.entries)]
         self._vocabulary_words = list(self._vocabulary)
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
         self._build_postings(weighted)
+        self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = _idf(0, len(self.entries))
-        self._typo_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
 
-    def _weighted_terms(self, entry: Entry) -> dict[str, float]:
+    def _weighted_terms(self, number: int, entry: Entry) -> dict[str, float]:
+        """Term frequencies weighted by field; records where each term says most."""
         counts: dict[str, float] = {}
         for name, texts in entry_fields(entry).items():
-            weight = FIELD_WEIGHTS[name]
-            folded = words(f" {FIELD_BREAK} ".join(texts))
-            for term in self.analyzer.terms_of_words(folded):
+            weight, about = FIELD_WEIGHTS[name], FIELD_ABOUTNESS[name]
+            joined = f" {FIELD_BREAK} ".join(texts)
+            folded = words(joined)
+            terms = self.analyzer.terms_of_words(folded)
+            terms += [stem(w) for w in compounds(joined)]
+            for term in terms:
                 counts[term] = counts.get(term, 0.0) + weight
+                self._note_about(term, number, about)
+            if name == "title":
+                self._titles.append(frozenset(terms))
             self._remember_words(folded)
+            self._known_words.update(folded)
+            self._known_words.update(compounds(joined))
+        places = entry.schedule.cities if entry.schedule else ()
+        for fact in stated_in([entry.text, *entry.supporting], places):
+            counts[fact] = counts.get(fact, 0.0) + FIELD_WEIGHTS["facts"]
+            self._note_about(fact, number, FIELD_ABOUTNESS["facts"])
         return counts
+
+    def _note_about(self, term: str, number: int, about: float) -> None:
+        """Keep the best aboutness of `term` in entry `number` (only when below 1)."""
+        seen = self._about.setdefault(term, {})
+        if about >= seen.get(number, 0.0):
+            seen[number] = about
 
     def _remember_words(self, folded: list[str]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
@@ -165,57 +228,96 @@ class Index:
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
             for term, tf in counts.items():
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
+        # Aboutness is stored only where it is below 1, the common case being 1.
+        self._about = {term: {n: a for n, a in found.items() if a < 1.0}
+                       for term, found in self._about.items()}
+        self._about = {term: found for term, found in self._about.items() if found}
 
     # ------------------------------------------------------------ lookup
 
     def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
         """The outcome and the best servable results for `query` on `today`."""
-        concepts, corrections = self._resolve(self.analyzer.concepts(query))
-        if not concepts:
+        found = self.analyzer.concepts(query, known=self._known_words.__contains__)
+        if not found:
             return Match(query, NO_MATCH, ())
-        weights = [self._concept_weight(alternatives) for _, alternatives in concepts]
+        asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(fold(query))
+                 if kind in self.postings]
+        concepts, corrections = self._resolve(found + asked)
+        weights = [self._concept_weight(concept, alternatives)
+                   for concept, alternatives in concepts]
         relevance, covered = self._accumulate(concepts, weights)
         ranked = self._rank(relevance, covered, sum(weights), today)
-        status = self._outcome(ranked)
+        status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
 
     def _resolve(self, concepts: list[Concept]
                  ) -> tuple[list[tuple[Concept, tuple[tuple[str, float], ...]]], dict[str, str]]:
-        """Each concept's alternatives that exist in the content, typos corrected."""
+        """Each concept's alternatives that exist in the content, typos corrected.
+
+        A real English word is never corrected into another word: the plan not
+        using "funds" does not make it a typo of "found". A form of a content
+        word the stemmer does not join ("complains" / "complaint") still counts.
+        """
         resolved, corrections = [], {}
         for concept in concepts:
             known = tuple((t, q) for t, q in concept.alternatives if t in self.postings)
             if not known and " " not in concept.word:
-                known = self._typo_alternatives(concept.word)
-                if known:
-                    corrections[concept.word] = self._word_for(known[0][0], concept.word)
+                known = self._related_forms(stem(concept.word))
+                if not known and not is_real_word(concept.word):
+                    known = self._typo_alternatives(concept.word)
+                    if known:
+                        corrections[concept.word] = self._word_for(known[0][0], concept.word)
             resolved.append((concept, known))
         return resolved, corrections
+
+    def _related_forms(self, stemmed: str) -> tuple[tuple[str, float], ...]:
+        """Content terms that extend this stem by a letter or two (complain -> complaint)."""
+        if len(stemmed) < 6:
+            return ()
+        start = bisect_left(self._sorted_terms, stemmed)
+        found = []
+        for term in self._sorted_terms[start:start + 8]:
+            if not term.startswith(stemmed):
+                break
+            if 0 < len(term) - len(stemmed) <= 2:
+                found.append((term, 0.85))
+        return tuple(found)
 
     def _word_for(self, term: str, fallback: str) -> str:
         """A spelling of `term` as the content has it, to show what a typo was read as."""
         return self._spelling.get(term, fallback)
 
     def _typo_alternatives(self, word: str) -> tuple[tuple[str, float], ...]:
-        """Known terms this unknown word is probably a misspelling of."""
+        """Known terms this unknown word is probably a misspelling of (cached, bounded)."""
         if len(word) < self.settings.typo_min_length or word.isdigit():
             return ()
-        if word not in self._typo_cache:
-            found = process.extract(word, self._vocabulary_words, scorer=fuzz.ratio,
-                                    score_cutoff=self.settings.typo_min_similarity, limit=3)
-            best: dict[str, float] = {}
-            for candidate, similarity, _ in found:
-                term = self._vocabulary[candidate]
-                if term in self.postings:
-                    best[term] = max(best.get(term, 0.0), similarity / 100)
-            self._typo_cache[word] = tuple(sorted(best.items(), key=lambda kv: -kv[1]))
-        return self._typo_cache[word]
+        cache = self._typo_cache
+        if word in cache:
+            cache.move_to_end(word)
+            return cache[word]
+        found = process.extract(word, self._vocabulary_words, scorer=fuzz.ratio,
+                                score_cutoff=self.settings.typo_min_similarity, limit=3)
+        best: dict[str, float] = {}
+        for candidate, similarity, _ in found:
+            term = self._vocabulary[candidate]
+            if term in self.postings:
+                best[term] = max(best.get(term, 0.0), similarity / 100)
+        cache[word] = tuple(sorted(best.items(), key=lambda kv: -kv[1]))
+        if len(cache) > TYPO_CACHE_SIZE:
+            cache.popitem(last=False)
+        return cache[word]
 
-    def _concept_weight(self, alternatives: tuple[tuple[str, float], ...]) -> float:
-        """How telling a concept is: the idf of its best-known term; unknown words weigh most."""
+    def _concept_weight(self, concept: Concept,
+                        alternatives: tuple[tuple[str, float], ...]) -> float:
+        """How telling a concept is: the idf of its best-known term; unknown words weigh most.
+
+        The kind of fact asked for ("how many") weighs half: it narrows the
+        choice without outweighing what the question is about.
+        """
         if not alternatives:
             return self._unknown_weight
-        return max(self.idf[term] for term, _ in alternatives)
+        weight = max(self.idf[term] for term, _ in alternatives)
+        return weight * INTENT_SHARE if concept.word.startswith("~") else weight
 
     def _accumulate(self, concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]],
                     weights: list[float]) -> tuple[dict[int, float], dict[int, float]]:
@@ -224,13 +326,14 @@ class Index:
         for (_, alternatives), weight in zip(concepts, weights, strict=True):
             best: dict[int, tuple[float, float]] = {}
             for term, quality in alternatives:
+                about = self._about.get(term, {})
                 for number, contribution in self.postings[term].items():
                     value = contribution * quality
                     if value > best.get(number, (0.0, 0.0))[0]:
-                        best[number] = (value, quality)
-            for number, (value, quality) in best.items():
+                        best[number] = (value, quality * about.get(number, 1.0))
+            for number, (value, credit) in best.items():
                 relevance[number] = relevance.get(number, 0.0) + value
-                covered[number] = covered.get(number, 0.0) + weight * quality
+                covered[number] = covered.get(number, 0.0) + weight * credit
         return relevance, covered
 
     def _rank(self, relevance: dict[int, float], covered: dict[int, float], total_weight: float,
@@ -250,17 +353,43 @@ class Index:
             score = 100 * coverage * (value / top_relevance) ** RELEVANCE_EXPONENT
             results.append((score, value, number))
         results.sort(key=lambda item: (-item[0], -item[1]))
-        return [Result(self.entries[n], round(score, 1)) for score, _, n in results]
+        ranked = [Result(self.entries[n], round(score, 1)) for score, _, n in results]
+        return _lines_to_say_first(ranked, self.settings.answer_min_score)
 
-    def _outcome(self, ranked: list[Result]) -> str:
+    def _outcome(self, ranked: list[Result],
+                 concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]]) -> str:
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_min_score:
             return NO_MATCH
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         confident = ranked[0].score >= settings.answer_min_score
-        if confident and ranked[0].score - runner_up >= settings.answer_min_margin:
+        clear = ranked[0].score - runner_up >= settings.answer_min_margin
+        if confident and clear and self._may_answer(ranked[0].entry, concepts):
             return ANSWER
         return SUGGESTIONS
+
+    def _may_answer(self, entry: Entry,
+                    concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]]) -> bool:
+        """Is this entry the answer, or only the closest lead?
+
+        A question asking for a kind of fact (a number, a date, a place) is
+        not answered by an entry that states none. And an internal note
+        answers only a query about what its title names: notes (an interview
+        request, background, a contact) mention many things in passing;
+        asked about one of those ("is this the same as 287(g)?"), they are a
+        lead for the press officer, not the answer.
+        """
+        number = self._numbers[entry.id]
+        asked = [alternatives for concept, alternatives in concepts
+                 if concept.word.startswith("~")]
+        if not all(number in self.postings[term] for alternatives in asked
+                   for term, _ in alternatives):
+            return False  # asked "how many", and this entry states no number
+        if entry.kind in LINES_TO_SAY:
+            return True
+        title = self._titles[number]
+        return all(any(term in title for term, _ in alternatives)
+                   for concept, alternatives in concepts if not concept.word.startswith("~"))
 
     def _shown(self, ranked: list[Result], status: str, limit: int) -> Iterable[Result]:
         """What a person sees: close alternatives, or for no_match the nearest few."""
@@ -268,3 +397,17 @@ class Index:
             return [r for r in ranked[:limit] if r.score > 0]
         floor = self.settings.suggest_min_score
         return [r for r in ranked[:limit] if r is ranked[0] or r.score >= floor]
+
+
+def _kind_order(entry: Entry) -> int:
+    return LINES_TO_SAY.index(entry.kind) if entry.kind in LINES_TO_SAY else len(LINES_TO_SAY)
+
+
+def _lines_to_say_first(ranked: list[Result], fits: float) -> list[Result]:
+    """Among results that fit (score `fits` or more) about equally well, what to say first."""
+    if not ranked:
+        return ranked
+    floor = max(fits, ranked[0].score - TIE_BAND)
+    band = [r for r in ranked if r.score >= floor]
+    band.sort(key=lambda r: (_kind_order(r.entry), -r.score))
+    return band + ranked[len(band):]

@@ -1,0 +1,67 @@
+"""What kind of fact a question asks for, and which entries state such facts.
+
+"How many criminals has it caught" shares few words with the talking point
+that answers it ("identified more than 18,000 aliens"); what they share is
+that one asks for a number and the other states one. A question's wh-phrase
+says what it wants (a quantity, a time, a place); an entry that states no
+such fact cannot fully answer it, however many of its words it shares. Both
+sides become one more term ("~quantity"), so the index treats the asked-for
+kind of fact like any other concept of the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+QUANTITY = "~quantity"
+TIME = "~time"
+PLACE = "~place"
+
+_ASKS = {
+    QUANTITY: re.compile(
+        r"\b(how many|how much of|number of|numbers on|what percent(age)?|what share|"
+        r"what proportion|how often|statistics|figures?)\b"),
+    TIME: re.compile(r"\b(when|what date|which date|what day|which day|what time|"
+                     r"how long|since when|what year|which year)\b"),
+    PLACE: re.compile(r"\b(where|which cit(y|ies)|what cit(y|ies)|which towns?|what towns?|"
+                      r"which states?|what states?|locations?)\b"),
+}
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|"
+           "november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_PHONE = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b")
+_STATES = re.compile(
+    rf"(\b({_MONTHS})\.? \d{{1,2}}\b|\b({_WEEKDAYS})\b|\b(19|20)\d\d\b|"
+    r"\b(today|tomorrow|yesterday|this week|next week|last week|to date|since)\b)",
+    re.IGNORECASE)
+_QUANTITY = re.compile(
+    r"(\b\d{1,3}(,\d{3})+\b|\b\d+(\.\d+)?\s?(%|percent)|\b\d{2,}\b|"
+    r"\b(hundreds?|thousands?|millions?|billions?|dozens?|majority|percent)\b)",
+    re.IGNORECASE)
+_PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b", re.IGNORECASE)
+
+
+def asked_for(folded_query: str) -> tuple[str, ...]:
+    """The kinds of fact a (folded) question asks for, e.g. (QUANTITY,)."""
+    return tuple(kind for kind, pattern in _ASKS.items() if pattern.search(folded_query))
+
+
+def stated_in(texts: Iterable[str], places: Iterable[str] = ()) -> tuple[str, ...]:
+    """The kinds of fact these texts (an entry's approved words) state."""
+    text = "\n".join(texts)
+    found = []
+    if _QUANTITY.search(_PHONE.sub(" ", _years_and_dates_removed(text))):
+        found.append(QUANTITY)
+    if _STATES.search(text):
+        found.append(TIME)
+    if any(places) or _PLACE_WORDS.search(text):
+        found.append(PLACE)
+    return tuple(found)
+
+
+def _years_and_dates_removed(text: str) -> str:
+    """A year or a day of the month is a time, not a quantity."""
+    return re.sub(rf"\b(({_MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b", " ", text,
+                  flags=re.IGNORECASE)
