@@ -95,3 +95,22 @@ def test_ask_on_broken_knowledge_names_the_problem(knowledge_copy):
     qa.write_text(qa.read_text().replace("kind: qa", "kind: faq", 1))
     done = run("ask", "--knowledge", str(knowledge_copy), "anything")
     assert done.returncode == 1 and "'faq' is not a kind" in done.stderr
+
+
+def test_racial_profiling_offers_the_profiling_sound_bite_and_says_so_in_plain_text():
+    out = json.loads(run("ask", "--json", "racial", "profiling").stdout)
+    assert out["status"] == "suggestions"
+    assert "sb-color-blind" in [r["id"] for r in out["results"][:3]]
+    plain = run("ask", "racial", "profiling").stdout
+    assert "Several approved responses fit" in plain
+    assert "No exact approved answer" not in plain
+    assert "Secure Communities is a color blind system." in plain
+
+
+def test_internal_notes_are_labelled_on_the_command_line():
+    out = json.loads(run("ask", "--json", "BBC", "The", "World").stdout)
+    top = out["results"][0]
+    assert top["kind"] == "media_action" and top["internal"] is True
+    assert "Internal: not for quoting" in run("ask", "BBC", "The", "World").stdout
+    saying = json.loads(run("ask", "--json", "traffic", "offenses").stdout)["results"][0]
+    assert saying["internal"] is False

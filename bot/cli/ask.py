@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.cli.arguments import date_argument, default_knowledge_dir, positive
-from bot.content import Contact, KnowledgeError, check_knowledge, load_snapshot
-from bot.matching import ANSWER, NO_MATCH, Index, Match, MatchSettings
+from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge, load_snapshot
+from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -110,6 +110,7 @@ def match_json(match: Match) -> dict:
                 "date": entry.document.date.isoformat(),
             },
             "kind_label": entry.kind_label,
+            "internal": entry.is_internal,
         }
         if entry.question:
             item["question"] = entry.question
@@ -122,38 +123,53 @@ def match_json(match: Match) -> dict:
 
 def render_terminal(match: Match, contacts: Sequence[Contact] = (),
                     answer_min_score: float = MatchSettings().answer_min_score) -> str:
-    """A readable rendering: the verbatim text first, then where it comes from."""
+    """A readable rendering, saying what Slack says: the verbatim text first, then its source.
+
+    When several responses fit equally, the first is printed in full and the
+    others by their opening words, as in Slack.
+    """
     lines: list[str] = []
+    topic = match.is_topic(answer_min_score)
     if match.status == ANSWER:
         lines.append("Approved response:")
     elif match.status == NO_MATCH:
         lines.append(f"No approved response for {match.query!r}. Nothing was made up.")
-    elif all(r.score >= answer_min_score for r in match.results):
-        lines.append(f"Several approved responses fit {match.query!r} equally well; "
-                     "choose the one you need:")
+    elif topic:
+        lines.append(f"Several approved responses fit {match.query!r}; the first in full:")
     else:
-        lines.append(f"No exact approved answer for {match.query!r}. Closest approved responses:")
+        lines.append(f"No exact approved answer for {match.query!r}. Closest approved "
+                     "responses (check before using):")
     if match.corrections:
         fixed = ", ".join(f"{k} -> {v}" for k, v in match.corrections.items())
         lines.append(f"(read as: {fixed})")
     shown = match.results if match.status != NO_MATCH else ()
     for number, result in enumerate(shown, start=1):
-        entry = result.entry
-        lines.append("")
-        heading = "" if (match.status == ANSWER and number == 1) else f"{number}. "
-        lines.append(f"{heading}{entry.kind_label}: {entry.title}  [{entry.id}, score "
-                     f"{result.score:.0f}]")
-        if entry.question:
-            lines.append(textwrap.indent(entry.question, "    Q: "))
-        lines.append(textwrap.indent(entry.display_text, "    "))
-        lines.append(f"    -- {entry.document.title}, {entry.section}, {entry.document.date}")
-        if match.status == ANSWER and number == 1 and len(shown) > 1:
-            lines.append("\nAlso close:")
+        full = number == 1 and (match.status == ANSWER or topic)
+        lines += _terminal_entry(result, number, full, heading=not (match.status == ANSWER
+                                                                   and number == 1))
+        if full and len(shown) > 1:
+            lines.append("\nAlso close:" if match.status == ANSWER else "\nAlso fitting:")
     if match.status == NO_MATCH:
         if match.results:
-            lines.append("Nearest, not a match: " + ", ".join(r.entry.id for r in match.results))
+            lines.append(f"Nearest ({NOT_A_MATCH}): "
+                         + ", ".join(r.entry.id for r in match.results))
         lines.append("Logged nowhere from the command line; in Slack it goes to the "
                      "communications team.")
         for contact in contacts:
             lines.append(f"Press contact: {contact.name}, {contact.phone}")
     return "\n".join(lines)
+
+
+def _terminal_entry(result: Result, number: int, full: bool, heading: bool) -> list[str]:
+    entry = result.entry
+    prefix = f"{number}. " if heading else ""
+    lines = ["", f"{prefix}{entry.kind_label}: {entry.title}  [{entry.id}, score "
+             f"{result.score:.0f}]"]
+    if entry.is_internal:
+        lines.append(f"    [{INTERNAL_LABEL}]")
+    if entry.question:
+        lines.append(textwrap.indent(entry.question, "    Q: "))
+    text = entry.display_text if full else entry.opening()
+    lines.append(textwrap.indent(text, "    "))
+    lines.append(f"    -- {entry.document.title}, {entry.section}, {entry.document.date}")
+    return lines

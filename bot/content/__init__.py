@@ -8,6 +8,7 @@ Slack, HTTP or the database.
 
 from bot.content.loading import BUNDLED_KNOWLEDGE, check_knowledge, knowledge_files, load_snapshot
 from bot.content.model import (
+    INTERNAL_LABEL,
     KINDS,
     LINES_TO_SAY,
     AlertSettings,
@@ -21,7 +22,7 @@ from bot.content.model import (
 )
 
 __all__ = [
-    "BUNDLED_KNOWLEDGE", "KINDS", "LINES_TO_SAY", "AlertSettings", "Contact", "Document", "Entry",
-    "KnowledgeError", "Problem", "Schedule", "Snapshot", "check_knowledge", "knowledge_files",
-    "load_snapshot",
+    "BUNDLED_KNOWLEDGE", "INTERNAL_LABEL", "KINDS", "LINES_TO_SAY", "AlertSettings",
+    "Contact", "Document", "Entry", "KnowledgeError", "Problem", "Schedule", "Snapshot",
+    "check_knowledge", "knowledge_files", "load_snapshot",
 ]

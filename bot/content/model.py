@@ -8,6 +8,7 @@ whoever serves it, so a reader never sees half of a reload.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -29,6 +30,9 @@ KINDS: Mapping[str, str] = MappingProxyType(
 #: other kind is an internal plan note (who does what, background, contacts),
 #: shown to press officers but not a line to read out.
 LINES_TO_SAY: tuple[str, ...] = ("sound_bite", "talking_point", "if_asked", "qa")
+#: The label every surface shows on an internal plan note.
+INTERNAL_LABEL = "Internal: not for quoting"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 
 @dataclass(frozen=True)
 class Contact:
@@ -100,6 +104,14 @@ class Entry:
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind]
+
+    def opening(self, limit: int = 300) -> str:
+        """The first sentence of the approved text, verbatim, with an ellipsis if cut."""
+        text = self.text.strip()
+        first = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
+        if len(first) > limit:
+            first = first[:limit].rsplit(" ", 1)[0]
+        return first if first == text else first + " …"
 
     @property
     def is_internal(self) -> bool:

@@ -8,6 +8,7 @@ about Slack, HTTP or the database.
 from bot.matching.index import (
     ANSWER,
     NO_MATCH,
+    NOT_A_MATCH,
     SUGGESTIONS,
     Index,
     Match,
@@ -16,5 +17,7 @@ from bot.matching.index import (
     entry_fields,
 )
 
-__all__ = ["ANSWER", "NO_MATCH", "SUGGESTIONS", "Index", "Match", "MatchSettings", "Result",
-           "entry_fields"]
+__all__ = [
+    "ANSWER", "NO_MATCH", "NOT_A_MATCH", "SUGGESTIONS", "Index", "Match", "MatchSettings",
+    "Result", "entry_fields",
+]

@@ -44,6 +44,8 @@ from bot.matching.lexicon import is_real_word
 ANSWER = "answer"
 SUGGESTIONS = "suggestions"
 NO_MATCH = "no_match"
+#: How results offered under NO_MATCH are labelled wherever they are shown.
+NOT_A_MATCH = "not a match"
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,13 @@ class Match:
     @property
     def top(self) -> Result | None:
         return self.results[0] if self.results else None
+
+    def is_topic(self, answer_min_score: float) -> bool:
+        """Several responses fit about equally ("racial profiling"): none is *the* answer,
+        but each is a right one, so the best is shown in full and the others offered."""
+        fitting = [r for r in self.results if r.score >= answer_min_score]
+        return self.status == SUGGESTIONS and len(fitting) >= 2 and fitting == list(
+            self.results[:len(fitting)])
 
 
 def entry_fields(entry: Entry) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.matching import Match
+from bot.matching import NO_MATCH, Match
 from bot.service.live import LiveKnowledge
 from bot.slack import render
 
@@ -12,6 +12,9 @@ class AskCommand:
 
     live: LiveKnowledge
 
+    #: The best response and up to four others that fit (render.OTHERS_SHOWN).
+    RESULTS_SHOWN = 1 + render.OTHERS_SHOWN
+
     def match_message(self, match: Match, request_id: str) -> render.Message:
         snapshot = self.live.snapshot
         contacts = snapshot.contacts_for(r.entry for r in match.results)
@@ -20,6 +23,13 @@ class AskCommand:
 
     @staticmethod
     def context_value(match: Match, request_id: str) -> dict:
-        """What the buttons carry, so that 'Show this' can redraw without a new lookup."""
-        return {"r": request_id, "q": match.query[:300],
-                "o": [[r.entry.id, r.score] for r in match.results]}
+        """What the buttons carry, so that 'Show this' can redraw without a new lookup.
+
+        `n` marks results offered as "nearest, not a match": the caveat stays
+        on whatever is shown from them.
+        """
+        context = {"r": request_id, "q": match.query[:300],
+                   "o": [[r.entry.id, r.score] for r in match.results]}
+        if match.status == NO_MATCH:
+            context["n"] = 1
+        return context

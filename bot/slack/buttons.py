@@ -31,7 +31,7 @@ class ButtonHandlers:
             await respond(text="That response is no longer approved. Ask again with "
                           "/facts.", replace_original=False, response_type="ephemeral")
             return
-        context = {key: value.get(key) for key in ("r", "q", "o")}
+        context = {key: value[key] for key in ("r", "q", "o", "n") if key in value}
         known = self.live.snapshot.by_id
         others = [Result(known[i], score) for i, score in value.get("o") or [] if i in known]
         match = Match(value.get("q") or "", "answer", tuple(others))

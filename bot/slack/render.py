@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.content import KINDS, Contact, Entry, Snapshot
-from bot.matching import ANSWER, NO_MATCH, Match, Result
+from bot.content import INTERNAL_LABEL, KINDS, Contact, Entry, Snapshot
+from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
@@ -115,15 +115,27 @@ def action_value(entry_id: str, context: dict) -> str:
     return json.dumps({"entry": entry_id, **context}, separators=(",", ":"))
 
 
+OTHERS_SHOWN = 4
+
+
 def source_line(entry: Entry) -> str:
     document = entry.document
     return (f"{escape(entry.kind_label)}: *{escape(entry.title)}* · _{escape(document.title)}_ · "
             f"{escape(entry.section)} · {document.date.isoformat()} · `{escape(entry.id)}`")
 
 
+def internal_mark(entry: Entry) -> str:
+    """The visible label of an internal plan note; empty for lines to say."""
+    return f":lock: *{INTERNAL_LABEL}*" if entry.is_internal else ""
+
+
 def entry_blocks(entry: Entry) -> list[dict]:
-    """One approved response: the verbatim words, then where they come from."""
-    pieces = []
+    """One approved response: the verbatim words, then where they come from.
+
+    An internal plan note (who does what, background, contacts) says so
+    above its words, so nobody reads it out as an approved line.
+    """
+    pieces = [internal_mark(entry)] if entry.is_internal else []
     if entry.question:
         pieces.append(f"*Q: {escape(entry.question)}*")
     pieces.append(escape(entry.display_text))
@@ -136,19 +148,24 @@ def fallback(text: str) -> str:
 
 
 def entry_fallback(entry: Entry) -> str:
-    return fallback(f"{entry.kind_label}: {entry.display_text}")
+    """What a notification or screen reader says: the words shown, labelled like the message."""
+    label = f"{INTERNAL_LABEL}. " if entry.is_internal else ""
+    return fallback(f"{label}{entry.kind_label}: {entry.display_text}")
 
 
 def _alternatives(results: Sequence[Result], context: dict, heading: str) -> list[dict]:
+    """Other responses, each with its opening words and one click to show (and share) it."""
     if not results:
         return []
     blocks = [context_block(heading)]
     for result in results:
         entry = result.entry
+        label = escape(entry.kind_label) + (f" · {internal_mark(entry)}" if entry.is_internal
+                                            else "")
         blocks.append({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}*\n"
-                     f"{escape(entry.kind_label)} · score {result.score:.0f}"},
+            "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label}\n"
+                     f"{escape(entry.opening())}"},
             "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })
     return blocks
@@ -165,28 +182,45 @@ def shown_controls(entry: Entry, context: dict) -> dict:
 
 
 def answer_message(match: Match, context: dict, shown: Entry | None = None) -> Message:
-    """An answer: the chosen response verbatim, its controls, and close alternatives."""
+    """An answer: the chosen response verbatim, its controls, and close alternatives.
+
+    A response shown from the "nearest, not a match" list (context `n`) keeps
+    that caveat, so it never looks like a confident answer.
+    """
     entry = shown or match.results[0].entry
-    others = [r for r in match.results if r.entry.id != entry.id][:2]
-    heading = "Approved response" if match.status == ANSWER and shown is None else "Showing"
-    blocks = [context_block(f"{heading} for “{escape(match.query)}”{_corrections(match)}"),
+    others = [r for r in match.results if r.entry.id != entry.id][:OTHERS_SHOWN]
+    query = escape(match.query)
+    if context.get("n"):
+        heading = (f"Nearest approved response for “{query}”: *{NOT_A_MATCH}*; "
+                   "check it fits before using it")
+    elif match.status == ANSWER and shown is None:
+        heading = f"Approved response for “{query}”"
+    else:
+        heading = f"Showing an approved response for “{query}”" if query else "Showing"
+    blocks = [context_block(heading + _corrections(match)),
               *entry_blocks(entry), shown_controls(entry, context)]
     blocks += _alternatives(others, context, "Other close approved responses:")
     return Message(fit(blocks), entry_fallback(entry))
 
 
 def suggestions_message(match: Match, context: dict, answer_min_score: float) -> Message:
-    """None clearly right: say so, and offer the closest as buttons."""
-    all_fit = all(r.score >= answer_min_score for r in match.results)
-    if all_fit:
-        heading = (f"Several approved responses fit “{escape(match.query)}” equally well; "
-                   "choose the one you need.")
-    else:
-        heading = (f"There is no exact approved answer for “{escape(match.query)}”. "
-                   "The closest approved responses:")
+    """None clearly right. When several fit equally (a topic), show the best one at once."""
+    query = escape(match.query)
+    if match.is_topic(answer_min_score):
+        best, others = match.results[0].entry, match.results[1:1 + OTHERS_SHOWN]
+        blocks = [context_block(f"Several approved responses fit “{query}”; the first is "
+                                f"shown in full{_corrections(match)}"),
+                  *entry_blocks(best), shown_controls(best, context)]
+        blocks += _alternatives(others, context, "Other approved responses that fit:")
+        return Message(fit(blocks), entry_fallback(best))
+    heading = (f"There is no exact approved answer for “{query}”. "
+               "The closest approved responses (check before using):")
     blocks = [section(heading + _corrections(match))]
-    blocks += _alternatives(match.results, context, "Pick one to see its approved text:")
-    return Message(fit(blocks), fallback(f"No exact approved answer for: {match.query}"))
+    blocks += _alternatives(match.results[:1 + OTHERS_SHOWN], context,
+                            "Pick one to see its full approved text:")
+    closest = match.results[0].entry.title
+    return Message(fit(blocks), fallback(f"No exact approved answer for: {match.query}. "
+                                         f"Closest: {closest}"))
 
 
 def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -> Message:
@@ -197,8 +231,8 @@ def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -
         lines.append(f"Press contact: *{escape(contact.name)}*, {escape(contact.phone)}"
                      + (f", {escape(contact.email)}" if contact.email else ""))
     blocks = [section("\n".join(lines))]
-    blocks += _alternatives(match.results, context, "Nearest approved responses "
-                            "(not a match; check before using):")
+    blocks += _alternatives(match.results, context, f"Nearest approved responses "
+                            f"({NOT_A_MATCH}; check before using):")
     return Message(fit(blocks), fallback(f"No approved response for: {match.query}"))
 
 
@@ -240,6 +274,8 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
     lines = []
     for entry in entries:
         mark = "" if entry.id in today_servable else " _(expired, not served)_"
+        if entry.is_internal:
+            mark += f" _({INTERNAL_LABEL})_"
         lines.append(f"• `{escape(entry.id)}` {escape(entry.kind_label)}: "
                      f"{escape(entry.title)}{mark}")
     if not lines:
