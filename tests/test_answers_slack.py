@@ -9,6 +9,7 @@ and the buttons that work when clicked.
 from __future__ import annotations
 
 from test_slack_app import (
+    ADMIN,
     all_text,
     bot,  # noqa: F401  (a fixture, used by name below)
     button_values,
@@ -89,3 +90,15 @@ async def test_a_note_mentioning_a_term_in_passing_is_not_a_confident_answer(bot
     assert "Approved response for" not in text
     if snapshot.by_id["action-bbc-the-world"].text[:40] in text:
         assert INTERNAL in text
+
+
+async def test_topics_the_content_covers_are_not_reported_as_gaps(bot):
+    covered = ("racial profiling", "where are the protests", "when did secure communities start")
+    for question in covered:
+        await bot.ask(question)
+    await bot.ask("weather in Miami tomorrow")
+    stats = on_screen(await bot.ask("stats", user_id=ADMIN))
+    gaps = stats[stats.index("*Top gaps*"):]
+    assert "weather in Miami tomorrow" in gaps
+    for question in covered:
+        assert question not in gaps, question

@@ -2,6 +2,7 @@
 
     facts-bot review [--since DATE] [--until DATE] [--html FILE]
     facts-bot review gaps [--yaml] [--since DATE] [--until DATE] [--limit N]
+    facts-bot review suggest [--yaml] [--since DATE] [--until DATE]
 
 Reads the log named by FACTS_DB and, to name entries and find the closest one for each
 gap, the knowledge in FACTS_KNOWLEDGE_DIR (or the bundled one).
@@ -20,6 +21,7 @@ from bot.content import KnowledgeError, Snapshot, load_snapshot
 from bot.matching import Index
 from bot.review.gaps import find_gaps, gaps_yaml
 from bot.review.html import render_html
+from bot.review.suggest import suggest_store, suggestions_text, suggestions_yaml
 from bot.review.summary import summarize_store
 from bot.review.text import render_gaps_text, render_text
 from bot.service.settings import load_settings
@@ -31,8 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "review", help="what people asked, and what had no approved answer",
         description="Summarise the query log (FACTS_DB). Dates are UTC days; both ends "
                     "are included. 'review gaps' lists only the gaps.")
-    review.add_argument("what", nargs="?", choices=["gaps"],
-                        help="'gaps': only the questions without a confident approved answer")
+    review.add_argument("what", nargs="?", choices=["gaps", "suggest"],
+                        help="'gaps': only the questions with no fitting approved response; "
+                             "'suggest': phrasings to add as alternate questions")
     review.add_argument("--since", type=date_argument, metavar="DATE",
                         help="from this day (YYYY-MM-DD; default: the oldest row)")
     review.add_argument("--until", type=date_argument, metavar="DATE",
@@ -40,7 +43,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     review.add_argument("--html", type=Path, metavar="FILE",
                         help="also write the report as one self-contained HTML page")
     review.add_argument("--yaml", action="store_true",
-                        help="with 'gaps': skeleton knowledge entries to start new content")
+                        help="with 'gaps': skeleton entries to start new content; with "
+                             "'suggest': {entry_id: [phrasings]} to paste under questions:")
     review.add_argument("--limit", type=int, default=20, metavar="N",
                         help="gaps to show (default 20; 0 = all)")
     review.add_argument("--top", type=int, default=10, metavar="N",
@@ -63,6 +67,11 @@ def run_review(args: argparse.Namespace) -> int:
     since, until = _window(args.since, args.until)
     store = open_store(settings.db)
     try:
+        if args.what == "suggest":
+            found = suggest_store(store, index, dt.date.today(), since, until)
+            sys.stdout.write(suggestions_yaml(found) if args.yaml
+                             else suggestions_text(found, titles))
+            return 0
         summary = summarize_store(store, since, until, top=args.top)
     finally:
         asyncio.run(store.close())
@@ -84,9 +93,9 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def _check_arguments(args: argparse.Namespace) -> str | None:
-    if args.yaml and args.what != "gaps":
-        return "--yaml goes with 'gaps': facts-bot review gaps --yaml"
-    if args.html and args.what == "gaps":
+    if args.yaml and args.what not in ("gaps", "suggest"):
+        return "--yaml goes with 'gaps' or 'suggest': facts-bot review gaps --yaml"
+    if args.html and args.what in ("gaps", "suggest"):
         return "--html writes the whole report: facts-bot review --html FILE"
     if args.since and args.until and args.until < args.since:
         return "--until is before --since"

@@ -34,16 +34,19 @@ from dataclasses import dataclass, field
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index
+from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index, MatchSettings
 from bot.matching.analysis import is_content, stem, words
 
-#: An `answer` whose top score (0-100, the matcher's scale) is below this is reviewed as a
-#: gap. It cleared the bar for a confident answer (72 by default) by a small margin, so it
-#: is worth a look by the team.
+#: An `answer` whose top score (0-100, the matcher's scale) is below this is counted as
+#: low-confidence in the summary: it cleared the bar for a confident answer (72 by
+#: default) by a small margin, so it is worth a look by the team.
 LOW_CONFIDENCE_SCORE = 80.0
+#: Suggestions whose best scores this much or more fit the query: the approved content
+#: covers it (the matcher's bar for a confident answer).
+FITS_SCORE = MatchSettings().answer_min_score
 
-#: A gap's outcomes in words; every answer in a gap is a low-confidence one.
-GAP_OUTCOME_WORDS = {ANSWER: "answered with low confidence", SUGGESTIONS: "suggestions",
+#: A gap's outcomes in words.
+GAP_OUTCOME_WORDS = {ANSWER: "answered", SUGGESTIONS: "suggestions not taken",
                      NO_MATCH: "no match"}
 
 #: How alike (rapidfuzz ratio, 0-100) two words must be to be read as one misspelt.
@@ -75,12 +78,20 @@ def query_key(text: str) -> str:
     return " ".join(content or folded)
 
 
-def is_gap(status: str, top_score: float | None,
-           low_confidence_score: float = LOW_CONFIDENCE_SCORE) -> bool:
-    """Did this lookup end without a clearly right approved answer?"""
-    if status in (NO_MATCH, SUGGESTIONS):
+def is_gap(status: str, top_score: float | None, taken: bool = False,
+           fits_score: float = FITS_SCORE) -> bool:
+    """Did this question end with no fitting approved response?
+
+    No match is a gap. Suggestions are one only when the person took none of
+    them (no Show, Share or Helpful) and they do not cover the query: when
+    several responses fit ("racial profiling"), the content is there. An
+    answer, however close its margin, was a fitting response.
+    """
+    if status == NO_MATCH:
         return True
-    return status == ANSWER and top_score is not None and top_score < low_confidence_score
+    if status == SUGGESTIONS:
+        return not taken and (top_score is None or top_score < fits_score)
+    return False
 
 
 @dataclass(slots=True)

@@ -109,10 +109,10 @@ def summarize(queries: Iterable[QueryRecord], audits: Iterable[AuditRecord], *,
               top: int = 10, low_confidence_score: float = LOW_CONFIDENCE_SCORE) -> Summary:
     """One pass over the rows; plain iterables, so any backend (or a list) will do."""
     tally = _Tally(low_confidence_score)
+    for audit in audits:  # first: which suggestions people took decides what is a gap
+        tally.add_audit(audit)
     for record in queries:
         tally.add_query(record)
-    for audit in audits:
-        tally.add_audit(audit)
     return tally.summary(since, until, top)
 
 
@@ -136,6 +136,7 @@ class _Tally:
         self.feedback = {True: 0, False: 0}
         self.unhelpful: dict[tuple[str, str], list] = {}
         self.audit_counts: dict[str, int] = {}
+        self.taken: set[str] = set()  # request ids whose offered responses were used
 
     def key(self, text: str) -> str:
         key = self.keys.get(text)
@@ -168,15 +169,17 @@ class _Tally:
             self.entries[record.top_id or ""] = self.entries.get(record.top_id or "", 0) + 1
             if record.top_score is not None and record.top_score < self.low_score:
                 self.low_confidence += 1
-        if is_gap(status, record.top_score, self.low_score):
+        if is_gap(status, record.top_score, taken=record.request_id in self.taken):
             _tally(self.gaps, key, ts).add(text, ts, status)
 
     def add_audit(self, record: AuditRecord) -> None:
         self.audit_counts[record.kind] = self.audit_counts.get(record.kind, 0) + 1
-        if record.kind != "feedback":
-            return
         detail = record.detail
         helpful = detail.get("helpful") is True
+        if record.kind in ("show", "share") or (record.kind == "feedback" and helpful):
+            self.taken.add(str(detail.get("query_request_id") or record.request_id))
+        if record.kind != "feedback":
+            return
         self.feedback[helpful] += 1
         if not helpful:
             query = str(detail.get("query") or "")

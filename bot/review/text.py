@@ -186,7 +186,7 @@ def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5) -> str:
         lines.append("*Most asked*")
         lines += [f"{n}. {_slack_escape(_one_line(q.text, 60))} ({q.count:,})"
                   for n, q in enumerate(summary.top_queries[:limit], start=1)]
-    lines.append("*Top gaps* (no confident approved answer)")
+    lines.append("*Top gaps* (no fitting approved response)")
     if not gaps:
         lines.append("None.")
     for number, gap in enumerate(gaps[:limit], start=1):
