@@ -60,8 +60,8 @@ class MatchSettings:
     typo_min_length: shorter words are never "corrected" (too many near neighbours).
     """
 
-    answer_min_score: float = 72.0
-    answer_min_margin: float = 8.0
+    answer_min_score: float = 80.0
+    answer_min_margin: float = 10.0
     suggest_min_score: float = 40.0
     typo_min_similarity: float = 80.0
     typo_min_length: int = 5

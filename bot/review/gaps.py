@@ -37,13 +37,13 @@ from rapidfuzz import fuzz, process
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS, Index, MatchSettings
 from bot.matching.analysis import is_content, stem, words
 
-#: An `answer` whose top score (0-100, the matcher's scale) is below this is counted as
-#: low-confidence in the summary: it cleared the bar for a confident answer (72 by
-#: default) by a small margin, so it is worth a look by the team.
-LOW_CONFIDENCE_SCORE = 80.0
 #: Suggestions whose best scores this much or more fit the query: the approved content
 #: covers it (the matcher's bar for a confident answer).
 FITS_SCORE = MatchSettings().answer_min_score
+#: An `answer` whose top score (0-100, the matcher's scale) is below this is counted as
+#: low-confidence in the summary: it cleared the bar for a confident answer by a small
+#: margin, so it is worth a look by the team.
+LOW_CONFIDENCE_SCORE = FITS_SCORE + 8.0
 
 #: A gap's outcomes in words.
 GAP_OUTCOME_WORDS = {ANSWER: "answered", SUGGESTIONS: "suggestions not taken",
