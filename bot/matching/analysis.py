@@ -28,7 +28,7 @@ _STOPWORD_TEXT = """
     doesn doing don down during each else ever few for from further get gets getting got
     had hadn has hasn have haven having he her here hers herself him himself his how
     however i if in into is isn it its itself just let lets like ll may me might more
-    most much must my myself need no nor not now of off on once only or other ought our
+    much must my myself need no nor not now of off on once only or other ought our
     ours ourselves out over own please re really s same say says said shall she should
     shouldn so some such t tell than that thats the their theirs them themselves then
     there these they this those through to too under until up upon us ve very via was
