@@ -10,6 +10,10 @@ Which days alert, per plan (a `document` with an `alerts` section):
   events, today's actions), so the day before the first event day gets a heads-up.
 Dated media actions are listed on the alert of the day they fall on; a day with
 actions but no alert of its own (not an event day, not a heads-up) is not posted.
+What the plan gives no date for (`schedule.undated`) is never "today's": it is
+listed under its own heading on every alert of the window it is expected in,
+and an undated event makes no event day. A date we resolved against the plan's
+own words (a weekday that does not match) says so beside the item.
 
 Approved text is shown exactly as the knowledge has it; the only words of ours
 are labels and headings.
@@ -24,7 +28,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content import AlertSettings, Document, Entry, Snapshot
-from bot.slack.render import BLOCK_LIMIT, SECTION_LIMIT, escape, split_text
+from bot.content.dates import date_caveat
+from bot.content.links import plain_words
+from bot.slack.render import (
+    BLOCK_LIMIT,
+    SECTION_LIMIT,
+    UNDATED_HEADING,
+    approved_mrkdwn,
+    escape,
+    split_text,
+)
 from bot.store.base import AlertStatus
 
 HEADS_UP = "heads_up"
@@ -49,6 +62,8 @@ class ScheduledItem:
     owner: str | None = None
     spokespeople: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
+    date_note: str | None = None  # where our date departs from the plan's words
+    is_event: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,7 @@ class Alert:
     actions: tuple[ScheduledItem, ...]  # today's
     key_messages: tuple[KeyMessage, ...]
     contact: str
+    undated: tuple[ScheduledItem, ...] = ()  # the plan gives no date; expected around now
 
     @property
     def events_date(self) -> dt.date:
@@ -161,7 +177,7 @@ def local_date(alert: Alert, now: dt.datetime) -> dt.date:
 
 def _days_served(entry: Entry) -> list[dt.date]:
     schedule = entry.schedule
-    if schedule is None:
+    if schedule is None or schedule.undated:
         return []
     span = (schedule.last_day - schedule.date).days + 1
     days = (schedule.date + dt.timedelta(days=n) for n in range(span))
@@ -185,6 +201,7 @@ def _build_alert(document: Document, settings: AlertSettings, entries: list[Entr
         channel=channel,
         events=_scheduled(entries, "event", events_date),
         actions=_scheduled(entries, "media_action", day),
+        undated=_undated(entries, {day, events_date}),
         key_messages=tuple(KeyMessage(e.id, e.title, e.display_text) for e in entries
                            if e.kind == "sound_bite" and e.servable_on(day)),
         contact=f"{document.contact.name}, {document.contact.phone}",
@@ -193,10 +210,26 @@ def _build_alert(document: Document, settings: AlertSettings, entries: list[Entr
 
 def _scheduled(entries: list[Entry], kind: str, day: dt.date) -> tuple[ScheduledItem, ...]:
     found = [(e, e.schedule) for e in entries if e.kind == kind and e.schedule is not None
-             and e.schedule.covers(day) and e.servable_on(day)]
+             and not e.schedule.undated and e.schedule.covers(day) and e.servable_on(day)]
     found.sort(key=lambda pair: pair[1].time or dt.time.min)  # stable: knowledge order
-    return tuple(ScheduledItem(e.id, e.title, s.time, s.owner, s.spokespeople, s.cities)
+    return tuple(ScheduledItem(e.id, e.title, s.time, s.owner, s.spokespeople, s.cities,
+                               date_caveat(s), is_event=kind == "event")
                  for e, s in found)
+
+
+def _undated(entries: list[Entry], days: set[dt.date]) -> tuple[ScheduledItem, ...]:
+    """Events and actions with no date in the plan whose expected window holds one of `days`."""
+    found = [(e, e.schedule) for e in entries if e.kind in ("event", "media_action")
+             and e.schedule is not None and e.schedule.undated
+             and any(e.schedule.covers(day) and e.servable_on(day) for day in days)]
+    return tuple(ScheduledItem(e.id, e.title, s.time, s.owner, s.spokespeople, s.cities,
+                               _undated_words(s.as_written), is_event=e.kind == "event")
+                 for e, s in found)
+
+
+def _undated_words(as_written: str) -> str | None:
+    """Any words the plan has for when an undated item happens, e.g. "next week"."""
+    return f"none in the plan, which says “{as_written.strip()}”" if as_written else None
 
 
 # ---------------------------------------------------------------- what it says
@@ -231,8 +264,11 @@ def _late_note(alert: Alert) -> str:
     return f"Posted late: this alert was due at {due:%H:%M %Z}."
 
 
-def _item(thing: ScheduledItem, owner_label: str) -> _Item:
+def _item(thing: ScheduledItem, owner_label: str | None = None) -> _Item:
+    owner_label = owner_label or ("By" if thing.is_event else "Owner")
     lines = []
+    if thing.date_note:
+        lines.append(f"Date: {thing.date_note}")
     if thing.time:
         lines.append(f"Time: {thing.time:%H:%M}")
     if thing.cities:
@@ -251,6 +287,8 @@ def _parts(alert: Alert) -> list[_Part]:
         _Part("Our planned actions today", tuple(_item(a, "Owner") for a in alert.actions),
               "No planned actions today."),
     ]
+    if alert.undated:
+        parts.append(_Part(UNDATED_HEADING, tuple(_item(u) for u in alert.undated)))
     if alert.key_messages:
         parts.append(_Part("Key messages (approved sound bites, word for word)",
                            tuple(_Item(m.title, (m.text,), bullet=False)
@@ -263,8 +301,8 @@ def _footer(alert: Alert) -> list[str]:
 
 
 def _render_item(item: _Item, mrkdwn: bool) -> str:
-    text = escape if mrkdwn else str
-    title = f"*{text(item.title)}*" if mrkdwn else item.title
+    text = approved_mrkdwn if mrkdwn else plain_words  # Markdown links: their words
+    title = f"*{escape(item.title)}*" if mrkdwn else item.title
     head = f"• {title}" if item.bullet else title
     indent = "    " if item.bullet else ""
     return "\n".join([head, *(indent + text(line) for line in item.lines)])

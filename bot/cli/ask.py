@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.cli.arguments import date_argument, default_knowledge_dir, positive
 from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge, load_snapshot
+from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
 
 
@@ -168,8 +169,8 @@ def _terminal_entry(result: Result, number: int, full: bool, heading: bool) -> l
     if entry.is_internal:
         lines.append(f"    [{INTERNAL_LABEL}]")
     if entry.question:
-        lines.append(textwrap.indent(entry.question, "    Q: "))
+        lines.append(textwrap.indent(plain_words(entry.question), "    Q: "))
     text = entry.display_text if full else entry.opening()
-    lines.append(textwrap.indent(text, "    "))
+    lines.append(textwrap.indent(plain_words(text), "    "))  # a link shown as its words
     lines.append(f"    -- {entry.document.title}, {entry.section}, {entry.document.date}")
     return lines

@@ -48,6 +48,12 @@ def _time(value: Any) -> dt.time:
     return dt.time(hours, minutes)
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, not {type_name(value)}")
+    return value
+
+
 def text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of text, not {type_name(value)}")
@@ -105,7 +111,7 @@ DOCUMENT: Spec = {
     "alerts": (dict, False),
 }
 SCHEDULE: Spec = {
-    "as_written": (_text, True),
+    "as_written": (_text, False),  # required unless undated: see dates.check_schedule_words
     "date": (_date, True),
     "end": (_date, False),
     "time": (_time, False),
@@ -113,6 +119,7 @@ SCHEDULE: Spec = {
     "owner": (_text, False),
     "spokespeople": (text_list, False),
     "cities": (text_list, False),
+    "undated": (_flag, False),
 }
 ENTRY: Spec = {
     "id": (_identifier, True),

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.dates import warn_date_conflicts
+from bot.content.dates import check_schedule_words
 from bot.content.fields import (
     ALERTS,
     CONTACT,
@@ -164,12 +164,12 @@ def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
                                  raw.key_lines["schedule"])
         if checked is None:
             return None
-        schedule = Schedule(**checked)
+        schedule = Schedule(**{"as_written": "", **checked})
         if schedule.end and schedule.end < schedule.date:
             checker.error(raw.key_lines["schedule"], f"{where}.schedule.end",
                           "ends before it starts")
             return None
-        warn_date_conflicts(checker, raw.key_lines["schedule"], where, schedule, document)
+        check_schedule_words(checker, raw.key_lines["schedule"], where, schedule)
     values = {k: v for k, v in values.items() if k not in ("schedule", "notes", "document")}
     return Entry(**values, document=document, schedule=schedule, path=checker.path,
                  line=raw.line)

@@ -73,6 +73,9 @@ class Schedule:
     owner: str | None = None
     spokespeople: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
+    #: The plan gives no date: `date`..`end` is only the window we expect it in, and
+    #: `as_written` (optional then) holds any words the plan has, naming no day.
+    undated: bool = False
 
     @property
     def last_day(self) -> dt.date:

@@ -12,9 +12,13 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.content import INTERNAL_LABEL, KINDS, Contact, Entry, Snapshot
+from bot.content.dates import date_caveat
+from bot.content.links import pieces as link_pieces
+from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
@@ -50,6 +54,21 @@ class Message:
 def escape(text: str) -> str:
     """Slack mrkdwn control characters, so user text and content stay plain text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def approved_mrkdwn(text: str) -> str:
+    """Approved words as Slack mrkdwn: escaped, a Markdown link shown as its words.
+
+    A link with a real http(s) address becomes a Slack link `<url|words>`; the
+    address is percent-encoded and escaped, so content can never forge another
+    link or a mention. A link going nowhere (`(#)`) shows only its words.
+    """
+    return "".join(escape(p.text) if p.url is None
+                   else f"<{escape(quote(p.url, safe=_URL_SAFE))}|{escape(p.text)}>"
+                   for p in link_pieces(text))
+
+
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"  # RFC 3986 reserved and unreserved; no | < > or space
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
@@ -116,6 +135,7 @@ def action_value(entry_id: str, context: dict) -> str:
 
 
 OTHERS_SHOWN = 4
+UNDATED_HEADING = "This week, no date given"
 
 
 def source_line(entry: Entry) -> str:
@@ -137,8 +157,8 @@ def entry_blocks(entry: Entry) -> list[dict]:
     """
     pieces = [internal_mark(entry)] if entry.is_internal else []
     if entry.question:
-        pieces.append(f"*Q: {escape(entry.question)}*")
-    pieces.append(escape(entry.display_text))
+        pieces.append(f"*Q: {approved_mrkdwn(entry.question)}*")
+    pieces.append(approved_mrkdwn(entry.display_text))
     return [*sections(pieces), context_block(source_line(entry))]
 
 
@@ -150,7 +170,7 @@ def fallback(text: str) -> str:
 def entry_fallback(entry: Entry) -> str:
     """What a notification or screen reader says: the words shown, labelled like the message."""
     label = f"{INTERNAL_LABEL}. " if entry.is_internal else ""
-    return fallback(f"{label}{entry.kind_label}: {entry.display_text}")
+    return fallback(f"{label}{entry.kind_label}: {plain_words(entry.display_text)}")
 
 
 def _alternatives(results: Sequence[Result], context: dict, heading: str) -> list[dict]:
@@ -165,7 +185,7 @@ def _alternatives(results: Sequence[Result], context: dict, heading: str) -> lis
         blocks.append({
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label}\n"
-                     f"{escape(entry.opening())}"},
+                     f"{approved_mrkdwn(entry.opening())}"},
             "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })
     return blocks
@@ -299,8 +319,12 @@ def _schedule_line(entry: Entry) -> str:
     schedule = entry.schedule
     assert schedule is not None
     when = schedule.date.isoformat() + (f" to {schedule.end}" if schedule.end else "")
-    parts = [f"• *{escape(entry.title)}* ({escape(entry.kind_label)}): "
-             f"“{escape(schedule.as_written)}” = {when}"]
+    said = (f"no date in the plan, expected {when}" if schedule.undated
+            else f"“{escape(schedule.as_written)}” = {when}")
+    parts = [f"• *{escape(entry.title)}* ({escape(entry.kind_label)}): {said}"]
+    caveat = date_caveat(schedule)
+    if caveat:
+        parts.append(f"_{escape(caveat)}_")
     if schedule.owner:
         parts.append(f"owner {escape(schedule.owner)}")
     if schedule.spokespeople:
@@ -314,6 +338,7 @@ def events_message(snapshot: Snapshot, now: dt.datetime, alert_problems: Sequenc
                    ) -> Message:
     """Today's and upcoming scheduled items, each plan on its own local calendar."""
     today: list[Entry] = []
+    undated: list[Entry] = []  # no date in the plan: never listed as today's
     upcoming: list[Entry] = []
     past: list[Entry] = []
     for entry in snapshot.entries:
@@ -321,12 +346,14 @@ def events_message(snapshot: Snapshot, now: dt.datetime, alert_problems: Sequenc
             continue
         local_day = now.astimezone(ZoneInfo(entry.document.timezone)).date()
         if entry.schedule.covers(local_day):
-            today.append(entry)
+            (undated if entry.schedule.undated else today).append(entry)
         elif entry.schedule.date > local_day:
             upcoming.append(entry)
         else:
             past.append(entry)
     lines = ["*Today*"] + ([_schedule_line(e) for e in today] or ["_Nothing scheduled today._"])
+    if undated:
+        lines += [f"*{UNDATED_HEADING}*"] + [_schedule_line(e) for e in undated]
     upcoming.sort(key=lambda e: e.schedule.date)
     lines += ["*Coming up*"] + ([_schedule_line(e) for e in upcoming[:15]]
                                 or ["_Nothing scheduled._"])
