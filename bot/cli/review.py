@@ -24,7 +24,10 @@ from bot.review.html import render_html
 from bot.review.suggest import suggest_store, suggestions_text, suggestions_yaml
 from bot.review.summary import summarize_store
 from bot.review.text import render_gaps_text, render_text
-from bot.service.settings import load_settings
+from bot.service.clock import SystemClock
+from bot.service.settings import Settings, load_settings
+from bot.slack.api import slack_client
+from bot.slack.channels import ChannelNames
 from bot.store import open_store
 
 
@@ -84,10 +87,12 @@ def run_review(args: argparse.Namespace) -> int:
     if args.what == "gaps":
         sys.stdout.write(render_gaps_text(gaps) + "\n")
         return 0
-    sys.stdout.write(render_text(summary, gaps, titles))
+    names = _channel_names(settings, [channel for channel, _ in summary.channels])
+    sys.stdout.write(render_text(summary, gaps, titles, names))
     if args.html:
         generated = dt.datetime.now(dt.UTC)
-        args.html.write_text(render_html(summary, gaps, generated, titles), encoding="utf-8")
+        args.html.write_text(render_html(summary, gaps, generated, titles, names),
+                             encoding="utf-8")
         print(f"HTML report written to {args.html}")
     return 0
 
@@ -110,6 +115,18 @@ def _window(since: dt.date | None, until: dt.date | None
     start = dt.datetime.combine(since, dt.time(), dt.UTC) if since else None
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC) if until else None
     return start, end
+
+
+def _channel_names(settings: Settings, channel_ids: list[str]) -> dict[str, str]:
+    """Channel names from Slack when the bot's token is set; else the ids stay as they are."""
+    if not settings.bot_token:
+        if any(channel_ids):
+            print("facts-bot review: channels are shown by id; set SLACK_BOT_TOKEN to name "
+                  "them", file=sys.stderr)
+        return {}
+    client = slack_client(settings.bot_token, settings.api_url)
+    return asyncio.run(ChannelNames(client, SystemClock(), deadline_seconds=10).names(
+        channel_ids))
 
 
 def _snapshot(directory: Path) -> Snapshot | None:

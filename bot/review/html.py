@@ -52,7 +52,8 @@ def _e(text: object) -> str:
 
 
 def render_html(summary: Summary, gaps: Sequence[Gap], generated: dt.datetime,
-                titles: Mapping[str, str] | None = None) -> str:
+                titles: Mapping[str, str] | None = None,
+                channel_names: Mapping[str, str] | None = None) -> str:
     """The whole report as one HTML document (a str to write to a file)."""
     titles = titles or {}
     body = "\n".join([
@@ -65,7 +66,7 @@ def render_html(summary: Summary, gaps: Sequence[Gap], generated: dt.datetime,
         _asked(summary),
         _entries(summary, titles),
         _feedback(summary, titles),
-        _channels(summary),
+        _channels(summary, channel_names or {}),
         _reading_notes(summary),
     ])
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
@@ -261,8 +262,9 @@ def _feedback(summary: Summary, titles: Mapping[str, str]) -> str:
             f"<th class=n>Times</th></tr>{rows}</table>")
 
 
-def _channels(summary: Summary) -> str:
-    rows = [(f"<span class=id>{_e(channel or '(direct)')}</span>", n)
+def _channels(summary: Summary, names: Mapping[str, str]) -> str:
+    rows = [(_e(names[channel]) if names.get(channel, channel) != channel
+             else f"<span class=id>{_e(channel or '(direct)')}</span>", n)
             for channel, n in summary.channels]
     return "<h2>Use per channel</h2>" + _bars(rows)
 

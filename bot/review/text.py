@@ -33,8 +33,13 @@ def outcome_line(outcomes: Mapping[str, int], names: Mapping[str, str] = OUTCOME
 
 
 def render_text(summary: Summary, gaps: Sequence[Gap],
-                titles: Mapping[str, str] | None = None) -> str:
-    """The review for the terminal: plain text, widest section 100 columns."""
+                titles: Mapping[str, str] | None = None,
+                channel_names: Mapping[str, str] | None = None) -> str:
+    """The review for the terminal: plain text, widest section 100 columns.
+
+    `channel_names` (id -> "#name", from Slack) names the channels; ids without one
+    are shown as they are.
+    """
     titles = titles or {}
     sections = [
         _text_header(summary),
@@ -43,7 +48,7 @@ def render_text(summary: Summary, gaps: Sequence[Gap],
         _text_queries(summary),
         _text_entries(summary, titles),
         _text_feedback(summary, titles),
-        _text_channels(summary),
+        _text_channels(summary, channel_names or {}),
         render_gaps_text(gaps),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -133,13 +138,20 @@ def _text_feedback(summary: Summary, titles: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _text_channels(summary: Summary) -> str:
+def channel_label(channel: str, names: Mapping[str, str]) -> str:
+    """How a report names a channel: its name when known, else its id."""
+    return names.get(channel, channel) if channel else "(none)"
+
+
+def _text_channels(summary: Summary, names: Mapping[str, str]) -> str:
     if not summary.channels:
         return ""
     total = sum(n for _, n in summary.channels) or 1
+    labels = [_one_line(channel_label(channel, names), 40) for channel, _ in summary.channels]
+    width = max(14, *map(len, labels))
     lines = ["Use per channel"]
-    lines += [f"  {channel or '(none)':<14} {n:>10,}  {_bar(n, total, 20)}"
-              for channel, n in summary.channels]
+    lines += [f"  {label:<{width}} {n:>10,}  {_bar(n, total, 20)}"
+              for label, (_, n) in zip(labels, summary.channels, strict=True)]
     return "\n".join(lines)
 
 
@@ -170,7 +182,8 @@ def _one_line(text: str, width: int = 70) -> str:
 # ---------------------------------------------------------------- Slack
 
 
-def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5) -> str:
+def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5,
+                 channel_names: Mapping[str, str] | None = None) -> str:
     """`/facts stats` for admins: the summary and the top `limit` gaps as Slack mrkdwn."""
     lines = [f"*Query log: {period(summary)}*"]
     if not summary.lookups:
@@ -182,6 +195,11 @@ def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5) -> str:
         f"({summary.outcomes.get(o, 0):,})" for o in OUTCOMES))
     if summary.helpful or summary.not_helpful:
         lines.append(f"Feedback: {summary.helpful:,} helpful, {summary.not_helpful:,} not helpful")
+    if summary.channels:
+        names = channel_names or {}
+        lines.append("Where: " + ", ".join(
+            f"{_slack_escape(channel_label(channel, names))} ({n:,})"
+            for channel, n in summary.channels[:limit]))
     if summary.top_queries:
         lines.append("*Most asked*")
         lines += [f"{n}. {_slack_escape(_one_line(q.text, 60))} ({q.count:,})"

@@ -18,6 +18,7 @@ from bot.service.live import LiveKnowledge, ReloadOutcome
 from bot.service.metrics import Metrics
 from bot.service.replicas import ReplicaSync
 from bot.slack import render
+from bot.slack.channels import ChannelNames
 from bot.slack.requests import Who
 from bot.store import LogStore
 
@@ -64,6 +65,7 @@ class AdminCommands:
     clock: Clock
     metrics: Metrics
     replicas: ReplicaSync | None
+    channel_names: ChannelNames
 
     async def weekly_stats(self) -> str:
         """The last 7 days for admins: outcomes, most asked, and the top gaps."""
@@ -72,7 +74,8 @@ class AdminCommands:
                                           since=now - dt.timedelta(days=7), until=now)
         gaps = await asyncio.to_thread(find_gaps, summary.gap_queries, self.live.current,
                                        now.date(), 5)
-        return stats_mrkdwn(summary, gaps, limit=5)
+        names = await self.channel_names.names(c for c, _ in summary.channels[:5])
+        return stats_mrkdwn(summary, gaps, limit=5, channel_names=names)
 
     async def reload(self, who: Who, request_id: str) -> render.Message:
         outcome = await self.live.reload(self.today())

@@ -32,6 +32,7 @@ from bot.slack.admin import AdminCheck, AdminCommands
 from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
+from bot.slack.channels import ChannelNames
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
 from bot.slack.requests import Who, new_request_id, parse_command
@@ -60,6 +61,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
                                 self.metrics)
         self.privacy = privacy or (lambda record: record)
+        self.channel_names = ChannelNames(client, clock, metrics=self.metrics)
         self.after_reload: Callable[[], None] = lambda: None
         self.replicas: ReplicaSync | None = None
         self.spool: Spool | None = None
