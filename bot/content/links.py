@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# [words](target) or [words](<target> "title"); words on one line, no nested brackets.
-_LINK = re.compile(r"\[(?P<words>[^\[\]\n]+)\]"
-                   r"\(\s*<?(?P<target>[^()<>\s]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+# [words](target), [words](<target>) and either with a "title"; words on one line, no
+# nested brackets; a bare target has no spaces or parentheses (CommonMark's rules, simplified).
+_LINK = re.compile(r"\[(?P<words>[^\[\]\n]+)\]\(\s*(?:<(?P<angled>[^<>\n]*)>|(?P<bare>[^\s()]*))"
+                   r"(?:\s+\"[^\"\n]*\")?\s*\)")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def pieces(text: str) -> Iterator[Piece]:
             continue  # "[ ](x)" has no words to show: left as written
         if link.start() > at:
             yield Piece(text[at:link.start()])
-        yield Piece(link["words"], real_url(link["target"]))
+        yield Piece(link["words"], real_url(link["angled"] or link["bare"] or ""))
         at = link.end()
     if at < len(text) or not text:
         yield Piece(text[at:])
