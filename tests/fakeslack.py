@@ -367,7 +367,8 @@ class FakeSlack:
 
     * ``users[user_id] = {"name": ..., "real_name": ..., ...}`` for users.info
     * ``usergroups[group_id] = [user ids]`` for usergroups.users.list
-    * ``channels[channel_id] = {...}`` extra fields for conversations.info
+    * ``channels[channel_id] = {...}`` extra fields for conversations.info (e.g. ``name``);
+      ``channels[channel_id] = None``: no such channel (``channel_not_found``)
     * ``not_in_channel`` set of channel ids: posting there -> ``not_in_channel``
     * ``valid_tokens``: if not None, any other token -> ``invalid_auth``
     * ``handlers[method] = fn(params, token) -> dict`` adds/overrides Web API methods
@@ -402,7 +403,7 @@ class FakeSlack:
         # configuration
         self.users: dict[str, JSON] = {}
         self.usergroups: dict[str, list[str]] = {}
-        self.channels: dict[str, JSON] = {}
+        self.channels: dict[str, JSON | None] = {}
         self.not_in_channel: set[str] = set()
         self.valid_tokens: set[str] | None = None
         self.handlers: dict[str, MethodHandler] = {}
@@ -959,7 +960,7 @@ class FakeSlack:
 
     def _conversations_info(self, params: JSON, token: str | None) -> JSON:
         channel = params.get("channel")
-        if not channel:
+        if not channel or (channel in self.channels and self.channels[channel] is None):
             return {"ok": False, "error": "channel_not_found"}
         info: JSON = {
             "id": channel,
@@ -975,7 +976,7 @@ class FakeSlack:
             "created": self._ts_base,
             "context_team_id": self.team_id,
         }
-        info.update(self.channels.get(channel, {}))
+        info.update(self.channels.get(channel) or {})
         return {"ok": True, "channel": info}
 
     # ---------------------------------------------------------------- HTTP: response_url
