@@ -197,7 +197,7 @@ def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5,
         lines.append(f"Feedback: {summary.helpful:,} helpful, {summary.not_helpful:,} not helpful")
     if summary.channels:
         names = channel_names or {}
-        lines.append("Where: " + ", ".join(
+        lines.append("Channels: " + ", ".join(
             f"{_slack_escape(channel_label(channel, names))} ({n:,})"
             for channel, n in summary.channels[:limit]))
     if summary.top_queries:
