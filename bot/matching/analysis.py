@@ -62,12 +62,17 @@ _stemmer = snowballstemmer.stemmer("english")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes."""
-    if text.isascii():
-        plain = text.lower()
-    else:
-        decomposed = unicodedata.normalize("NFKD", text)
-        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes.
+
+    Only [a-z0-9] survive as words, so the folded text is made ASCII in one
+    pass (accents decomposed, then dropped), after the typographic apostrophe
+    has done its work.
+    """
+    plain = text.lower()
+    if not plain.isascii():
+        plain = unicodedata.normalize("NFKD", plain)
+        plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
+        plain = plain.encode("ascii", "ignore").decode("ascii")
     plain = _DIGIT_GROUP.sub("", plain)
     plain = _APOSTROPHE_S.sub("", plain)
     return _APOSTROPHE.sub("", plain)
@@ -83,7 +88,14 @@ _HYPHENATED = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)+")
 
 def compounds(text: str) -> list[str]:
     """Hyphenated words joined ("op-ed" -> "oped"), as people often type them."""
-    return ["".join(_WORD.findall(found)) for found in _HYPHENATED.findall(fold(text))]
+    return folded_words(text)[1]
+
+
+def folded_words(text: str) -> tuple[list[str], list[str]]:
+    """`words(text)` and `compounds(text)` from one folding of the text."""
+    plain = fold(text)
+    joined = [found.replace("-", "").replace("/", "") for found in _HYPHENATED.findall(plain)]
+    return _WORD.findall(plain), joined
 
 
 @lru_cache(maxsize=200_000)

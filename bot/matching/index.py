@@ -33,10 +33,9 @@ from bot.matching.analysis import (
     STOPWORDS,
     Analyzer,
     Concept,
-    compounds,
     fold,
+    folded_words,
     stem,
-    words,
 )
 from bot.matching.intent import asked_for, stated_in
 from bot.matching.lexicon import is_real_word
@@ -189,31 +188,32 @@ class Index:
     def _weighted_terms(self, number: int, entry: Entry) -> dict[str, float]:
         """Term frequencies weighted by field; records where each term says most."""
         counts: dict[str, float] = {}
+        about_of: dict[str, float] = {}
+        title: frozenset[str] = frozenset()
         for name, texts in entry_fields(entry).items():
+            if not any(texts):
+                continue
             weight, about = FIELD_WEIGHTS[name], FIELD_ABOUTNESS[name]
-            joined = f" {FIELD_BREAK} ".join(texts)
-            folded = words(joined)
-            terms = self.analyzer.terms_of_words(folded)
-            terms += [stem(w) for w in compounds(joined)]
+            folded, joined = folded_words(f" {FIELD_BREAK} ".join(texts))
+            terms = self.analyzer.terms_of_words(folded) + [stem(w) for w in joined]
             for term in terms:
                 counts[term] = counts.get(term, 0.0) + weight
-                self._note_about(term, number, about)
+                if about > about_of.get(term, 0.0):
+                    about_of[term] = about
             if name == "title":
-                self._titles.append(frozenset(terms))
+                title = frozenset(terms)
             self._remember_words(folded)
             self._known_words.update(folded)
-            self._known_words.update(compounds(joined))
+            self._known_words.update(joined)
+        self._titles.append(title)
         places = entry.schedule.cities if entry.schedule else ()
         for fact in stated_in([entry.text, *entry.supporting], places):
             counts[fact] = counts.get(fact, 0.0) + FIELD_WEIGHTS["facts"]
-            self._note_about(fact, number, FIELD_ABOUTNESS["facts"])
+            about_of[fact] = FIELD_ABOUTNESS["facts"]
+        for term, about in about_of.items():
+            if about < 1.0:  # most terms say what the entry is about (1); store the rest
+                self._about.setdefault(term, {})[number] = about
         return counts
-
-    def _note_about(self, term: str, number: int, about: float) -> None:
-        """Keep the best aboutness of `term` in entry `number` (only when below 1)."""
-        seen = self._about.setdefault(term, {})
-        if about >= seen.get(number, 0.0):
-            seen[number] = about
 
     def _remember_words(self, folded: list[str]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
@@ -237,10 +237,6 @@ class Index:
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
             for term, tf in counts.items():
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
-        # Aboutness is stored only where it is below 1, the common case being 1.
-        self._about = {term: {n: a for n, a in found.items() if a < 1.0}
-                       for term, found in self._about.items()}
-        self._about = {term: found for term, found in self._about.items() if found}
 
     # ------------------------------------------------------------ lookup
 
