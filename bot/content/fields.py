@@ -83,6 +83,12 @@ def _kind(value: Any) -> str:
     return value
 
 
+def _source_check(value: Any) -> str:
+    if value != "none":
+        raise Invalid(f"{value!r}: the only value is none (opting out of the verbatim check)")
+    return value
+
+
 def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -137,6 +143,9 @@ ENTRY: Spec = {
     "effective": (_date, False),
     "expires": (_date, False),
     "notes": (_text, False),
+    "source_check": (_source_check, False),
+    "approved_by": (_text, False),
+    "approved_on": (_date, False),
 }
 REQUIRED_BY_KIND = {"qa": "question", "if_asked": "topic", "event": "schedule"}
 TOP_LEVEL = ("document", "entries", "synonyms")

@@ -42,6 +42,7 @@ from bot.content.model import (
     Schedule,
     Snapshot,
 )
+from bot.content.source_check import check_sources
 from bot.content.yaml_lines import Loader
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -213,6 +214,8 @@ def check_knowledge(directory: str | Path, today: dt.date | None = None
     for path in files:
         _read_file(path, root, collected, problems)
     entries = _build_entries(collected, problems)
+    field_lines = {values["id"]: raw.key_lines for _, raw, values in collected.raw_entries}
+    check_sources(root, collected.documents, entries, field_lines, problems)
     if today is not None:
         _warn_expired(entries, collected.documents.values(), today, problems)
     if any(p.severity == "error" for p in problems):

@@ -103,6 +103,9 @@ class Entry:
     expires: dt.date | None = None
     path: str = ""
     line: int = 0
+    source_check: str | None = None  # "none": not checked against the source (opted out)
+    approved_by: str | None = None
+    approved_on: dt.date | None = None
 
     @property
     def kind_label(self) -> str:

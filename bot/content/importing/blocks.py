@@ -1,0 +1,163 @@
+"""A plan document as a list of blocks: the common ground of every format.
+
+Each reader (plain text, Markdown, Word) turns its format into the same
+`Block`s: the words as written, where they are, and what the format itself
+says about them (a heading level, bold, a list marker and its depth). The
+structure recogniser and the verbatim check then work on blocks alone, so a
+new format needs only a reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a media plan is a few pages; refuse anything absurd
+FORMATS = (".txt", ".md", ".markdown", ".docx")
+
+# "- x", "* x", "• x", "o x", "1. x", "(2) x", "3) x", "▪ x", "– x"
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+•◦▪▫‣●○■□–—o]|\(?\d{1,2}[.)])[ \t]+"
+                     r"(?P<text>\S.*)$")
+_MD_HEADING = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
+_MD_BOLD = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
+_MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_WRAP_MAX = 100  # a file whose lines are mostly this short is hard-wrapped
+
+
+class SourceError(Exception):
+    """The source document cannot be read; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph, list item or heading of a source document.
+
+    `text` is verbatim apart from the marks the format uses for structure
+    (a bullet, `#`, `**` around a whole line). `continues` says the block is
+    a hard-wrapped continuation of the paragraph before it.
+    """
+
+    text: str
+    line: int
+    indent: int = 0
+    marker: str = ""
+    heading: int = 0
+    bold: bool = False
+    continues: bool = False
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.marker)
+
+
+def read_blocks(path: Path) -> list[Block]:
+    """The blocks of a .txt, .md or .docx document; SourceError when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise SourceError(f"{path.name}: not a format we read (use {', '.join(FORMATS)})")
+    try:
+        size = path.stat().st_size
+    except OSError as failed:
+        raise SourceError(f"{path}: cannot be read: {failed.strerror or failed}") from None
+    if size > MAX_SOURCE_BYTES:
+        raise SourceError(f"{path.name}: {size} bytes is too large for a media plan "
+                          f"(at most {MAX_SOURCE_BYTES // (1024 * 1024)} MB)")
+    if suffix == ".docx":
+        from bot.content.importing.word import read_docx
+        return read_docx(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as failed:
+        raise SourceError(f"{path.name}: not UTF-8 text (byte {failed.start}); save it as "
+                          "UTF-8") from None
+    except OSError as failed:
+        raise SourceError(f"{path}: cannot be read: {failed.strerror or failed}") from None
+    if "\x00" in text:
+        raise SourceError(f"{path.name}: binary data, not a text document")
+    markdown = suffix in (".md", ".markdown")
+    return text_blocks(text.splitlines(), markdown=markdown)
+
+
+def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
+    """Blocks of plain text (or Markdown): one per line, wrapped lines marked as such."""
+    wrapped = _hard_wrapped(lines)
+    blocks: list[Block] = []
+    previous: Block | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.replace("\t", "    ").rstrip()
+        if markdown:
+            line = re.sub(r"^\s{0,3}>\s?", "", line)  # a quoted block reads as its words
+            if _MD_RULE.match(line):
+                line = ""
+        if not line.strip():
+            previous = None
+            continue
+        block = _block(line, number, markdown)
+        if block.continues is False and previous is not None and _continues(
+                previous, block, wrapped):
+            block = Block(block.text, number, previous.indent, "", 0, False, True)
+        blocks.append(block)
+        previous = block
+    return blocks
+
+
+def _block(line: str, number: int, markdown: bool) -> Block:
+    if markdown:
+        heading = _MD_HEADING.match(line)
+        if heading:
+            return Block(_unbold(heading["text"]), number, heading=len(heading["hashes"]))
+        bold = _MD_BOLD.match(line)
+        if bold and not _MARKER.match(line):
+            return Block(bold["text"].strip(), number, bold=True)
+    listed = _MARKER.match(line)
+    if listed:
+        indent = len(listed["indent"])
+        text = listed["text"].strip()
+        bold = bool(markdown and _MD_BOLD.match(text))
+        if bold:
+            text = _MD_BOLD.match(text)["text"].strip()
+        return Block(text, number, indent, listed["marker"], bold=bold)
+    indent = len(line) - len(line.lstrip())
+    return Block(line.strip(), number, indent)
+
+
+def _unbold(text: str) -> str:
+    bold = _MD_BOLD.match(text)
+    return bold["text"].strip() if bold else text
+
+
+def _continues(previous: Block, block: Block, wrapped: bool) -> bool:
+    """A line that carries on the paragraph (or list item) above it."""
+    if block.listed or block.heading or block.bold or previous.heading or previous.bold:
+        return False
+    if previous.text.endswith(("?", ":")) or _starts_label(block.text):
+        return False
+    if previous.listed:
+        return block.indent > previous.indent
+    return wrapped and block.indent == previous.indent
+
+
+def _starts_label(text: str) -> bool:
+    return bool(re.match(r"(?i)(q|a|question|answer|response)\s*[:.]\s", text + " "))
+
+
+def _hard_wrapped(lines: Iterable[str]) -> bool:
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) < 5:
+        return False
+    return lengths[int(len(lengths) * 0.9)] <= _WRAP_MAX
+
+
+def paragraphs(blocks: list[Block]) -> list[Block]:
+    """Blocks with hard-wrapped continuations joined into their paragraph (by a space)."""
+    joined: list[Block] = []
+    for block in blocks:
+        if block.continues and joined:
+            first = joined[-1]
+            joined[-1] = Block(f"{first.text} {block.text}", first.line, first.indent,
+                               first.marker, first.heading, first.bold)
+        else:
+            joined.append(block)
+    return joined

@@ -1,0 +1,206 @@
+"""The verbatim guarantee: every approved word is in the plan's source document.
+
+An entry's text, supporting points, question and topic must occur in the
+source after normalising only whitespace, typographic quotes and dashes and
+list markers. A sound bite's supporting points must follow its text as the
+source has them, all of them: a dropped point is as much a change as an
+edited word. An entry may opt out only explicitly (`source_check: none`,
+with who approved it and when), and those are listed, never silent.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content.importing.blocks import Block, SourceError, paragraphs, read_blocks
+from bot.content.model import Document, Entry, Problem
+
+OPT_OUT = "none"
+
+_SINGLE = str.maketrans({c: "'" for c in "‘’‚‛′`´"})
+_DOUBLE = str.maketrans({c: '"' for c in "“”„‟″«»"})
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
+_SPACES = re.compile(r"\s+")
+_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•◦▪▫‣●○■□]|\(?\d{1,2}[.)])[ \t]+")
+
+
+def normalise(text: str) -> str:
+    """Only what may differ between a source and its faithful copy: spacing, quote and
+    dash styles, list markers. Words, numbers and punctuation otherwise stay."""
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    text = _LINE_MARKER.sub("", text)
+    text = text.translate(_SINGLE).translate(_DOUBLE).translate(_DASHES)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source document's words as one normalised string, mapped back to its blocks."""
+
+    name: str
+    text: str
+    blocks: tuple[Block, ...]
+    starts: tuple[int, ...]  # offset in `text` where each block starts
+
+    @classmethod
+    def read(cls, path: Path) -> Source:
+        blocks = tuple(paragraphs(read_blocks(path)))
+        pieces, starts, offset = [], [], 0
+        for block in blocks:
+            words = normalise(block.text)
+            starts.append(offset)
+            pieces.append(words)
+            offset += len(words) + 1
+        return cls(path.name, " ".join(pieces), blocks, tuple(starts))
+
+    def find(self, passage: str, whole_words: bool = False) -> int:
+        """Where `passage` (normalised) starts, at a word boundary; -1 if nowhere.
+
+        `whole_words`: it must also end where a source word ends (at a space), so
+        "Fingerprint" is not found in "Fingerprint-matching".
+        """
+        for found in re.finditer(re.escape(passage), self.text):
+            start, end = found.start(), found.end()
+            before_ok = start == 0 or not self.text[start - 1].isalnum() \
+                or not passage[:1].isalnum()
+            after_ok = end == len(self.text) or not self.text[end].isalnum() \
+                or not passage[-1:].isalnum()
+            if whole_words:
+                after_ok = end == len(self.text) or self.text[end] == " "
+            if before_ok and after_ok:
+                return start
+        return -1
+
+    def block_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def first_difference(self, passage: str) -> str:
+        """Words where `passage` parts from the source, for an author to find and fix."""
+        words = passage.split(" ")
+        low, high = 0, len(words)  # the longest prefix that occurs has `low` words
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.find(" ".join(words[:middle]), whole_words=True) >= 0:
+                low = middle
+            else:
+                high = middle - 1
+        if low == 0:
+            return f"its first words {_quote(words[:6])} are nowhere in {self.name}"
+        agreed = " ".join(words[:low])
+        at = self.find(agreed, whole_words=True) + len(agreed)
+        theirs = self.text[at:].split()[:6]
+        ours = words[low:low + 6]
+        if not ours:
+            return f"it matches {self.name} only in part"
+        said = _quote(theirs) if theirs else "nothing more"
+        return (f"after {_quote(words[max(0, low - 4):low])} it has {_quote(ours)} where "
+                f"{self.name} has {said}")
+
+
+def _quote(words: Sequence[str]) -> str:
+    return "“" + " ".join(words)[:80] + "”"
+
+
+def source_path(root: Path, document: Document) -> Path:
+    folder = (root / document.path).parent
+    return folder / (document.source_file or "")
+
+
+def check_sources(root: Path, documents: Mapping[str, Document], entries: Sequence[Entry],
+                  field_lines: Mapping[str, Mapping[str, int]], problems: list[Problem]
+                  ) -> None:
+    """Add an error for every approved passage that departs from its source."""
+    sources: dict[str, Source | None] = {}
+    for document in documents.values():
+        sources[document.id] = _load_source(root, document, entries, problems)
+    for entry in entries:
+        lines = field_lines.get(entry.id, {})
+        if entry.source_check == OPT_OUT and not (entry.approved_by and entry.approved_on):
+            problems.append(Problem(
+                "error", entry.path, lines.get("source_check", entry.line),
+                f"entry {entry.id}.source_check",
+                "source_check: none needs approved_by and approved_on (who approved "
+                "these words without a source, and when)"))
+            continue
+        if entry.source_check == OPT_OUT:
+            problems.append(Problem(
+                "warning", entry.path, lines.get("source_check", entry.line),
+                f"entry {entry.id}.source_check",
+                f"not checked against the source: approved by {entry.approved_by} on "
+                f"{entry.approved_on}"))
+            continue
+        source = sources.get(entry.document.id)
+        if source is not None:
+            _check_entry(source, entry, lines, problems)
+
+
+def _load_source(root: Path, document: Document, entries: Sequence[Entry],
+                 problems: list[Problem]) -> Source | None:
+    checked = [e for e in entries if e.document.id == document.id and e.source_check != OPT_OUT]
+    if not checked:
+        return None
+    if not document.source_file:
+        problems.append(Problem("error", document.path, 0, "document.source_file",
+                                "missing: approved text is checked against the plan's source "
+                                "document (or opt an entry out with source_check: none, "
+                                "approved_by, approved_on)"))
+        return None
+    plan_folder = (root / document.path).parent.resolve()
+    path = source_path(root, document)
+    if not path.resolve().is_relative_to(plan_folder):
+        problems.append(Problem("error", document.path, 0, "document.source_file",
+                                f"{document.source_file!r} must be a file in the plan's folder"))
+        return None
+    try:
+        return Source.read(path)
+    except SourceError as failed:
+        problems.append(Problem("error", document.path, 0, "document.source_file", str(failed)))
+        return None
+
+
+def _check_entry(source: Source, entry: Entry, lines: Mapping[str, int],
+                 problems: list[Problem]) -> None:
+    def error(name: str, message: str) -> None:
+        problems.append(Problem("error", entry.path, lines.get(name, entry.line),
+                                f"entry {entry.id}.{name}", message))
+
+    for name in ("question", "topic"):
+        value = getattr(entry, name)
+        if value and source.find(normalise(value)) < 0:
+            error(name, "not as the source has it: " + source.first_difference(normalise(value)))
+    text = normalise(entry.text)
+    start = source.find(text)
+    if start < 0:
+        error("text", "not as the source has it: " + source.first_difference(text))
+        return
+    if not entry.supporting:
+        return
+    whole = normalise(" ".join([entry.text, *entry.supporting]))
+    start = source.find(whole)
+    if start < 0:
+        for number, point in enumerate(entry.supporting, start=1):
+            if source.find(normalise(point)) < 0:
+                error("supporting", f"point {number} is not as the source has it: "
+                      + source.first_difference(normalise(point)))
+                return
+        error("supporting", "the points are not the ones that follow the text in "
+              f"{source.name}, in that order: " + source.first_difference(whole))
+        return
+    _check_no_point_dropped(source, entry, start + len(whole), error)
+
+
+def _check_no_point_dropped(source: Source, entry: Entry, end: int, error) -> None:
+    """The source's next block must not be one more point under this text."""
+    first = source.blocks[source.block_at(source.find(normalise(entry.text)))]
+    following = source.block_at(end + 1)
+    if following <= source.block_at(end - 1) or following >= len(source.blocks):
+        return
+    after = source.blocks[following]
+    nested = after.listed and first.listed and after.indent > first.indent
+    if nested:
+        error("supporting", f"the source has one more supporting point, which is missing "
+              f"here: {_quote(after.text.split(' ')[:8])} ({source.name} line {after.line})")
