@@ -115,6 +115,15 @@ DOCUMENT: Spec = {
     "effective": (_date, False),
     "expires": (_date, False),
     "alerts": (dict, False),
+    "review_by": (_date, False),
+    "owner": (_text, False),
+    "events": (dict, False),
+}
+EVENTS: Spec = {
+    "as_written": (_text, True),
+    "date": (_date, True),
+    "end": (_date, False),
+    "places": (text_list, False),
 }
 SCHEDULE: Spec = {
     "as_written": (_text, False),  # required unless undated: see dates.check_schedule_words
@@ -143,6 +152,7 @@ ENTRY: Spec = {
     "effective": (_date, False),
     "expires": (_date, False),
     "notes": (_text, False),
+    "review_by": (_date, False),
     "source_check": (_source_check, False),
     "approved_by": (_text, False),
     "approved_on": (_date, False),

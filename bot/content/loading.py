@@ -24,6 +24,7 @@ from bot.content.fields import (
     CONTACT,
     DOCUMENT,
     ENTRY,
+    EVENTS,
     REQUIRED_BY_KIND,
     SCHEDULE,
     TOP_LEVEL,
@@ -73,6 +74,13 @@ def _build_document(checker: FileChecker, raw: Any) -> Document | None:
         )
     if contact is None:
         return None
+    events = None
+    if values.get("events") is not None:
+        window = checker.fields(values["events"], EVENTS, "document.events", raw.line)
+        if window is None:
+            return None
+        events = Schedule(as_written=window["as_written"], date=window["date"],
+                          end=window.get("end"), cities=tuple(window.get("places", ())))
     return Document(
         id=values["id"],
         title=values["title"],
@@ -85,6 +93,9 @@ def _build_document(checker: FileChecker, raw: Any) -> Document | None:
         expires=values.get("expires"),
         alerts=alerts,
         path=checker.path,
+        review_by=values.get("review_by"),
+        owner=values.get("owner"),
+        events=events,
     )
 
 

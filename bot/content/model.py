@@ -49,21 +49,6 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
-class Document:
-    id: str
-    title: str
-    office: str
-    date: dt.date
-    timezone: str
-    contact: Contact
-    source_file: str | None = None
-    effective: dt.date | None = None
-    expires: dt.date | None = None
-    alerts: AlertSettings | None = None
-    path: str = ""
-
-
-@dataclass(frozen=True)
 class Schedule:
     as_written: str
     date: dt.date
@@ -86,6 +71,24 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    office: str
+    date: dt.date
+    timezone: str
+    contact: Contact
+    source_file: str | None = None
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    alerts: AlertSettings | None = None
+    path: str = ""
+    review_by: dt.date | None = None  # past it: still served, labelled as due for review
+    owner: str | None = None  # a Slack user id: who is reminded to re-approve the plan
+    events: Schedule | None = None  # the events window the plan is about, and its places
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     document: Document
@@ -103,6 +106,7 @@ class Entry:
     expires: dt.date | None = None
     path: str = ""
     line: int = 0
+    review_by: dt.date | None = None
     source_check: str | None = None  # "none": not checked against the source (opted out)
     approved_by: str | None = None
     approved_on: dt.date | None = None

@@ -82,7 +82,7 @@ def read_blocks(path: Path) -> list[Block]:
 
 def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
     """Blocks of plain text (or Markdown): one per line, wrapped lines marked as such."""
-    wrapped = _hard_wrapped(lines)
+    wrapped = _wrap_width(lines)
     blocks: list[Block] = []
     previous: Block | None = None
     for number, raw in enumerate(lines, start=1):
@@ -95,8 +95,7 @@ def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
             previous = None
             continue
         block = _block(line, number, markdown)
-        if block.continues is False and previous is not None and _continues(
-                previous, block, wrapped):
+        if previous is not None and _continues(previous, block, wrapped):
             block = Block(block.text, number, previous.indent, "", 0, False, True)
         blocks.append(block)
         previous = block
@@ -128,7 +127,7 @@ def _unbold(text: str) -> str:
     return bold["text"].strip() if bold else text
 
 
-def _continues(previous: Block, block: Block, wrapped: bool) -> bool:
+def _continues(previous: Block, block: Block, wrapped: int) -> bool:
     """A line that carries on the paragraph (or list item) above it."""
     if block.listed or block.heading or block.bold or previous.heading or previous.bold:
         return False
@@ -136,18 +135,21 @@ def _continues(previous: Block, block: Block, wrapped: bool) -> bool:
         return False
     if previous.listed:
         return block.indent > previous.indent
-    return wrapped and block.indent == previous.indent
+    full = len(previous.text) + previous.indent >= wrapped * 0.6
+    return bool(wrapped) and full and block.indent == previous.indent
 
 
 def _starts_label(text: str) -> bool:
     return bool(re.match(r"(?i)(q|a|question|answer|response)\s*[:.]\s", text + " "))
 
 
-def _hard_wrapped(lines: Iterable[str]) -> bool:
+def _wrap_width(lines: Iterable[str]) -> int:
+    """The width a hard-wrapped file is wrapped at; 0 when its paragraphs are single lines."""
     lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
     if len(lengths) < 5:
-        return False
-    return lengths[int(len(lengths) * 0.9)] <= _WRAP_MAX
+        return 0
+    width = lengths[int(len(lengths) * 0.9)]
+    return width if width <= _WRAP_MAX else 0
 
 
 def paragraphs(blocks: list[Block]) -> list[Block]:

@@ -1,0 +1,96 @@
+"""`facts-bot import FILE`: a media plan document becomes a plan folder to finish.
+
+It prints what it found of each kind, what it could not place (with the
+source line) and what it guessed, then validates the folder, so an author
+knows exactly what is left to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bot.cli.arguments import positive
+from bot.content import KINDS, check_knowledge
+from bot.content.importing import (
+    DEFAULT_REVIEW_DAYS,
+    ImportOptions,
+    counts,
+    draft_plan,
+    plan_id_for,
+)
+from bot.content.importing.blocks import SourceError
+from bot.content.importing.writer import write_plan
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser("import", help="draft a plan folder from a media plan "
+                                  "(.docx, .md, .txt)")
+    command.add_argument("file", type=Path, help="the media plan document")
+    command.add_argument("--out", type=Path, default=None,
+                         help="folder to write (default: ./<plan id>); must hold no YAML yet")
+    command.add_argument("--id", dest="plan_id", default=None,
+                         help="the plan's id, [a-z0-9-]+ (default: from its title and date)")
+    command.add_argument("--review-days", type=positive, default=DEFAULT_REVIEW_DAYS,
+                         help=f"review_by = plan date + this many days "
+                              f"(default {DEFAULT_REVIEW_DAYS})")
+    command.add_argument("--timezone", default="America/New_York",
+                         help="time zone when the plan states none (default America/New_York)")
+    command.set_defaults(handler=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if args.plan_id is not None and not _valid_id(args.plan_id):
+        print(f"facts-bot import: --id {args.plan_id!r} must use only a-z, 0-9 and '-'",
+              file=sys.stderr)
+        return 2
+    options = ImportOptions(args.plan_id, args.review_days, args.timezone, dt.date.today())
+    try:
+        draft = draft_plan(args.file, options)
+    except SourceError as failed:
+        print(f"facts-bot import: {failed}", file=sys.stderr)
+        return 1
+    if not draft.entries:
+        print(f"facts-bot import: {args.file.name}: found nothing to import (no sound bites, "
+              "talking points, Q&A or other sections); is it a media plan?", file=sys.stderr)
+        return 1
+    out = args.out or Path(draft.document["id"])
+    try:
+        write_plan(draft, args.file, out)
+    except (FileExistsError, OSError) as failed:
+        print(f"facts-bot import: cannot write {out}: {failed}", file=sys.stderr)
+        return 1
+    print(f"Drafted plan {draft.document['id']!r} in {out}/ from {args.file.name}:")
+    found = counts(draft)
+    for kind, label in KINDS.items():
+        if found[kind]:
+            print(f"  {label}: {found[kind]}")
+    for line, text, why in draft.unplaced:
+        print(f"  not placed, line {line}: {text[:70]!r} ({why})")
+    for check in draft.checks:
+        print(f"  check: {check}")
+    print("Next: review the draft, add alternate questions and keywords, then "
+          "`facts-bot validate` and reload.")
+    return _validate(out)
+
+
+def _valid_id(value: str) -> bool:
+    return bool(value) and all(c.isdigit() or c == "-" or "a" <= c <= "z" for c in value) \
+        and value[0] != "-"
+
+
+def _validate(out: Path) -> int:
+    snapshot, problems = check_knowledge(out, dt.date.today())
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in errors:
+        print(problem, file=sys.stderr)
+    if snapshot is None:
+        print(f"{out}: the draft does not validate yet ({len(errors)} error(s))", file=sys.stderr)
+        return 1
+    print(f"{out}: validates, {len(snapshot.entries)} entries")
+    return 0
+
+
+__all__ = ["plan_id_for", "register", "run_import"]

@@ -1,0 +1,234 @@
+"""From recognised sections to draft entries, each kind as its section gives it.
+
+Every approved word is copied from a block, never rewritten: list items
+become entries with their nested items as supporting points, Q&A pairs keep
+the question and every paragraph of the answer, an "if asked about X" block
+gives each of its lines the heading as topic. Anything that fits nowhere is
+reported with its line, for the author to place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.content.importing import details
+from bot.content.importing.blocks import Block
+from bot.content.importing.structure import (
+    Section,
+    answer_text,
+    is_answer_label,
+    question_text,
+)
+
+ID_PREFIX = {"sound_bite": "sb", "talking_point": "tp", "if_asked": "ifa", "qa": "qa",
+             "event": "event", "media_action": "action", "contact": "contact",
+             "reference": "ref", "background": "bg"}
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+
+
+@dataclass
+class Draft:
+    """What the importer found: document fields, entries, and what it could not place."""
+
+    document: dict[str, Any] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    unplaced: list[tuple[int, str, str]] = field(default_factory=list)  # line, text, why
+    checks: list[str] = field(default_factory=list)  # guesses an author should confirm
+
+
+@dataclass
+class _Item:
+    block: Block
+    children: list[Block] = field(default_factory=list)
+
+
+def draft_entries(found: list[Section], document: dict[str, Any], draft: Draft) -> None:
+    """Add the entries of every section with a kind; report the rest."""
+    day = document["date"]
+    window = document.get("events")
+    for section in found:
+        if section.kind in (None,) and section.blocks:
+            for block in section.blocks:
+                draft.unplaced.append((block.line, block.text, f"under “{section.title}”, "
+                                       "a heading that names no kind of content"))
+            continue
+        if section.kind in ("sound_bite", "talking_point", "if_asked"):
+            _listed(section, draft)
+        elif section.kind == "qa":
+            _qa(section, draft)
+        elif section.kind == "background":
+            _background(section, draft, day)
+        elif section.kind == "media_action":
+            for item in _items(section.blocks):
+                _scheduled(section, "media_action", _with_children(item), draft, day, window)
+        elif section.kind == "event":
+            for item in _items(section.blocks):
+                _scheduled(section, "event", _with_children(item), draft, day, window)
+        elif section.kind == "contact":
+            for block in section.blocks:
+                _add(draft, "contact", section.title, block.text)
+
+
+def _items(blocks: list[Block]) -> list[_Item]:
+    """Top-level items, each with the list items nested under it."""
+    listed = [b.indent for b in blocks if b.listed]
+    top = min(listed) if listed else 0
+    items: list[_Item] = []
+    for block in blocks:
+        nested = block.listed and block.indent > top and items and (
+            items[-1].block.listed or not items[-1].children)
+        if nested:
+            items[-1].children.append(block)
+        else:
+            items.append(_Item(block))
+    return items
+
+
+def _with_children(item: _Item) -> str:
+    lines = [item.block.text, *(f"{c.marker} {c.text}" for c in item.children)]
+    return "\n".join(lines)
+
+
+def _listed(section: Section, draft: Draft) -> None:
+    for item in _items(section.blocks):
+        entry = _add(draft, section.kind or "", section.title, item.block.text)
+        if item.children:
+            entry["supporting"] = [child.text for child in item.children]
+        if section.kind == "if_asked":
+            entry["topic"] = section.title
+            subject = re.sub(r"(?i)^if (asked|pressed|questioned|challenged)( about| on)?\s*",
+                             "", section.title).strip()
+            entry["questions"] = [subject] if subject else []
+
+
+def _qa(section: Section, draft: Draft) -> None:
+    question: str | None = None
+    question_line = 0
+    answer: list[str] = []
+
+    def close() -> None:
+        if question and answer:
+            entry = _add(draft, "qa", section.title, "\n\n".join(answer), question=question)
+            entry["questions"] = [question]
+            _references(section, answer, draft)
+        elif question:
+            draft.unplaced.append((question_line, question, "a question with no answer"))
+
+    for block in section.blocks:
+        asked = question_text(block)
+        if asked is None and block.text.endswith("?") and not block.listed:
+            asked = block.text
+        if asked is None and not answer and question is None and _shouting(block.text):
+            asked = block.text
+        if asked is not None:
+            close()
+            question, question_line, answer = asked, block.line, []
+            continue
+        if question is None:
+            draft.unplaced.append((block.line, block.text, f"in “{section.title}” before "
+                                   "any question"))
+            continue
+        if is_answer_label(block.text) and not answer_text(block.text):
+            continue  # "Answer:" alone on its line
+        text = answer_text(block.text) if not answer else block.text
+        answer.append(f"{block.marker} {text}" if block.listed else text)
+    close()
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.9
+
+
+def _references(section: Section, paragraphs: list[str], draft: Draft) -> None:
+    """A bare web address and the sentence that leads to it: a reference of its own."""
+    for number, paragraph in enumerate(paragraphs):
+        if _URL.match(paragraph) and number > 0:
+            lead = re.split(r"(?<=[.!?])\s+", paragraphs[number - 1])[-1]
+            _add(draft, "reference", section.title, f"{lead}\n\n{paragraph}")
+
+
+def _background(section: Section, draft: Draft, day: dt.date) -> None:
+    texts = [b.text for b in section.blocks]
+    places: tuple[str, ...] = ()
+    for text in texts:
+        places = places or details.places_of(text)
+        if not details.places_of(text):
+            _add(draft, "background", section.title, text)
+    _references(section, texts, draft)
+    whole = "\n\n".join(texts)
+    when = details.find_range(whole, day.year)
+    if texts and when and re.search(r"(?i)\b(events?|protests?|rall(y|ies)|march(es)?|"
+                                    r"hearings?|vigils?|demonstrations?)\b", whole):
+        entry = _add(draft, "event", section.title, whole)
+        entry["schedule"] = _schedule(when, None, (), places)
+
+
+def _scheduled(section: Section, kind: str, text: str, draft: Draft, day: dt.date,
+               window: dict[str, Any] | None) -> None:
+    when = details.find_date(text, day)
+    if when is None and window:
+        when = details.Written(window["as_written"], window["date"], window.get("end"),
+                               note="the source gives no date; assumed during the events "
+                                    "window")
+    owner = details.owner_of(text)
+    people = details.spokespeople_of(text)
+    if when is None:
+        if kind == "event":
+            kind = "background"
+            draft.checks.append(f"“{text[:60]}…” names no date: drafted as background")
+        entry = _add(draft, kind, section.title, text)
+        return
+    entry = _add(draft, kind, section.title, text)
+    entry["schedule"] = _schedule(when, owner, people, ())
+    if when.note:
+        draft.checks.append(f"{entry['id']}: {when.note} ({when.as_written} = {when.date})")
+
+
+def _schedule(when: details.Written, owner: str | None, people: tuple[str, ...],
+              places: tuple[str, ...]) -> dict[str, Any]:
+    schedule: dict[str, Any] = {"as_written": when.as_written, "date": when.date}
+    if when.end:
+        schedule["end"] = when.end
+    if when.note:
+        schedule["note"] = when.note
+    if owner:
+        schedule["owner"] = owner
+    if people:
+        schedule["spokespeople"] = list(people)
+    if places:
+        schedule["cities"] = list(places)
+    return schedule
+
+
+def _add(draft: Draft, kind: str, section: str, text: str, **more: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": _unique_id(draft, kind, more.get("question") or text),
+                             "kind": kind, "title": title_of(more.get("question") or text),
+                             "section": section or "(untitled)", **more, "text": text}
+    draft.entries.append(entry)
+    return entry
+
+
+def title_of(text: str, limit: int = 70) -> str:
+    """A short heading of our own: the first sentence, cut at a word."""
+    first = re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0].strip()
+    if first.isupper():
+        first = first.capitalize()
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _unique_id(draft: Draft, kind: str, text: str) -> str:
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower())
+             if w not in ("the", "a", "an", "of", "and", "to", "is", "in", "for", "on", "if")]
+    base = f"{ID_PREFIX[kind]}-" + "-".join(words[:5])
+    base = base[:48].rstrip("-") or ID_PREFIX[kind]
+    taken = {e["id"] for e in draft.entries}
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate

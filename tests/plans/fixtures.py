@@ -1,0 +1,232 @@
+"""Media plans of other offices, in several formats and styles, for the importer.
+
+Each plan is written from a list of the entries it must yield (kind, text,
+supporting points, question), so a test knows exactly what a perfect import
+finds; the document itself is built the way an author of that format would
+write it (Word styles and bold paragraphs, Markdown headings and bold lines,
+numbered upper-case headings and hard-wrapped text).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: str
+    text: str
+    supporting: tuple[str, ...] = ()
+    question: str | None = None
+
+
+@dataclass
+class Plan:
+    path: Path
+    expected: list[Expected] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- Word
+
+WILDFIRE_BITES = [
+    ("Every evacuation order is issued to save lives, and every one is lifted as soon as "
+     "it is safe.", ["Since June 1, crews have cleared 41,000 acres of fuel near homes.",
+                     "Evacuation maps are updated every hour at fire.example.gov."]),
+    ("Residents who leave early give firefighters room to work.", []),
+]
+WILDFIRE_POINTS = [
+    "The State Forestry Department has 2,300 firefighters on the line this week.",
+    "Air tankers fly from three bases: Redding, Chico and Fresno.",
+    "Smoke forecasts are published daily at 6 a.m. with the air quality agency.",
+]
+WILDFIRE_PRESSED = ("If pressed on the cost of the response", [
+    "The state’s emergency fund covers the response; no program has been cut to pay for it.",
+    "Federal reimbursement is expected under the Fire Management Assistance Grant.",
+])
+WILDFIRE_QA = [
+    ("Why was the evacuation order issued at night?",
+     ["Fire behavior changed after sunset, when winds shifted to the northeast.",
+      "Deputies went door to door until 3 a.m. to make sure no one was left behind."]),
+    ("When can residents go home?",
+     ["Residents can return when the Sheriff lifts the order for their zone."]),
+]
+WILDFIRE_ACTIONS = [
+    ("On Tuesday, June 10, the Press Office will hold a briefing with Chief Ana Ruiz at the "
+     "incident command post."),
+    "The Press Office will post daily updates on the department's social media channels.",
+]
+
+
+def word_plan(folder: Path) -> Plan:
+    """A state agency's plan in Word: Title, Heading styles, bold paragraphs, list styles."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("California State Forestry Department")
+    document.add_paragraph("Creek Fire media plan, June 9-13", style="Title")
+    document.add_paragraph("June 8, 2025")
+    document.add_paragraph("Media contact: Dana Ruiz, (916) 555-0142, dana.ruiz@fire.example.gov")
+    plan = Plan(folder / "creek-fire-plan.docx")
+    plan.expected.append(Expected(
+        "contact", "Media contact: Dana Ruiz, (916) 555-0142, dana.ruiz@fire.example.gov"))
+    document.add_heading("Key Messages", level=1)
+    for bite, points in WILDFIRE_BITES:
+        document.add_paragraph(bite, style="List Bullet")
+        for point in points:
+            document.add_paragraph(point, style="List Bullet 2")
+        plan.expected.append(Expected("sound_bite", bite, tuple(points)))
+    bold = document.add_paragraph()
+    bold.add_run("Talking points").bold = True
+    for point in WILDFIRE_POINTS:
+        document.add_paragraph(point, style="List Number")
+        plan.expected.append(Expected("talking_point", point))
+    document.add_heading(WILDFIRE_PRESSED[0], level=2)
+    for line in WILDFIRE_PRESSED[1]:
+        document.add_paragraph(line)
+        plan.expected.append(Expected("if_asked", line))
+    document.add_heading("Anticipated questions", level=1)
+    for question, answer in WILDFIRE_QA:
+        asked = document.add_paragraph()
+        asked.add_run(question).bold = True
+        for paragraph in answer:
+            document.add_paragraph(paragraph)
+        plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
+    document.add_heading("Media actions", level=1)
+    for action in WILDFIRE_ACTIONS:
+        document.add_paragraph(action)
+        plan.expected.append(Expected("media_action", action))
+    document.save(str(plan.path))
+    return plan
+
+
+# ---------------------------------------------------------------- Markdown
+
+FLU_BITES = [
+    ("Flu shots are free at every county clinic, no appointment needed.",
+     ["Clinics are open 8 a.m. to 6 p.m., Monday through Saturday.",
+      "Bring any photo ID; insurance is not required."]),
+    ("Getting vaccinated protects the people you love.",
+     ["One in five hospital beds last winter held a flu patient."]),
+]
+FLU_RESPONSIVE = ("If asked about vaccine supply", [
+    "The county has 120,000 doses on hand and another shipment arrives October 14.",
+    "No clinic has run out of vaccine this season.",
+])
+FLU_QA = [
+    ("Is the flu shot safe for pregnant women?",
+     ["Yes. The CDC recommends the flu shot during any trimester of pregnancy.",
+      "Pregnant women should ask for the injected vaccine, not the nasal spray."]),
+    ("Can I get a flu shot and a COVID-19 booster on the same day?",
+     ["Yes. Both can be given at the same visit, one in each arm."]),
+]
+FLU_ACTIONS = [
+    "On Monday, October 6, the Health Officer will appear on KQED Forum at 9 a.m.",
+    "Communications staff will post clinic hours on the county web site every Friday.",
+]
+
+
+def markdown_plan(folder: Path) -> Plan:
+    """A county health department's plan in Markdown: # headings, bold lines, * and - bullets."""
+    plan = Plan(folder / "flu-season.md")
+    lines = ["# Flu season communications plan 2025", "",
+             "**Office:** Alameda County Public Health Department", "",
+             "Date: September 30, 2025", "",
+             "Contact: Lee Park, 510-555-0199, lee.park@health.example.gov", ""]
+    plan.expected.append(Expected("contact",
+                                  "Contact: Lee Park, 510-555-0199, lee.park@health.example.gov"))
+    lines += ["## Key messages", ""]
+    for bite, points in FLU_BITES:
+        lines.append(f"* {bite}")
+        lines += [f"    - {point}" for point in points]
+        plan.expected.append(Expected("sound_bite", bite, tuple(points)))
+    lines += ["", f"**{FLU_RESPONSIVE[0]}:**", ""]
+    for line in FLU_RESPONSIVE[1]:
+        lines.append(f"- {line}")
+        plan.expected.append(Expected("if_asked", line))
+    lines += ["", "## Questions and answers", ""]
+    for question, answer in FLU_QA:
+        lines += [f"**Q: {question}**", ""]
+        lines += [f"A: {answer[0]}", ""] + [f"{more}\n" for more in answer[1:]]
+        plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
+    lines += ["## Media outreach", ""]
+    for action in FLU_ACTIONS:
+        lines += [f"1. {action}"]
+        plan.expected.append(Expected("media_action", action))
+    plan.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return plan
+
+
+# ---------------------------------------------------------------- plain text
+
+TRANSIT_BACKGROUND = [
+    ("The Metro Transit Authority will close the Blue Line between Central and Harbor stations "
+     "for track replacement. The work was planned two years ago and is funded by the 2022 "
+     "bond."),
+]
+TRANSIT_BITES = [
+    ("The Blue Line closure is short-term pain for a railway that will run safely for forty "
+     "years.", ["Trains will run up to 20 percent faster on the new track."]),
+    ("Free shuttle buses will run every five minutes, around the clock.", []),
+]
+TRANSIT_POINTS = [
+    "Track on the Blue Line was laid in 1979 and has reached the end of its life.",
+    "Crews will work 24 hours a day to finish in 16 days.",
+]
+TRANSIT_IF_ASKED = ("IF ASKED ABOUT FARE REFUNDS", [
+    "Monthly pass holders will receive a credit of $25 on their next pass.",
+])
+TRANSIT_QA = [
+    ("Why not do the work at night and keep trains running during the day?",
+     ["Night work alone would stretch the project to fourteen months and cost three times as "
+      "much.",
+      "A full closure lets crews replace the track, signals and power in one pass."]),
+]
+TRANSIT_ACTIONS = [
+    "Friday, March 7: the General Manager will hold a news conference at Central Station.",
+]
+
+
+def text_plan(folder: Path) -> Plan:
+    """A transit agency's plan as plain text: numbered upper-case headings, hard-wrapped lines,
+    "•" bullets with "o" sub-bullets, "1)" numbers, a question line and "Answer:"."""
+    plan = Plan(folder / "blue-line-closure.txt")
+
+    def wrap(text: str, indent: str = "", first: str = "") -> list[str]:
+        return textwrap.wrap(text, 72, initial_indent=first or indent, subsequent_indent=indent)
+
+    lines = ["METRO TRANSIT AUTHORITY", "Blue Line closure media plan", "March 3, 2025",
+             "Press contact: Sam Okafor 213-555-0107", ""]
+    plan.expected.append(Expected("contact", "Press contact: Sam Okafor 213-555-0107"))
+    lines += ["1. BACKGROUND", ""]
+    for paragraph in TRANSIT_BACKGROUND:
+        lines += wrap(paragraph) + [""]
+        plan.expected.append(Expected("background", paragraph))
+    lines += ["2. KEY MESSAGES", ""]
+    for bite, points in TRANSIT_BITES:
+        lines += wrap(bite, "  ", "• ")
+        for point in points:
+            lines += wrap(point, "      ", "    o ")
+        plan.expected.append(Expected("sound_bite", bite, tuple(points)))
+    lines += ["", "3. TALKING POINTS", ""]
+    for number, point in enumerate(TRANSIT_POINTS, start=1):
+        lines += wrap(point, "   ", f"{number}) ")
+        plan.expected.append(Expected("talking_point", point))
+    lines += ["", f"4. {TRANSIT_IF_ASKED[0]}", ""]
+    for line in TRANSIT_IF_ASKED[1]:
+        lines += wrap(line, "  ", "- ")
+        plan.expected.append(Expected("if_asked", line))
+    lines += ["", "5. QUESTIONS AND ANSWERS", ""]
+    for question, answer in TRANSIT_QA:
+        lines += wrap(question) + [""]
+        lines += wrap("Answer: " + answer[0]) + [""]
+        for more in answer[1:]:
+            lines += wrap(more) + [""]
+        plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
+    lines += ["6. MEDIA ACTIONS", ""]
+    for action in TRANSIT_ACTIONS:
+        lines += wrap(action, "  ", "* ") + [""]
+        plan.expected.append(Expected("media_action", action))
+    plan.path.write_text("\n".join(lines), encoding="utf-8")
+    return plan

@@ -1,0 +1,175 @@
+"""`facts-bot import`: plan documents of any office, in .docx, .md and .txt, become plan folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.content import BUNDLED_KNOWLEDGE, check_knowledge, load_snapshot
+from bot.content.importing import ImportOptions, draft_plan
+from bot.content.source_check import normalise
+from plans.fixtures import Plan, markdown_plan, text_plan, word_plan
+
+PLAN = "ice-secure-communities-2009-04"
+SEED = "ice-secure-communities-media-plan-2009-04-23.txt"
+
+
+def seed_source() -> Path:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "sources" / SEED
+    return shared if shared.is_file() else BUNDLED_KNOWLEDGE / PLAN / SEED
+
+
+def found(entries: list[dict], kind: str, text: str, supporting=(), question=None) -> bool:
+    """An entry of this kind with exactly this text, these points and this question."""
+    return any(e["kind"] == kind and e["text"] == text
+               and tuple(e.get("supporting", ())) == tuple(supporting)
+               and e.get("question") == question for e in entries)
+
+
+def score(plan: Plan, entries: list[dict]) -> tuple[int, int]:
+    """(entries found with the right kind and exact text, entries in the plan)."""
+    right = sum(any(e["kind"] == x.kind and normalise(e["text"]) == normalise(x.text)
+                    and tuple(e.get("supporting", ())) == x.supporting
+                    and e.get("question") == x.question for e in entries)
+                for x in plan.expected)
+    return right, len(plan.expected)
+
+
+def test_importing_the_seed_reproduces_every_shipped_text_exactly(snapshot):
+    draft = draft_plan(seed_source(), ImportOptions(plan_id=PLAN))
+    shipped = [e for e in snapshot.entries if e.document.id == PLAN]
+    missing = [e.id for e in shipped
+               if not found(draft.entries, e.kind, e.text, e.supporting, e.question)]
+    assert not missing, f"not reproduced: {missing}"
+    assert len(shipped) == 28 and not draft.unplaced
+    document = draft.document
+    assert (document["title"], document["office"]) == (
+        "Get the Facts: Secure Communities media plan for April 26-30",
+        "U.S. Immigration and Customs Enforcement")
+    assert document["contact"] == {"name": "Gillian Brigham", "phone": "202-732-4217"}
+    assert str(document["date"]) == "2009-04-23" and str(document["review_by"]) == "2009-07-22"
+    assert document["events"]["places"][-1] == "Raleigh, N.C."
+
+
+def test_the_seed_imports_to_a_folder_that_validates_with_topics_and_schedules(tmp_path, capsys):
+    out = tmp_path / "plan"
+    assert main(["import", str(seed_source()), "--out", str(out), "--id", PLAN]) == 0
+    printed = capsys.readouterr().out
+    assert "Sound bite: 3" in printed and "Talking point: 9" in printed and "Q&A: 3" in printed
+    assert f"{out}: validates, 28 entries" in printed
+    snapshot = load_snapshot(out)
+    assert (out / SEED).read_bytes() == seed_source().read_bytes()
+    [op_ed] = [e for e in snapshot.entries if e.text.startswith("On Sunday, April 25")]
+    assert (op_ed.schedule.as_written, op_ed.schedule.owner) == ("Sunday, April 25", "OPA")
+    assert op_ed.schedule.spokespeople == ("A/S Morton",)
+    warnings = [str(w) for w in snapshot.warnings]
+    assert any("'Sunday, April 25'" in w and "Saturday" in w for w in warnings)
+    ifa = [e for e in snapshot.entries if e.kind == "if_asked"]
+    assert all(e.topic.startswith("If asked about allegations of racial profiling") for e in ifa)
+    qa = [e for e in snapshot.entries if e.kind == "qa"]
+    assert all(e.questions == (e.question,) for e in qa)  # prefilled matching aid
+
+
+@pytest.mark.parametrize("make", [word_plan, markdown_plan, text_plan],
+                         ids=["docx", "markdown", "text"])
+def test_other_offices_plans_in_every_format(make, tmp_path):
+    plan = make(tmp_path)
+    draft = draft_plan(plan.path)
+    right, total = score(plan, draft.entries)
+    assert (right, total) == (total, total)
+    assert len(draft.entries) == total and not draft.unplaced
+    assert draft.document["contact"]["phone"] != "(not stated)"
+
+
+@pytest.mark.parametrize("make", [word_plan, markdown_plan, text_plan],
+                         ids=["docx", "markdown", "text"])
+def test_each_imported_folder_validates_against_its_own_source(make, tmp_path, capsys):
+    plan = make(tmp_path)
+    out = tmp_path / "out"
+    assert main(["import", str(plan.path), "--out", str(out)]) == 0
+    assert "validates" in capsys.readouterr().out
+    snapshot, problems = check_knowledge(out)
+    assert snapshot is not None, [str(p) for p in problems]
+    document = next(iter(snapshot.documents.values()))
+    assert document.source_file == plan.path.name and (out / plan.path.name).is_file()
+
+
+def test_an_imported_entry_edited_afterwards_fails_the_verbatim_check(tmp_path):
+    plan = word_plan(tmp_path)
+    out = tmp_path / "out"
+    assert main(["import", str(plan.path), "--out", str(out)]) == 0
+    bites = out / "sound_bites.yaml"
+    bites.write_text(bites.read_text().replace("41,000 acres", "14,000 acres"))
+    snapshot, problems = check_knowledge(out)
+    assert snapshot is None
+    [error] = [str(p) for p in problems if p.severity == "error"]
+    assert "sound_bites.yaml" in error and ".supporting" in error and "“14,000" in error
+
+
+def test_a_dated_action_gets_its_date_owner_and_spokesperson(tmp_path):
+    draft = draft_plan(word_plan(tmp_path).path)
+    [briefing] = [e for e in draft.entries if "briefing" in e["text"]]
+    schedule = briefing["schedule"]
+    assert (schedule["as_written"], str(schedule["date"])) == ("Tuesday, June 10", "2025-06-10")
+    assert schedule["owner"] == "Press Office"
+
+
+def test_ids_are_stable_across_imports(tmp_path):
+    first = draft_plan(markdown_plan(tmp_path).path)
+    again = draft_plan(markdown_plan(tmp_path).path)
+    assert [e["id"] for e in first.entries] == [e["id"] for e in again.entries]
+    assert len({e["id"] for e in first.entries}) == len(first.entries)
+
+
+def test_what_cannot_be_placed_is_reported_with_its_line(tmp_path, capsys):
+    source = tmp_path / "odd.md"
+    source.write_text("# Harbor dredging media plan\n\nMay 2, 2025\n\nContact: Al Reyes, "
+                      "555-010-2000\n\n## Sound bites\n\n- Dredging keeps the port open.\n\n"
+                      "## Logistics\n\nParking is behind building C.\n", encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "not placed, line 13: 'Parking is behind building C.'" in printed
+    assert "“Logistics”" in printed
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"\xff\xfe\x00bad", "not UTF-8 text"),
+    (b"PK\x03\x04 not really a zip", "not a readable Word document"),
+    (b"", "found nothing to import"),
+    (b"Lunch menu\n\nSoup of the day.\n", "found nothing to import"),
+])
+def test_broken_input_is_one_clear_line(tmp_path, capsys, content, expected):
+    suffix = ".docx" if content.startswith(b"PK") else ".txt"
+    source = tmp_path / f"plan{suffix}"
+    source.write_bytes(content)
+    code = main(["import", str(source), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and expected in err and "Traceback" not in err
+
+
+def test_refuses_other_formats_bad_ids_and_an_occupied_folder(tmp_path, capsys):
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    assert main(["import", str(pdf)]) == 1
+    assert "not a format we read" in capsys.readouterr().err
+    plan = text_plan(tmp_path)
+    assert main(["import", str(plan.path), "--id", "Bad Id!"]) == 2
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.yaml").write_text("entries: []\n")
+    assert main(["import", str(plan.path), "--out", str(out)]) == 1
+    assert "already holds keep.yaml" in capsys.readouterr().err
+    assert (out / "keep.yaml").read_text() == "entries: []\n"
+
+
+def test_written_yaml_keeps_text_as_literal_blocks(tmp_path):
+    plan = markdown_plan(tmp_path)
+    out = tmp_path / "out"
+    assert main(["import", str(plan.path), "--out", str(out)]) == 0
+    raw = (out / "qa.yaml").read_text(encoding="utf-8")
+    assert "  text: |-\n    Yes. The CDC recommends" in raw
+    data = yaml.safe_load(raw)
+    assert data["entries"][0]["question"] == "Is the flu shot safe for pregnant women?"
