@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content.importing.blocks import Block, SourceError, paragraphs, read_blocks
+from bot.content.importing.blocks import Block, SourceError, paragraphs
+from bot.content.importing.reading import read_blocks
 from bot.content.model import Document, Entry, Problem
 
 OPT_OUT = "none"

@@ -14,9 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content.importing.blocks import read_blocks
+from bot.content.importing.blocks import paragraphs
 from bot.content.importing.drafting import Draft, draft_entries
 from bot.content.importing.header import draft_document
+from bot.content.importing.reading import read_blocks
 from bot.content.importing.structure import sections
 
 DEFAULT_REVIEW_DAYS = 90
@@ -36,7 +37,6 @@ def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     blocks = read_blocks(source)
     found = sections(blocks)
     draft = Draft()
-    from bot.content.importing.blocks import paragraphs
     every = paragraphs(blocks)
     document = draft_document(found, every, draft, default_timezone=options.timezone,
                               today=options.today or dt.date.today())

@@ -69,7 +69,7 @@ def draft_entries(found: list[Section], document: dict[str, Any], draft: Draft) 
                 _scheduled(section, "event", _with_children(item), draft, day, window)
         elif section.kind == "contact":
             for block in section.blocks:
-                _add(draft, "contact", section.title, block.text)
+                add_entry(draft, "contact", section.title, block.text)
 
 
 def _items(blocks: list[Block]) -> list[_Item]:
@@ -94,7 +94,7 @@ def _with_children(item: _Item) -> str:
 
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
-        entry = _add(draft, section.kind or "", section.title, item.block.text)
+        entry = add_entry(draft, section.kind or "", section.title, item.block.text)
         if item.children:
             entry["supporting"] = [child.text for child in item.children]
         if section.kind == "if_asked":
@@ -111,7 +111,7 @@ def _qa(section: Section, draft: Draft) -> None:
 
     def close() -> None:
         if question and answer:
-            entry = _add(draft, "qa", section.title, "\n\n".join(answer), question=question)
+            entry = add_entry(draft, "qa", section.title, "\n\n".join(answer), question=question)
             entry["questions"] = [question]
             _references(section, answer, draft)
         elif question:
@@ -148,7 +148,7 @@ def _references(section: Section, paragraphs: list[str], draft: Draft) -> None:
     for number, paragraph in enumerate(paragraphs):
         if _URL.match(paragraph) and number > 0:
             lead = re.split(r"(?<=[.!?])\s+", paragraphs[number - 1])[-1]
-            _add(draft, "reference", section.title, f"{lead}\n\n{paragraph}")
+            add_entry(draft, "reference", section.title, f"{lead}\n\n{paragraph}")
 
 
 def _background(section: Section, draft: Draft, day: dt.date) -> None:
@@ -157,13 +157,13 @@ def _background(section: Section, draft: Draft, day: dt.date) -> None:
     for text in texts:
         places = places or details.places_of(text)
         if not details.places_of(text):
-            _add(draft, "background", section.title, text)
+            add_entry(draft, "background", section.title, text)
     _references(section, texts, draft)
     whole = "\n\n".join(texts)
     when = details.find_range(whole, day.year)
     if texts and when and re.search(r"(?i)\b(events?|protests?|rall(y|ies)|march(es)?|"
                                     r"hearings?|vigils?|demonstrations?)\b", whole):
-        entry = _add(draft, "event", section.title, whole)
+        entry = add_entry(draft, "event", section.title, whole)
         entry["schedule"] = _schedule(when, None, (), places)
 
 
@@ -180,9 +180,9 @@ def _scheduled(section: Section, kind: str, text: str, draft: Draft, day: dt.dat
         if kind == "event":
             kind = "background"
             draft.checks.append(f"“{text[:60]}…” names no date: drafted as background")
-        entry = _add(draft, kind, section.title, text)
+        entry = add_entry(draft, kind, section.title, text)
         return
-    entry = _add(draft, kind, section.title, text)
+    entry = add_entry(draft, kind, section.title, text)
     entry["schedule"] = _schedule(when, owner, people, ())
     if when.note:
         draft.checks.append(f"{entry['id']}: {when.note} ({when.as_written} = {when.date})")
@@ -204,7 +204,7 @@ def _schedule(when: details.Written, owner: str | None, people: tuple[str, ...],
     return schedule
 
 
-def _add(draft: Draft, kind: str, section: str, text: str, **more: Any) -> dict[str, Any]:
+def add_entry(draft: Draft, kind: str, section: str, text: str, **more: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": _unique_id(draft, kind, more.get("question") or text),
                              "kind": kind, "title": title_of(more.get("question") or text),
                              "section": section or "(untitled)", **more, "text": text}

@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.content.importing import details
 from bot.content.importing.blocks import Block
-from bot.content.importing.drafting import Draft, _add
-from bot.content.importing.structure import Section
+from bot.content.importing.drafting import Draft, add_entry
+from bot.content.importing.structure import Section, clean_heading, heading_level
 
 _LABELLED_OFFICE = re.compile(r"(?i)^[*_]*(?:office|agency|department|from|organi[sz]ation)"
                               r"\s*:\s*[*_]*\s*(?P<office>\S.*)$")
@@ -101,19 +101,17 @@ def _contact(header: list[Block], every: list[Block], draft: Draft) -> dict[str,
         name, phone, email = details.contact_of(block.text)
         if not name:
             continue
-        lines = [block.text]
-        for after in every[number + 1:number + 3]:
-            if after.line != lines_end(every, block, lines) + 1:
+        lines = [block]
+        for after in every[number + 1:number + 3]:  # the phone or email on the next lines
+            joined = after.line == lines[-1].line + 1
+            if not joined or not (details.PHONE.search(after.text)
+                                  or details.EMAIL.search(after.text)):
                 break
-            if details.PHONE.search(after.text) or details.EMAIL.search(after.text):
-                lines.append(after.text)
-                phone = phone or _first(details.PHONE, after.text)
-                email = email or _first(details.EMAIL, after.text)
-            else:
-                break
-        section = next((b.text for b in reversed(every[:number]) if b in header and b.heading)
-                       , None)
-        _add(draft, "contact", section or _nearest_heading(every, number), "\n\n".join(lines))
+            lines.append(after)
+            phone = phone or _first(details.PHONE, after.text)
+            email = email or _first(details.EMAIL, after.text)
+        add_entry(draft, "contact", _nearest_heading(every, number),
+                  "\n\n".join(b.text for b in lines))
         contact = {"name": name, "phone": phone or "(not stated)"}
         if email:
             contact["email"] = email
@@ -124,12 +122,7 @@ def _contact(header: list[Block], every: list[Block], draft: Draft) -> dict[str,
     return {"name": "(not stated)", "phone": "(not stated)"}
 
 
-def lines_end(every: list[Block], first: Block, lines: list[str]) -> int:
-    return first.line + len(lines) - 1
-
-
 def _nearest_heading(every: list[Block], number: int) -> str:
-    from bot.content.importing.structure import clean_heading, heading_level
     for block in reversed(every[:number]):
         if heading_level(block):
             return clean_heading(block.text)
