@@ -11,7 +11,14 @@ from bot.cli import main
 from bot.content import BUNDLED_KNOWLEDGE, check_knowledge, load_snapshot
 from bot.content.importing import ImportOptions, draft_plan
 from bot.content.source_check import normalise
-from plans.fixtures import Plan, markdown_plan, text_plan, word_plan
+from plans.fixtures import (
+    Plan,
+    markdown_plan,
+    nested_markdown_plan,
+    text_plan,
+    typed_word_plan,
+    word_plan,
+)
 
 PLAN = "ice-secure-communities-2009-04"
 SEED = "ice-secure-communities-media-plan-2009-04-23.txt"
@@ -73,8 +80,11 @@ def test_the_seed_imports_to_a_folder_that_validates_with_topics_and_schedules(t
     assert all(e.questions == (e.question,) for e in qa)  # prefilled matching aid
 
 
-@pytest.mark.parametrize("make", [word_plan, markdown_plan, text_plan],
-                         ids=["docx", "markdown", "text"])
+PLANS = [word_plan, typed_word_plan, markdown_plan, nested_markdown_plan, text_plan]
+PLAN_IDS = ["docx-styles", "docx-typed", "markdown", "markdown-nested", "text-wrapped"]
+
+
+@pytest.mark.parametrize("make", PLANS, ids=PLAN_IDS)
 def test_other_offices_plans_in_every_format(make, tmp_path):
     plan = make(tmp_path)
     draft = draft_plan(plan.path)
@@ -84,8 +94,7 @@ def test_other_offices_plans_in_every_format(make, tmp_path):
     assert draft.document["contact"]["phone"] != "(not stated)"
 
 
-@pytest.mark.parametrize("make", [word_plan, markdown_plan, text_plan],
-                         ids=["docx", "markdown", "text"])
+@pytest.mark.parametrize("make", PLANS, ids=PLAN_IDS)
 def test_each_imported_folder_validates_against_its_own_source(make, tmp_path, capsys):
     plan = make(tmp_path)
     out = tmp_path / "out"
@@ -107,6 +116,14 @@ def test_an_imported_entry_edited_afterwards_fails_the_verbatim_check(tmp_path):
     assert snapshot is None
     [error] = [str(p) for p in problems if p.severity == "error"]
     assert "sound_bites.yaml" in error and ".supporting" in error and "“14,000" in error
+
+
+def test_a_time_zone_stated_in_passing_is_used(tmp_path):
+    draft = draft_plan(typed_word_plan(tmp_path).path, ImportOptions(timezone="Europe/Paris"))
+    assert draft.document["timezone"] == "America/New_York" and not draft.checks
+    draft = draft_plan(markdown_plan(tmp_path).path, ImportOptions(timezone="Europe/Paris"))
+    assert draft.document["timezone"] == "Europe/Paris"
+    assert any("states none; set to Europe/Paris" in check for check in draft.checks)
 
 
 def test_a_dated_action_gets_its_date_owner_and_spokesperson(tmp_path):

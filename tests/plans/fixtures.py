@@ -230,3 +230,95 @@ def text_plan(folder: Path) -> Plan:
         plan.expected.append(Expected("media_action", action))
     plan.path.write_text("\n".join(lines), encoding="utf-8")
     return plan
+
+
+# ---------------------------------------------------------------- more styles
+
+PARKS_POINTS = [
+    "Visitor numbers at Lake Ridge rose 18 percent in 2024.",
+    "Parking fees fund trail repairs; none of the money leaves the park.",
+]
+PARKS_RESPONSIVE = [
+    "The department regrets the closure and will reopen the north trail by 5 p.m. ET on "
+    "Saturday.",
+]
+PARKS_QA = [
+    ("Will the fee increase again next year?",
+     ["No increase is planned for 2026.", "Any change would be announced 60 days ahead."]),
+    ("Who decides the fee?", ["The Parks Commission sets fees at a public meeting."]),
+]
+
+
+def typed_word_plan(folder: Path) -> Plan:
+    """A Word plan with no styles at all: bold upper-case headings, bullets typed as '•',
+    'Q:' and 'A:' paragraphs, a time zone in passing."""
+    import docx
+
+    document = docx.Document()
+    for line in ("State Parks Department", "Lake Ridge parking fee plan", "July 1, 2025",
+                 "Contact: Rosa Lind, 503-555-0188"):
+        document.add_paragraph(line)
+    plan = Plan(folder / "lake-ridge.docx")
+    plan.expected.append(Expected("contact", "Contact: Rosa Lind, 503-555-0188"))
+
+    def bold(text: str) -> None:
+        document.add_paragraph().add_run(text).bold = True
+
+    bold("TALKING POINTS:")
+    for point in PARKS_POINTS:
+        document.add_paragraph(f"•\t{point}")
+        plan.expected.append(Expected("talking_point", point))
+    bold("RESPONSIVE STATEMENT:")
+    for line in PARKS_RESPONSIVE:
+        document.add_paragraph(line)
+        plan.expected.append(Expected("if_asked", line))
+    bold("Q&A")
+    for question, answer in PARKS_QA:
+        document.add_paragraph(f"Q: {question}")
+        document.add_paragraph(f"A: {answer[0]}")
+        for more in answer[1:]:
+            document.add_paragraph(more)
+        plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
+    document.save(str(plan.path))
+    return plan
+
+
+PORT_BITES = [
+    ("The port is open and every berth is working.",
+     ["Ships waited an average of 9 hours last week, down from 30."]),
+]
+PORT_POINTS = ["The new crane order arrives in November.", "Overtime is paid from port revenue."]
+PORT_PRESSED = ("If pressed on layoffs", ["No port employee has been laid off."])
+PORT_QA = [("What caused the delays?",
+            ["A software fault in the gate system stopped trucks for two days.",
+             "The fault was fixed on March 12."])]
+
+
+def nested_markdown_plan(folder: Path) -> Plan:
+    """Markdown with '+' bullets, sub-bullets under a parent heading, '###' if-pressed
+    headings, numbered bold questions with indented answers."""
+    plan = Plan(folder / "port.md")
+    lines = ["# Port of Tacoma: berth delays media plan", "", "*Port Authority press office*",
+             "", "March 14, 2025", "", "Press contact: Kim Vo, 253-555-0110", "",
+             "## Messaging", "", "### Sound bites", ""]
+    plan.expected.append(Expected("contact", "Press contact: Kim Vo, 253-555-0110"))
+    for bite, points in PORT_BITES:
+        lines.append(f"+ {bite}")
+        lines += [f"  * {point}" for point in points]
+        plan.expected.append(Expected("sound_bite", bite, tuple(points)))
+    lines += ["", "### Talking points", ""]
+    for point in PORT_POINTS:
+        lines.append(f"+ {point}")
+        plan.expected.append(Expected("talking_point", point))
+    lines += ["", f"### {PORT_PRESSED[0]}", ""]
+    for line in PORT_PRESSED[1]:
+        lines += [line, ""]
+        plan.expected.append(Expected("if_asked", line))
+    lines += ["## Anticipated questions", ""]
+    for number, (question, answer) in enumerate(PORT_QA, start=1):
+        lines += [f"{number}. **{question}**", ""]
+        for paragraph in answer:
+            lines += [f"   {paragraph}", ""]
+        plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
+    plan.path.write_text("\n".join(lines), encoding="utf-8")
+    return plan

@@ -117,9 +117,11 @@ def _qa(section: Section, draft: Draft) -> None:
         elif question:
             draft.unplaced.append((question_line, question, "a question with no answer"))
 
+    listed = [b.indent for b in section.blocks if b.listed]
     for block in section.blocks:
+        top_level = block.listed and block.indent == min(listed) and (bold_or_numbered(block))
         asked = question_text(block)
-        if asked is None and block.text.endswith("?") and not block.listed:
+        if asked is None and block.text.endswith("?") and (not block.listed or top_level):
             asked = block.text
         if asked is None and not answer and question is None and _shouting(block.text):
             asked = block.text
@@ -136,6 +138,11 @@ def _qa(section: Section, draft: Draft) -> None:
         text = answer_text(block.text) if not answer else block.text
         answer.append(f"{block.marker} {text}" if block.listed else text)
     close()
+
+
+def bold_or_numbered(block: Block) -> bool:
+    """A listed question is one set apart: bold, or numbered like "1." (not a bullet)."""
+    return block.bold or block.marker[:1].isdigit() or block.marker[:2].lstrip("(").isdigit()
 
 
 def _shouting(text: str) -> bool:

@@ -87,7 +87,7 @@ def _office(header: list[Block], headings: list[Section], title: str, draft: Dra
             break
         lines.append(block)
     if lines:
-        return " ".join(b.text for b in lines)
+        return " ".join(b.text for b in lines).strip("*_ ")
     named = [s.title for s in headings if s.title != title and not _PLAN_WORDS.search(s.title)]
     if named:
         return named[0]
