@@ -19,7 +19,8 @@ FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
 PLAN = "ice-secure-communities-2009-04"
 NEW_ENTRY = (f"entries:\n  - id: tp-zeppelin\n    document: {PLAN}\n    kind: talking_point\n"
              "    title: Zeppelin policy\n    section: Talking Points\n"
-             "    text: ICE takes any concerns about the Secure Communities strategy seriously.\n")
+             "    text: ICE takes any concerns about the Secure Communities strategy seriously"
+             " and is committed to taking action should specific cases be identified.\n")
 
 
 async def ask(http, slack, server, text: str) -> str:

@@ -119,7 +119,8 @@ async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
         (knowledge_copy / PLAN / "new.yaml").write_text(
             f"entries:\n  - id: tp-zeppelin\n    document: {PLAN}\n    kind: talking_point\n"
             "    title: Zeppelin policy\n    section: Talking Points\n"
-            "    text: ICE takes any concerns about the Secure Communities strategy seriously.\n")
+            "    text: ICE takes any concerns about the Secure Communities strategy seriously"
+             " and is committed to taking action should specific cases be identified.\n")
         server.process.send_signal(signal.SIGHUP)
         async with aiohttp.ClientSession() as http:
             for _ in range(50):

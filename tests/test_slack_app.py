@@ -261,7 +261,9 @@ NEW_ENTRY = f"""entries:
     kind: talking_point
     title: A new approved line about zeppelins
     section: Talking Points
-    text: ICE takes any concerns about the Secure Communities strategy seriously.
+    text: >-
+      ICE takes any concerns about the Secure Communities strategy seriously and is
+      committed to taking action should specific cases be identified.
 """
 
 

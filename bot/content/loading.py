@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot.content.currency import warn_unreviewed
 from bot.content.dates import check_schedule_words
 from bot.content.fields import (
     ALERTS,
@@ -227,6 +228,7 @@ def check_knowledge(directory: str | Path, today: dt.date | None = None
     entries = _build_entries(collected, problems)
     field_lines = {values["id"]: raw.key_lines for _, raw, values in collected.raw_entries}
     check_sources(root, collected.documents, entries, field_lines, problems)
+    warn_unreviewed(collected.documents.values(), problems)
     if today is not None:
         _warn_expired(entries, collected.documents.values(), today, problems)
     if any(p.severity == "error" for p in problems):

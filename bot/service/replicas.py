@@ -2,7 +2,8 @@
 
 Each copy heartbeats the content version it serves into the shared store and
 polls the store's reload-request log; a `/facts reload` on any copy appends a
-request, so every copy re-reads the same knowledge within one poll.
+request, so every copy re-reads the same knowledge within one poll. Re-approvals
+(`/facts approve`, audit rows of kind `approve`) are followed the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.service.approvals import Approvals
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
 from bot.store import LogStore
@@ -40,11 +42,23 @@ class ReplicaSync:
     name: str = field(default_factory=replica_id)
     after_reload: Callable[[], None] = lambda: None
     last_seen: int = -1
+    approvals: Approvals | None = None
 
     async def start(self) -> None:
         requests = await asyncio.to_thread(self.store.reload_requests_after, 0)
         self.last_seen = max((seq for seq, _ in requests), default=0)
+        await self.follow_approvals()
         await self.heartbeat()
+
+    async def follow_approvals(self) -> bool:
+        """Take up re-approvals made on any copy; True when there were new ones."""
+        if self.approvals is None:
+            return False
+        changed = await self.approvals.refresh()
+        if changed:
+            log.info("re-approvals from the database: %d target(s) approved",
+                     len(self.approvals.current.approvals))
+        return changed
 
     async def heartbeat(self) -> None:
         await asyncio.to_thread(self.store.publish_content_version, self.name,
@@ -84,6 +98,7 @@ class ReplicaSync:
         while not stop.is_set():
             try:
                 await self.follow()
+                await self.follow_approvals()
                 await self.heartbeat()
             except Exception:
                 log.exception("replica sync failed; trying again")

@@ -105,7 +105,8 @@ async def start_service(settings: Settings, clock: Clock,
     bot.spool = Spool(Path(settings.spool_path))
     service.background.append(asyncio.create_task(bot.spool.run(store, service.stopping)))
     bot.after_reload = service.scheduler.wake
-    bot.replicas = ReplicaSync(store, live, clock, after_reload=service.scheduler.wake)
+    bot.replicas = ReplicaSync(store, live, clock, after_reload=service.scheduler.wake,
+                               approvals=bot.approvals)
     await bot.replicas.start()
     service.background.append(asyncio.create_task(bot.replicas.run(service.stopping)))
     service.background.append(asyncio.create_task(service.scheduler.run(service.stopping)))

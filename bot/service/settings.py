@@ -44,6 +44,7 @@ class Settings:
     pseudonym_key: str | None = None
     log_format: str = "text"
     spool_path: str = "./facts-bot-spool.jsonl"
+    review_days: int = 90  # a re-approval keeps content current this long
     match: MatchSettings = MatchSettings()
 
     @property
@@ -161,6 +162,7 @@ _SETTINGS = {
     "FACTS_PSEUDONYM_KEY": ("pseudonym_key", _text),
     "FACTS_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "FACTS_SPOOL": ("spool_path", _text),
+    "FACTS_REVIEW_DAYS": ("review_days", _int(1, 3650)),
 }
 _MATCH_SETTINGS = {
     "FACTS_ANSWER_MIN_SCORE": ("answer_min_score", _number(0, 100)),

@@ -21,6 +21,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.service.approvals import Approvals
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
@@ -36,6 +37,7 @@ from bot.slack.channels import ChannelNames
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
 from bot.slack.requests import Who, new_request_id, parse_command
+from bot.slack.reviewing import ReviewCommands
 from bot.store import LogStore
 
 __all__ = ["FactsBot", "InFlight", "Who", "new_request_id", "parse_command"]
@@ -45,7 +47,8 @@ log = logging.getLogger("facts_bot")
 Respond = Callable[..., Awaitable[Any]]
 
 
-class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Recording):
+class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Recording,
+               ReviewCommands):
     """The /facts service: handlers over the live knowledge, the log and the clock."""
 
     def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
@@ -62,6 +65,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
                                 self.metrics)
         self.privacy = privacy or (lambda record: record)
         self.channel_names = ChannelNames(client, clock, metrics=self.metrics)
+        self.approvals = Approvals(store, settings.review_days)
         self.after_reload: Callable[[], None] = lambda: None
         self.replicas: ReplicaSync | None = None
         self.spool: Spool | None = None
@@ -137,6 +141,8 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
                                        "team's admins. Your request was noted.")
         if name == "reload":
             return await self.reload(who, request_id)
+        if name == "approve":
+            return await self.approve(argument, who, request_id)
         return render.text_message(await self.weekly_stats())
 
     # ------------------------------------------------------------ buttons

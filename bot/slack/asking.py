@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from bot.content import Entry
 from bot.matching import NO_MATCH, Match
 from bot.service.live import LiveKnowledge
 from bot.slack import render
@@ -11,6 +14,7 @@ class AskCommand:
     """Mixin for FactsBot: turns a lookup into the reply a press officer reads."""
 
     live: LiveKnowledge
+    review_labels: Callable[[Iterable[Entry]], dict[str, str]]
 
     #: The best response and up to four others that fit (render.OTHERS_SHOWN).
     RESULTS_SHOWN = 1 + render.OTHERS_SHOWN
@@ -19,7 +23,8 @@ class AskCommand:
         snapshot = self.live.snapshot
         contacts = snapshot.contacts_for(r.entry for r in match.results)
         return render.match_message(match, contacts, self.context_value(match, request_id),
-                                    self.live.current.settings.answer_min_score)
+                                    self.live.current.settings.answer_min_score,
+                                    self.review_labels(r.entry for r in match.results))
 
     @staticmethod
     def context_value(match: Match, request_id: str) -> dict:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 
 from bot.alerts.plan import describe_status
 from bot.alerts.sender import recent_statuses
-from bot.content import KINDS
+from bot.content import KINDS, Entry
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
 from bot.slack import render
@@ -22,6 +23,7 @@ class BrowseCommands:
     store: LogStore
     clock: Clock
     admin: AdminCheck
+    review_label: Callable[[Entry], str | None]
 
     def show_by_id(self, argument: str, request_id: str) -> render.Message:
         entry = self.live.snapshot.by_id.get(argument.strip())
@@ -29,7 +31,8 @@ class BrowseCommands:
             return render.text_message(f"No approved response has the id "
                                        f"`{render.escape(argument)}`. Try `/facts list`.")
         context = {"r": request_id, "q": "", "o": []}
-        return render.show_message(entry, context, entry.servable_on(self.today()))
+        return render.show_message(entry, context, entry.servable_on(self.today()),
+                                   self.review_label(entry))
 
     async def events(self, user_id: str) -> render.Message:
         problems: list[str] = []

@@ -9,7 +9,9 @@ shared from an old message.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 
+from bot.content import Entry
 from bot.matching import Match, Result
 from bot.service.jsonlog import bind_request_id
 from bot.service.live import LiveKnowledge
@@ -21,6 +23,8 @@ class ButtonHandlers:
     """Mixin for FactsBot: what each button does after its ack."""
 
     live: LiveKnowledge
+    review_label: Callable[[Entry], str | None]
+    review_labels: Callable[[Iterable[Entry]], dict[str, str]]
 
     async def show_entry(self, body: dict, action: dict) -> None:
         respond = self.responder(body.get("response_url", ""))
@@ -35,7 +39,8 @@ class ButtonHandlers:
         known = self.live.snapshot.by_id
         others = [Result(known[i], score) for i, score in value.get("o") or [] if i in known]
         match = Match(value.get("q") or "", "answer", tuple(others))
-        message = render.answer_message(match, context, shown=entry)
+        labels = self.review_labels([entry, *(r.entry for r in others)])
+        message = render.answer_message(match, context, shown=entry, labels=labels)
         await self.log_audit("show", Who.from_action(body), value.get("r") or "",
                              {"entry_id": entry.id})
         await respond(blocks=message.blocks, text=message.text, replace_original=True,
@@ -52,7 +57,7 @@ class ButtonHandlers:
                           replace_original=False, response_type="ephemeral")
             return
         await self.log_audit("share", who, value.get("r") or "", {"entry_id": entry.id})
-        message = render.shared_message(entry, who.user_id)
+        message = render.shared_message(entry, who.user_id, self.review_label(entry))
         await respond(blocks=message.blocks, text=message.text, response_type="in_channel",
                       replace_original=False)
 

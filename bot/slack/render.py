@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -149,17 +149,23 @@ def internal_mark(entry: Entry) -> str:
     return f":lock: *{INTERNAL_LABEL}*" if entry.is_internal else ""
 
 
-def entry_blocks(entry: Entry) -> list[dict]:
+def review_line(label: str | None) -> str:
+    """Overdue content is still served, but never without saying so (our words, not the plan's)."""
+    return f"\n:warning: *{escape(label)}*" if label else ""
+
+
+def entry_blocks(entry: Entry, label: str | None = None) -> list[dict]:
     """One approved response: the verbatim words, then where they come from.
 
     An internal plan note (who does what, background, contacts) says so
-    above its words, so nobody reads it out as an approved line.
+    above its words, so nobody reads it out as an approved line. Overdue
+    content says so under its source (`label`).
     """
     pieces = [internal_mark(entry)] if entry.is_internal else []
     if entry.question:
         pieces.append(f"*Q: {approved_mrkdwn(entry.question)}*")
     pieces.append(approved_mrkdwn(entry.display_text))
-    return [*sections(pieces), context_block(source_line(entry))]
+    return [*sections(pieces), context_block(source_line(entry) + review_line(label))]
 
 
 def fallback(text: str) -> str:
@@ -167,13 +173,18 @@ def fallback(text: str) -> str:
     return escape(text)[:FALLBACK_LIMIT]
 
 
-def entry_fallback(entry: Entry) -> str:
+def entry_fallback(entry: Entry, review: str | None = None) -> str:
     """What a notification or screen reader says: the words shown, labelled like the message."""
     label = f"{INTERNAL_LABEL}. " if entry.is_internal else ""
-    return fallback(f"{label}{entry.kind_label}: {plain_words(entry.display_text)}")
+    note = f" ({review})" if review else ""
+    return fallback(f"{label}{entry.kind_label}{note}: {plain_words(entry.display_text)}")
 
 
-def _alternatives(results: Sequence[Result], context: dict, heading: str) -> list[dict]:
+Labels = Mapping[str, str]  # entry id -> review label, for overdue entries only
+
+
+def _alternatives(results: Sequence[Result], context: dict, heading: str,
+                  labels: Labels | None = None) -> list[dict]:
     """Other responses, each with its opening words and one click to show (and share) it."""
     if not results:
         return []
@@ -184,8 +195,9 @@ def _alternatives(results: Sequence[Result], context: dict, heading: str) -> lis
                                             else "")
         blocks.append({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label}\n"
-                     f"{approved_mrkdwn(entry.opening())}"},
+            "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label} · "
+                     f"_{escape(entry.document.title)}_\n{approved_mrkdwn(entry.opening())}"
+                     + review_line((labels or {}).get(entry.id))},
             "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })
     return blocks
@@ -201,13 +213,15 @@ def shown_controls(entry: Entry, context: dict) -> dict:
     )
 
 
-def answer_message(match: Match, context: dict, shown: Entry | None = None) -> Message:
+def answer_message(match: Match, context: dict, shown: Entry | None = None,
+                   labels: Labels | None = None) -> Message:
     """An answer: the chosen response verbatim, its controls, and close alternatives.
 
     A response shown from the "nearest, not a match" list (context `n`) keeps
     that caveat, so it never looks like a confident answer.
     """
     entry = shown or match.results[0].entry
+    review = (labels or {}).get(entry.id)
     others = [r for r in match.results if r.entry.id != entry.id][:OTHERS_SHOWN]
     query = escape(match.query)
     if context.get("n"):
@@ -218,26 +232,28 @@ def answer_message(match: Match, context: dict, shown: Entry | None = None) -> M
     else:
         heading = f"Showing an approved response for “{query}”" if query else "Showing"
     blocks = [context_block(heading + _corrections(match)),
-              *entry_blocks(entry), shown_controls(entry, context)]
-    blocks += _alternatives(others, context, "Other close approved responses:")
-    return Message(fit(blocks), entry_fallback(entry))
+              *entry_blocks(entry, review), shown_controls(entry, context)]
+    blocks += _alternatives(others, context, "Other close approved responses:", labels)
+    return Message(fit(blocks), entry_fallback(entry, review))
 
 
-def suggestions_message(match: Match, context: dict, answer_min_score: float) -> Message:
+def suggestions_message(match: Match, context: dict, answer_min_score: float,
+                        labels: Labels | None = None) -> Message:
     """None clearly right. When several fit equally (a topic), show the best one at once."""
     query = escape(match.query)
     if match.is_topic(answer_min_score):
         best, others = match.results[0].entry, match.results[1:1 + OTHERS_SHOWN]
         blocks = [context_block(f"Several approved responses fit “{query}”; the first is "
                                 f"shown in full{_corrections(match)}"),
-                  *entry_blocks(best), shown_controls(best, context)]
-        blocks += _alternatives(others, context, "Other approved responses that fit:")
-        return Message(fit(blocks), entry_fallback(best))
+                  *entry_blocks(best, (labels or {}).get(best.id)),
+                  shown_controls(best, context)]
+        blocks += _alternatives(others, context, "Other approved responses that fit:", labels)
+        return Message(fit(blocks), entry_fallback(best, (labels or {}).get(best.id)))
     heading = (f"There is no exact approved answer for “{query}”. "
                "The closest approved responses (check before using):")
     blocks = [section(heading + _corrections(match))]
     blocks += _alternatives(match.results[:1 + OTHERS_SHOWN], context,
-                            "Pick one to see its full approved text:")
+                            "Pick one to see its full approved text:", labels)
     closest = match.results[0].entry.title
     return Message(fit(blocks), fallback(f"No exact approved answer for: {match.query}. "
                                          f"Closest: {closest}"))
@@ -264,18 +280,19 @@ def _corrections(match: Match) -> str:
 
 
 def match_message(match: Match, contacts: Sequence[Contact], context: dict,
-                  answer_min_score: float) -> Message:
+                  answer_min_score: float, labels: Labels | None = None) -> Message:
     if match.status == ANSWER:
-        return answer_message(match, context)
+        return answer_message(match, context, labels=labels)
     if match.status == NO_MATCH or not match.results:
         return no_match_message(match, contacts, context)
-    return suggestions_message(match, context, answer_min_score)
+    return suggestions_message(match, context, answer_min_score, labels)
 
 
-def shared_message(entry: Entry, user_id: str) -> Message:
+def shared_message(entry: Entry, user_id: str, label: str | None = None) -> Message:
     """Posted in the channel: the approved response, attributed to who shared it."""
-    blocks = [*entry_blocks(entry), context_block(f"Shared by <@{escape(user_id)}> with /facts")]
-    return Message(fit(blocks), entry_fallback(entry))
+    blocks = [*entry_blocks(entry, label),
+              context_block(f"Shared by <@{escape(user_id)}> with /facts")]
+    return Message(fit(blocks), entry_fallback(entry, label))
 
 
 def help_message() -> Message:
@@ -306,13 +323,14 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
     return Message(fit(blocks), f"{title}: {len(entries)}")
 
 
-def show_message(entry: Entry, context: dict, servable: bool) -> Message:
-    blocks = entry_blocks(entry)
+def show_message(entry: Entry, context: dict, servable: bool, label: str | None = None
+                 ) -> Message:
+    blocks = entry_blocks(entry, label if servable else None)
     if servable:
         blocks.append(shown_controls(entry, context))
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
-    return Message(fit(blocks), entry_fallback(entry))
+    return Message(fit(blocks), entry_fallback(entry, label if servable else None))
 
 
 def _schedule_line(entry: Entry) -> str:
