@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content import AlertSettings, Document, Entry, Snapshot
+from bot.content.currency import Currency
 from bot.content.dates import date_caveat
 from bot.content.links import plain_words
 from bot.slack.render import (
@@ -73,6 +74,7 @@ class KeyMessage:
     entry_id: str
     title: str
     text: str
+    review: str | None = None  # "Not re-approved since ...", when overdue that day
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def alert_key(document_id: str, day: dt.date, kind: str) -> str:
     return f"{document_id}:{day.isoformat()}:{kind.replace('_', '-')}"
 
 
-def alert_plan(snapshot: Snapshot | None, channel_override: str | None = None) -> list[Alert]:
+def alert_plan(snapshot: Snapshot | None, channel_override: str | None = None,
+               currency: Currency | None = None) -> list[Alert]:
     """Every alert of every plan that has alert settings, earliest first.
 
     `channel_override` (FACTS_ALERT_CHANNEL) replaces each plan's channel. A plan
@@ -121,7 +124,8 @@ def alert_plan(snapshot: Snapshot | None, channel_override: str | None = None) -
             continue
         entries = [e for e in snapshot.entries if e.document.id == document.id]
         for day, kind in sorted(alert_days(entries).items()):
-            alerts.append(_build_alert(document, document.alerts, entries, day, kind, channel))
+            alerts.append(_build_alert(document, document.alerts, entries, day, kind, channel,
+                                       currency or Currency()))
     return sorted(alerts, key=lambda a: (a.due_at, a.key))
 
 
@@ -185,7 +189,7 @@ def _days_served(entry: Entry) -> list[dt.date]:
 
 
 def _build_alert(document: Document, settings: AlertSettings, entries: list[Entry],
-                 day: dt.date, kind: str, channel: str) -> Alert:
+                 day: dt.date, kind: str, channel: str, currency: Currency) -> Alert:
     # combine() with a ZoneInfo gives the offset in force that day, so DST is right.
     due = dt.datetime.combine(day, settings.time, ZoneInfo(settings.timezone))
     events_date = day + _ONE_DAY if kind == HEADS_UP else day
@@ -202,7 +206,8 @@ def _build_alert(document: Document, settings: AlertSettings, entries: list[Entr
         events=_scheduled(entries, "event", events_date),
         actions=_scheduled(entries, "media_action", day),
         undated=_undated(entries, {day, events_date}),
-        key_messages=tuple(KeyMessage(e.id, e.title, e.display_text) for e in entries
+        key_messages=tuple(KeyMessage(e.id, e.title, e.display_text,
+                                      currency.status(e, day).label()) for e in entries
                            if e.kind == "sound_bite" and e.servable_on(day)),
         contact=f"{document.contact.name}, {document.contact.phone}",
     )
@@ -291,7 +296,8 @@ def _parts(alert: Alert) -> list[_Part]:
         parts.append(_Part(UNDATED_HEADING, tuple(_item(u) for u in alert.undated)))
     if alert.key_messages:
         parts.append(_Part("Key messages (approved sound bites, word for word)",
-                           tuple(_Item(m.title, (m.text,), bullet=False)
+                           tuple(_Item(m.title, (m.text, *([f"⚠ {m.review}"] if m.review
+                                                           else [])), bullet=False)
                                  for m in alert.key_messages)))
     return parts
 

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.plan import Alert, alert_message, alert_plan, alerts_due
 from bot.content import Snapshot
+from bot.content.currency import Currency
 from bot.service.clock import Clock
 from bot.service.metrics import Metrics
 from bot.store.base import ALERT_FAILED, ALERT_OK, AlertStatus, LogStore
@@ -173,9 +174,12 @@ class AlertScheduler:
     def __init__(self, sender: AlertSender, snapshot: Callable[[], Snapshot | None],
                  clock: Clock, *, channel_override: str | None = None,
                  poll_seconds: float = 300.0, retry_seconds: float = 600.0,
-                 logger: logging.Logger | None = None) -> None:
+                 logger: logging.Logger | None = None,
+                 currency: Callable[[], Currency] | None = None) -> None:
         self._sender = sender
         self._snapshot = snapshot
+        self._currency = currency or Currency
+        self._seen_currency: Currency | None = None
         self._clock = clock
         self._channel_override = channel_override
         self._poll = dt.timedelta(seconds=poll_seconds)
@@ -189,9 +193,10 @@ class AlertScheduler:
 
     def plan(self) -> list[Alert]:
         """The alert plan of the current snapshot (recomputed when it changes)."""
-        snapshot = self._snapshot()
-        if snapshot is not self._seen:
-            self._seen, self._plan = snapshot, alert_plan(snapshot, self._channel_override)
+        snapshot, currency = self._snapshot(), self._currency()
+        if snapshot is not self._seen or currency != self._seen_currency:
+            self._seen, self._seen_currency = snapshot, currency
+            self._plan = alert_plan(snapshot, self._channel_override, currency)
         return self._plan
 
     def wake(self) -> None:

@@ -7,8 +7,10 @@ reads; `validate` names every problem in a knowledge directory.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from bot.cli.arguments import date_argument, default_knowledge_dir, positive
 from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge, load_snapshot
+from bot.content.currency import Currency
 from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
 
@@ -63,13 +66,15 @@ def run_ask(args: argparse.Namespace) -> int:
         return 1
     index = Index(snapshot, MatchSettings())
     today = args.date or dt.date.today()
+    currency = approvals_on_record()
     if args.batch:
         if not args.json:
             print("facts-bot ask: --batch needs --json", file=sys.stderr)
             return 2
         for query in _batch_queries(args.batch):
-            print(json.dumps(match_json(index.search(query, today, args.limit)),
-                             ensure_ascii=False), flush=False)
+            found = index.search(query, today, args.limit)
+            print(json.dumps(match_json(found, currency, today), ensure_ascii=False),
+                  flush=False)
         sys.stdout.flush()
         return 0
     query = " ".join(args.query).strip()
@@ -79,11 +84,29 @@ def run_ask(args: argparse.Namespace) -> int:
         return 2
     match = index.search(query, today, args.limit)
     if args.json:
-        print(json.dumps(match_json(match), ensure_ascii=False))
+        print(json.dumps(match_json(match, currency, today), ensure_ascii=False))
     else:
         contacts = snapshot.contacts_for(r.entry for r in match.results)
-        print(render_terminal(match, contacts))
+        print(render_terminal(match, contacts, currency=currency, today=today))
     return 0
+
+
+def approvals_on_record() -> Currency:
+    """Re-approvals from FACTS_DB when one is named; the YAML's dates alone otherwise."""
+    if not os.environ.get("FACTS_DB"):
+        return Currency()
+    from bot.service.approvals import read_currency
+    from bot.store import open_store
+    try:
+        store = open_store(os.environ["FACTS_DB"])
+        try:
+            return read_currency(store)
+        finally:
+            asyncio.run(store.close())
+    except Exception as failed:  # the answer matters more than the label's freshness
+        print(f"facts-bot: cannot read re-approvals from FACTS_DB ({type(failed).__name__}); "
+              "review dates are the plan files' own", file=sys.stderr)
+        return Currency()
 
 
 def _batch_queries(source: str) -> Iterable[str]:
@@ -93,8 +116,11 @@ def _batch_queries(source: str) -> Iterable[str]:
             yield line.rstrip("\r\n")
 
 
-def match_json(match: Match) -> dict:
+def match_json(match: Match, currency: Currency | None = None,
+               today: dt.date | None = None) -> dict:
     """The JSON contract other tooling reads; extra fields beyond it are additive."""
+    currency = currency or Currency()
+    today = today or dt.date.today()
     results = []
     for result in match.results:
         entry = result.entry
@@ -112,6 +138,7 @@ def match_json(match: Match) -> dict:
             },
             "kind_label": entry.kind_label,
             "internal": entry.is_internal,
+            "review": currency.status(entry, today).as_json(),
         }
         if entry.question:
             item["question"] = entry.question
@@ -123,12 +150,15 @@ def match_json(match: Match) -> dict:
 
 
 def render_terminal(match: Match, contacts: Sequence[Contact] = (),
-                    answer_min_score: float = MatchSettings().answer_min_score) -> str:
+                    answer_min_score: float = MatchSettings().answer_min_score, *,
+                    currency: Currency | None = None, today: dt.date | None = None) -> str:
     """A readable rendering, saying what Slack says: the verbatim text first, then its source.
 
     When several responses fit equally, the first is printed in full and the
-    others by their opening words, as in Slack.
+    others by their opening words, as in Slack. Overdue content says so.
     """
+    currency = currency or Currency()
+    today = today or dt.date.today()
     lines: list[str] = []
     topic = match.is_topic(answer_min_score)
     if match.status == ANSWER:
@@ -148,6 +178,9 @@ def render_terminal(match: Match, contacts: Sequence[Contact] = (),
         full = number == 1 and (match.status == ANSWER or topic)
         lines += _terminal_entry(result, number, full, heading=not (match.status == ANSWER
                                                                    and number == 1))
+        label = currency.status(result.entry, today).label()
+        if label:
+            lines.append(f"    !! {label}")
         if full and len(shown) > 1:
             lines.append("\nAlso close:" if match.status == ANSWER else "\nAlso fitting:")
     if match.status == NO_MATCH:

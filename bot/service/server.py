@@ -101,7 +101,8 @@ async def start_service(settings: Settings, clock: Clock,
     service.scheduler = AlertScheduler(
         AlertSender(store, client, clock, owner_id=f"{socket.gethostname()}:{os.getpid()}",
                     metrics=bot.metrics),
-        lambda: live.snapshot, clock, channel_override=settings.alert_channel)
+        lambda: live.snapshot, clock, channel_override=settings.alert_channel,
+        currency=lambda: bot.approvals.current)
     bot.spool = Spool(Path(settings.spool_path))
     service.background.append(asyncio.create_task(bot.spool.run(store, service.stopping)))
     bot.after_reload = service.scheduler.wake
