@@ -85,3 +85,36 @@ async def test_a_killed_replica_loses_no_row_for_an_answer_it_delivered(
     async with open_store(postgres_target) as store:
         logged = {r.text for r in store.query_rows()}
     assert delivered and delivered <= logged
+
+
+async def test_a_re_approval_on_one_replica_reaches_the_other(slack, tmp_path,
+                                                              postgres_target):  # noqa: F811
+    env = {"FACTS_DB": postgres_target, "FACTS_ADMINS": ADMIN}
+    first = await start_serve(slack, tmp_path / "a", **env)
+    second = await start_serve(slack, tmp_path / "b", **env)
+    label = "Not re-approved since 2009-04-23"
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert label in await ask(http, slack, second, "color blind fingerprint databases")
+            reply = await ask(http, slack, first, f"approve {PLAN}")
+            assert "re-approved on" in reply
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while label in await ask(http, slack, second, "color blind fingerprint databases"):
+                assert loop.time() < deadline, "the other copy never took up the approval"
+                await asyncio.sleep(0.5)
+        # A copy started after the approval reads it on start.
+        third = await start_serve(slack, tmp_path / "c", **env)
+        try:
+            async with aiohttp.ClientSession() as http:
+                assert label not in await ask(http, slack, third, "color blind fingerprint")
+        finally:
+            third.process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(third.process.wait(), 30) == 0
+    finally:
+        for server in (first, second):
+            server.process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(server.process.wait(), 30) == 0
+    async with open_store(postgres_target) as store:
+        [approval] = list(store.audit_rows(kind="approve"))
+    assert approval.detail["target"] == PLAN and approval.user_id == ADMIN
