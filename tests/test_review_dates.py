@@ -158,3 +158,27 @@ def test_an_entry_may_have_its_own_review_date(knowledge_copy):
     currency, today = Currency(), dt.date(2026, 11, 25)
     assert not currency.status(snapshot.by_id["sb-color-blind"], today).overdue
     assert currency.status(snapshot.by_id["sb-fewer-murderers"], today).overdue
+
+
+def test_review_stale_lists_what_is_overdue_or_due_soon_with_owners(tmp_path, capsys,
+                                                                     monkeypatch):
+    monkeypatch.setenv("FACTS_DB", str(tmp_path / "none.db"))
+    assert main(["review", "stale", "--date", "2026-11-25"]) == 0
+    out = capsys.readouterr().out
+    assert f"{PLAN}: OVERDUE since 2009-07-22; last approved 2009-04-23" in out
+    assert "owner Gillian Brigham, 202-732-4217" in out
+    assert main(["review", "stale", "--date", "2009-07-10"]) == 0
+    assert f"{PLAN}: due 2009-07-22 (in 12 days)" in capsys.readouterr().out
+    assert main(["review", "stale", "--date", "2009-07-07"]) == 0
+    assert "Nothing is overdue or due for review within 14 days" in capsys.readouterr().out
+
+
+def test_review_stale_names_entries_dated_on_their_own(knowledge_copy, capsys, monkeypatch):
+    monkeypatch.setenv("FACTS_KNOWLEDGE_DIR", str(knowledge_copy))
+    monkeypatch.setenv("FACTS_DB", str(knowledge_copy / "none.db"))
+    bites = knowledge_copy / PLAN / "sound_bites.yaml"
+    own_date = "  - id: sb-color-blind\n    review_by: 2009-05-01\n"
+    bites.write_text(bites.read_text().replace("  - id: sb-color-blind\n", own_date))
+    assert main(["review", "stale", "--date", "2009-04-25"]) == 0
+    out = capsys.readouterr().out
+    assert "sb-color-blind: due 2009-05-01 (in 6 days)" in out and f"{PLAN}:" not in out

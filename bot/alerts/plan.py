@@ -100,6 +100,9 @@ class Alert:
     def events_date(self) -> dt.date:
         return self.local_date + _ONE_DAY if self.kind == HEADS_UP else self.local_date
 
+    def message(self, late: bool = False) -> tuple[list[dict[str, Any]], str]:
+        return alert_message(self, late=late)
+
 
 # ---------------------------------------------------------------- the plan
 

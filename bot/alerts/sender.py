@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.plan import Alert, alert_message, alert_plan, alerts_due
+from bot.alerts.plan import Alert, alert_plan, alerts_due
+from bot.alerts.reminders import reminder_plan
 from bot.content import Snapshot
 from bot.content.currency import Currency
 from bot.service.clock import Clock
@@ -117,7 +118,7 @@ class AlertSender:
 
     async def _post(self, alert: Alert, late: bool) -> tuple[str | None, str | None]:
         """(error, None) or (None, message ts)."""
-        blocks, text = alert_message(alert, late=late)
+        blocks, text = alert.message(late)
         try:
             response = await self._client.chat_postMessage(
                 channel=alert.channel, text=text, blocks=blocks,
@@ -197,6 +198,8 @@ class AlertScheduler:
         if snapshot is not self._seen or currency != self._seen_currency:
             self._seen, self._seen_currency = snapshot, currency
             self._plan = alert_plan(snapshot, self._channel_override, currency)
+            self._plan += reminder_plan(snapshot, currency, self._channel_override)
+            self._plan.sort(key=lambda item: (item.due_at, item.key))
         return self._plan
 
     def wake(self) -> None:

@@ -3,6 +3,7 @@
     facts-bot review [--since DATE] [--until DATE] [--html FILE]
     facts-bot review gaps [--yaml] [--since DATE] [--until DATE] [--limit N]
     facts-bot review suggest [--yaml] [--since DATE] [--until DATE]
+    facts-bot review stale [--date DATE]
 
 Reads the log named by FACTS_DB and, to name entries and find the closest one for each
 gap, the knowledge in FACTS_KNOWLEDGE_DIR (or the bundled one).
@@ -18,12 +19,15 @@ from pathlib import Path
 
 from bot.cli.arguments import date_argument
 from bot.content import KnowledgeError, Snapshot, load_snapshot
+from bot.content.currency import Currency
 from bot.matching import Index
 from bot.review.gaps import find_gaps, gaps_yaml
 from bot.review.html import render_html
+from bot.review.stale import stale_items, stale_text
 from bot.review.suggest import suggest_store, suggestions_text, suggestions_yaml
 from bot.review.summary import summarize_store
 from bot.review.text import render_gaps_text, render_text
+from bot.service.approvals import read_currency
 from bot.service.clock import SystemClock
 from bot.service.settings import Settings, load_settings
 from bot.slack.api import slack_client
@@ -36,9 +40,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "review", help="what people asked, and what had no approved answer",
         description="Summarise the query log (FACTS_DB). Dates are UTC days; both ends "
                     "are included. 'review gaps' lists only the gaps.")
-    review.add_argument("what", nargs="?", choices=["gaps", "suggest"],
+    review.add_argument("what", nargs="?", choices=["gaps", "suggest", "stale"],
                         help="'gaps': only the questions with no fitting approved response; "
-                             "'suggest': phrasings to add as alternate questions")
+                             "'suggest': phrasings to add as alternate questions; "
+                             "'stale': content overdue for re-approval or due within 14 days")
+    review.add_argument("--date", type=date_argument, metavar="DATE",
+                        help="with 'stale': as of this day (default today)")
     review.add_argument("--since", type=date_argument, metavar="DATE",
                         help="from this day (YYYY-MM-DD; default: the oldest row)")
     review.add_argument("--until", type=date_argument, metavar="DATE",
@@ -61,6 +68,8 @@ def run_review(args: argparse.Namespace) -> int:
         print(f"facts-bot review: {problem}", file=sys.stderr)
         return 2
     settings = load_settings()
+    if args.what == "stale":
+        return run_stale(settings, args.date or dt.date.today())
     if "://" not in settings.db and not Path(settings.db).exists():
         print(f"facts-bot review: no query log at {settings.db} (set FACTS_DB)", file=sys.stderr)
         return 1
@@ -94,6 +103,25 @@ def run_review(args: argparse.Namespace) -> int:
         args.html.write_text(render_html(summary, gaps, generated, titles, names),
                              encoding="utf-8")
         print(f"HTML report written to {args.html}")
+    return 0
+
+
+def run_stale(settings: Settings, today: dt.date) -> int:
+    """What needs re-approving: the plans' dates, and re-approvals in FACTS_DB if there is one."""
+    try:
+        snapshot = load_snapshot(settings.knowledge_dir)
+    except KnowledgeError as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    currency = Currency()
+    if "://" in settings.db or Path(settings.db).exists():
+        store = open_store(settings.db)
+        try:
+            currency = read_currency(store)
+        finally:
+            asyncio.run(store.close())
+    print(stale_text(stale_items(snapshot, currency, today), today))
     return 0
 
 

@@ -26,6 +26,7 @@ class ReviewCommands:
     approvals: Approvals
     today: Callable[[], dt.date]
     log_audit: Callable[..., Awaitable[None]]  # Recording's
+    after_reload: Callable[[], None]
 
     def review_label(self, entry: Entry) -> str | None:
         return self.approvals.current.status(entry, self.today()).label()
@@ -53,6 +54,7 @@ class ReviewCommands:
                                                              for d in snapshot.documents))
         approval = self.approvals.approve(target, self.today(), who.user_id)
         await self.log_audit(APPROVE, who, request_id, approval_detail(approval, len(covered)))
+        self.after_reload()  # the reminders move to the new date
         return render.text_message(
             f":white_check_mark: {what} re-approved on {approval.on.isoformat()}; current "
             f"until {approval.until.isoformat()}. Every copy of the bot follows within seconds.")
