@@ -21,6 +21,7 @@ from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge
 from bot.content.currency import Currency
 from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
+from bot.matching.preference import prefer_current
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -72,7 +73,7 @@ def run_ask(args: argparse.Namespace) -> int:
             print("facts-bot ask: --batch needs --json", file=sys.stderr)
             return 2
         for query in _batch_queries(args.batch):
-            found = index.search(query, today, args.limit)
+            found = _search(index, query, today, args.limit, currency)
             print(json.dumps(match_json(found, currency, today), ensure_ascii=False),
                   flush=False)
         sys.stdout.flush()
@@ -82,13 +83,18 @@ def run_ask(args: argparse.Namespace) -> int:
         print("facts-bot ask: give a question, e.g. facts-bot ask racial profiling",
               file=sys.stderr)
         return 2
-    match = index.search(query, today, args.limit)
+    match = _search(index, query, today, args.limit, currency)
     if args.json:
         print(json.dumps(match_json(match, currency, today), ensure_ascii=False))
     else:
         contacts = snapshot.contacts_for(r.entry for r in match.results)
         print(render_terminal(match, contacts, currency=currency, today=today))
     return 0
+
+
+def _search(index: Index, query: str, today: dt.date, limit: int, currency: Currency) -> Match:
+    match = index.search(query, today, limit)
+    return prefer_current(match, lambda e: currency.status(e, today).overdue, index.settings)
 
 
 def approvals_on_record() -> Currency:

@@ -112,7 +112,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
         request_id = new_request_id()
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
-            match = self.live.current.search(argument, self.today(), limit=self.RESULTS_SHOWN)
+            match = self.search(argument)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
             self.metrics.queries.inc(status=match.status)
             message = self.match_message(match, request_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 
 from bot.content import Entry
 from bot.matching import NO_MATCH, Match
+from bot.matching.preference import prefer_current
+from bot.service.approvals import Approvals
 from bot.service.live import LiveKnowledge
 from bot.slack import render
 
@@ -15,6 +18,15 @@ class AskCommand:
 
     live: LiveKnowledge
     review_labels: Callable[[Iterable[Entry]], dict[str, str]]
+    approvals: Approvals
+    today: Callable[[], dt.date]
+
+    def search(self, query: str) -> Match:
+        """The lookup, with current plans preferred over overdue ones on the same topic."""
+        index = self.live.current
+        match = index.search(query, self.today(), limit=self.RESULTS_SHOWN)
+        status = self.approvals.current.status
+        return prefer_current(match, lambda e: status(e, self.today()).overdue, index.settings)
 
     #: The best response and up to four others that fit (render.OTHERS_SHOWN).
     RESULTS_SHOWN = 1 + render.OTHERS_SHOWN

@@ -24,6 +24,7 @@ class BrowseCommands:
     clock: Clock
     admin: AdminCheck
     review_label: Callable[[Entry], str | None]
+    plan_labels: Callable[[], dict[str, str]]
 
     def show_by_id(self, argument: str, request_id: str) -> render.Message:
         entry = self.live.snapshot.by_id.get(argument.strip())
@@ -54,4 +55,4 @@ class BrowseCommands:
         snapshot = self.live.snapshot
         entries = [e for e in snapshot.entries if kind is None or e.kind == kind]
         servable = {e.id for e in snapshot.served(self.today())}
-        return render.list_message(entries, kind, servable)
+        return render.list_message(entries, kind, servable, self.plan_labels())

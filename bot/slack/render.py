@@ -304,17 +304,24 @@ def text_message(mrkdwn: str, plain: str | None = None) -> Message:
     return Message(sections([mrkdwn]), (plain or mrkdwn)[:FALLBACK_LIMIT])
 
 
-def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set[str]
-                 ) -> Message:
-    """A compact index of approved responses; expired ones marked, never hidden."""
+def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set[str],
+                 plan_labels: Labels | None = None) -> Message:
+    """A compact index of approved responses, by plan; expired ones marked, never hidden."""
     title = f"Approved {KINDS[kind].lower()} responses" if kind else "All approved responses"
     lines = []
+    plans: dict[str, list[Entry]] = {}
     for entry in entries:
-        mark = "" if entry.id in today_servable else " _(expired, not served)_"
-        if entry.is_internal:
-            mark += f" _({INTERNAL_LABEL})_"
-        lines.append(f"• `{escape(entry.id)}` {escape(entry.kind_label)}: "
-                     f"{escape(entry.title)}{mark}")
+        plans.setdefault(entry.document.id, []).append(entry)
+    for plan_id, listed in plans.items():
+        document = listed[0].document
+        lines.append(f"*{escape(document.title)}* (`{escape(plan_id)}`, {document.date})"
+                     + review_line((plan_labels or {}).get(plan_id)))
+        for entry in listed:
+            mark = "" if entry.id in today_servable else " _(expired, not served)_"
+            if entry.is_internal:
+                mark += f" _({INTERNAL_LABEL})_"
+            lines.append(f"• `{escape(entry.id)}` {escape(entry.kind_label)}: "
+                         f"{escape(entry.title)}{mark}")
     if not lines:
         lines = ["_none_"]
     body = "\n".join(lines)

@@ -35,6 +35,12 @@ class ReviewCommands:
         labels = {entry.id: self.review_label(entry) for entry in entries}
         return {entry_id: label for entry_id, label in labels.items() if label}
 
+    def plan_labels(self) -> dict[str, str]:
+        snapshot, today = self.live.snapshot, self.today()
+        labels = {plan_id: self.approvals.current.plan_status(snapshot, plan_id, today).label()
+                  for plan_id in snapshot.documents}
+        return {plan_id: label for plan_id, label in labels.items() if label}
+
     async def approve(self, argument: str, who: Who, request_id: str) -> render.Message:
         target = argument.strip()
         snapshot = self.live.snapshot
