@@ -39,7 +39,8 @@ HELP_TEXT = (
     "• `/facts show <id>`: one response by its id\n"
     "• `/facts events`: today's and upcoming events and actions\n"
     "• `/facts help`: this message\n"
-    "Admins: `/facts reload` (re-read the approved content), `/facts stats` (last 7 days)."
+    "Admins: `/facts reload` (re-read the approved content), `/facts stats` (last 7 days), "
+    "`/facts approve <plan or entry id>` (re-approve it for another review period)."
 )
 
 
