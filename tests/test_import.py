@@ -190,3 +190,26 @@ def test_written_yaml_keeps_text_as_literal_blocks(tmp_path):
     assert "  text: |-\n    Yes. The CDC recommends" in raw
     data = yaml.safe_load(raw)
     assert data["entries"][0]["question"] == "Is the flu shot safe for pregnant women?"
+
+
+def test_text_that_looks_like_yaml_or_formulas_survives_word_for_word(tmp_path):
+    tricky = ["- &anchor *alias !!python/object: {x: 1}", "=SUM(A1:A9) @channel <!here>",
+              "Key: value # not a comment", "'quoted' \"double\" — dash … ellipsis",
+              "--- not a document start", "   trailing and leading spaces are ours   "]
+    source = tmp_path / "tricky.md"
+    source.write_text("# Tricky media plan\n\nMay 5, 2025\n\nContact: Bo Chan, 555-010-3000\n\n"
+                      "## Talking points\n\n" + "".join(f"* {t}\n" for t in tricky),
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    texts = {e.text for e in load_snapshot(out).entries if e.kind == "talking_point"}
+    assert texts == {t.strip() for t in tricky}
+
+
+def test_a_source_over_the_size_limit_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    from bot.content.importing import reading
+    monkeypatch.setattr(reading, "MAX_SOURCE_BYTES", 1000)
+    source = tmp_path / "huge.txt"
+    source.write_text("Sound bites:\n\n" + "- word\n" * 500, encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 1
+    assert "too large for a media plan" in capsys.readouterr().err
