@@ -234,6 +234,8 @@ def text_plan(folder: Path) -> Plan:
 
 # ---------------------------------------------------------------- more styles
 
+PARKS_BITES = [("Lake Ridge stays free for children under 16.",
+                ["Family passes cost $40 a year.", "School groups enter free."])]
 PARKS_POINTS = [
     "Visitor numbers at Lake Ridge rose 18 percent in 2024.",
     "Parking fees fund trail repairs; none of the money leaves the park.",
@@ -264,6 +266,12 @@ def typed_word_plan(folder: Path) -> Plan:
     def bold(text: str) -> None:
         document.add_paragraph().add_run(text).bold = True
 
+    bold("KEY MESSAGES:")
+    for bite, points in PARKS_BITES:
+        _numbered(document.add_paragraph(bite), level=0)
+        for point in points:
+            _numbered(document.add_paragraph(point), level=1)
+        plan.expected.append(Expected("sound_bite", bite, tuple(points)))
     bold("TALKING POINTS:")
     for point in PARKS_POINTS:
         document.add_paragraph(f"•\t{point}")
@@ -281,6 +289,13 @@ def typed_word_plan(folder: Path) -> Plan:
         plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
     document.save(str(plan.path))
     return plan
+
+
+def _numbered(paragraph, level: int) -> None:
+    """List numbering set on the paragraph itself (as Word does), not through a list style."""
+    numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    numbering.get_or_add_ilvl().val = level
+    numbering.get_or_add_numId().val = 1
 
 
 PORT_BITES = [
