@@ -107,8 +107,15 @@ def _quote(words: Sequence[str]) -> str:
 
 
 def source_path(root: Path, document: Document) -> Path:
-    folder = (root / document.path).parent
-    return folder / (document.source_file or "")
+    """The source beside document.yaml; in a flattened folder (a Kubernetes ConfigMap,
+    `<plan>--document.yaml`), the source is `<plan>--<source_file>` beside it."""
+    place = root / document.path
+    beside = place.parent / (document.source_file or "")
+    if "--" in place.name and not beside.exists():
+        flattened = place.parent / f"{place.name.rsplit('--', 1)[0]}--{document.source_file}"
+        if flattened.exists():
+            return flattened
+    return beside
 
 
 def check_sources(root: Path, documents: Mapping[str, Document], entries: Sequence[Entry],

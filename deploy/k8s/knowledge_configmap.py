@@ -4,14 +4,17 @@
 
 ConfigMap keys cannot contain '/', so a ConfigMap volume is one flat directory.
 The bot reads every *.yaml below FACTS_KNOWLEDGE_DIR whatever the folders, so
-`<plan folder>/<file>.yaml` becomes the key `<plan folder>--<file>.yaml`. Only
-the YAML is included (the source .txt files are not read by the bot), and the
-result must stay under the 1 MiB ConfigMap limit. tests/test_deploy.py fails when
+`<plan folder>/<file>.yaml` becomes the key `<plan folder>--<file>.yaml`. The
+YAML and each plan's text source document (.txt, .md: the verbatim check reads
+it, finding `<plan folder>--<source_file>` beside the flattened document.yaml)
+are included; a .docx source goes in `binaryData`. The result must stay under
+the 1 MiB ConfigMap limit. tests/test_deploy.py fails when
 the committed file is out of date with knowledge/.
 """
 
 from __future__ import annotations
 
+import base64
 import sys
 from pathlib import Path
 
@@ -19,34 +22,68 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 1024 * 1024 - 4096  # ConfigMap limit, less room for metadata
+YAML = (".yaml", ".yml")
+BINARY = (".docx",)
 
 
 def knowledge_data(directory: Path) -> dict[str, str]:
-    """ConfigMap data: flattened file name -> file text, for every YAML file."""
+    """ConfigMap data: flattened file name -> file text, for every YAML file and text source."""
+    sources = _sources(directory)
+    return _flattened(directory, lambda path: path.suffix in YAML or (
+        path in sources and path.suffix.lower() not in BINARY),
+        lambda path: path.read_text(encoding="utf-8"))
+
+
+def knowledge_binary_data(directory: Path) -> dict[str, str]:
+    """ConfigMap binaryData: flattened name -> base64, for Word source documents."""
+    sources = _sources(directory)
+    return _flattened(directory, lambda path: path in sources and path.suffix.lower() in BINARY,
+                      lambda path: base64.b64encode(path.read_bytes()).decode("ascii"))
+
+
+def _sources(directory: Path) -> set[Path]:
+    """The source documents the plans name (`document.source_file`), beside their YAML."""
+    found = set()
+    for path in directory.rglob("*.y*ml"):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue
+        document = data.get("document") if isinstance(data, dict) else None
+        if isinstance(document, dict) and isinstance(document.get("source_file"), str):
+            found.add(path.parent / document["source_file"])
+    return found
+
+
+def _flattened(directory: Path, wanted, read) -> dict[str, str]:
     data = {}
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
-        if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        if not wanted(path) or not path.is_file():
             continue
         if any(part.startswith(".") for part in relative.parts):
             continue
         key = "--".join(relative.parts)
         if key in data:
             raise SystemExit(f"two knowledge files flatten to the same key {key!r}")
-        data[key] = path.read_text(encoding="utf-8")
+        data[key] = read(path)
     if sum(len(k) + len(v.encode()) for k, v in data.items()) > LIMIT:
         raise SystemExit("knowledge is too large for one ConfigMap (1 MiB): use git-sync")
     return data
 
 
 def configmap(directory: Path) -> dict:
-    return {
+    made = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "facts-knowledge",
                      "labels": {"app.kubernetes.io/name": "facts-bot"}},
         "data": knowledge_data(directory),
     }
+    binary = knowledge_binary_data(directory)
+    if binary:
+        made["binaryData"] = binary
+    return made
 
 
 class _Dumper(yaml.SafeDumper):
