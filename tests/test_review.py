@@ -229,9 +229,18 @@ def test_gaps_yaml_starts_entries_but_never_writes_approved_text(
     errors = [p for p in problems if p.severity == "error"]
     assert errors and all(p.field.endswith(".text") for p in errors)
 
-    # ...and once an author writes it, the entries load and answer those questions.
+    # ...words an author makes up are refused too (they are in no source document)...
     for entry in entries:
         entry["text"] = "Approved words written by the team."
+    (knowledge_copy / "new.yaml").write_text(yaml.safe_dump({"entries": entries}))
+    _, problems = check_knowledge(knowledge_copy)
+    assert any("are nowhere in" in p.message for p in problems if p.severity == "error")
+
+    # ...and once an author pastes them from the source, the entries load.
+    for entry in entries:
+        entry["text"] = ("ICE takes any concerns about the Secure Communities strategy "
+                         "seriously and is committed to taking action should specific cases "
+                         "be identified.")
     (knowledge_copy / "new.yaml").write_text(yaml.safe_dump({"entries": entries}))
     snapshot, problems = check_knowledge(knowledge_copy)
     assert snapshot is not None, [str(p) for p in problems]
