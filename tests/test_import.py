@@ -213,3 +213,20 @@ def test_a_source_over_the_size_limit_is_refused_before_reading(tmp_path, capsys
     source.write_text("Sound bites:\n\n" + "- word\n" * 500, encoding="utf-8")
     assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 1
     assert "too large for a media plan" in capsys.readouterr().err
+
+
+WRITTEN = Path(__file__).parent / "plans"
+
+
+@pytest.mark.parametrize("name", ["harbor-tunnel.txt", "school-year.md"])
+def test_plans_written_before_the_importer_saw_them(name, tmp_path):
+    from plans.fixtures import Expected
+    expected = yaml.safe_load((WRITTEN / "expected.yaml").read_text(encoding="utf-8"))[name]
+    plan = Plan(WRITTEN / name, [Expected(e["kind"], e["text"], tuple(e.get("supporting", ())),
+                                          e.get("question")) for e in expected])
+    draft = draft_plan(plan.path)
+    assert score(plan, draft.entries) == (len(expected), len(expected))
+    assert len(draft.entries) == len(expected) and not draft.unplaced
+    out = tmp_path / "out"
+    assert main(["import", str(plan.path), "--out", str(out)]) == 0
+    assert len(load_snapshot(out).entries) == len(expected)

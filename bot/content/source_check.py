@@ -26,7 +26,7 @@ _SINGLE = str.maketrans({c: "'" for c in "‘’‚‛′`´"})
 _DOUBLE = str.maketrans({c: '"' for c in "“”„‟″«»"})
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
 _SPACES = re.compile(r"\s+")
-_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•◦▪▫‣●○■□]|\(?\d{1,2}[.)])[ \t]+")
+_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•◦▪▫‣●○■□]|\(?\d{1,2}[.)]|\(?[a-z][.)])[ \t]+")
 
 
 def normalise(text: str) -> str:

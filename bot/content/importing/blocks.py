@@ -16,6 +16,8 @@ from dataclasses import dataclass
 # "- x", "* x", "• x", "o x", "1. x", "(2) x", "3) x", "▪ x", "– x"
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+•◦▪▫‣●○■□–—o]|\(?\d{1,2}[.)])[ \t]+"
                      r"(?P<text>\S.*)$")
+# "a) x", "(b) x", "c. x": lettered items, only when indented under another item
+_NESTED_LETTER = re.compile(r"^(?P<indent>[ \t]+)(?P<marker>\(?[a-z][.)])[ \t]+(?P<text>\S.*)$")
 _MD_HEADING = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _MD_BOLD = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
 _MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
@@ -78,7 +80,7 @@ def _block(line: str, number: int, markdown: bool) -> Block:
         bold = _MD_BOLD.match(line)
         if bold and not _MARKER.match(line):
             return Block(bold["text"].strip(), number, bold=True)
-    listed = _MARKER.match(line)
+    listed = _MARKER.match(line) or _NESTED_LETTER.match(line)
     if listed:
         indent = len(listed["indent"])
         text = listed["text"].strip()
@@ -104,7 +106,8 @@ def _continues(previous: Block, block: Block, wrapped: int) -> bool:
     if previous.listed:
         return block.indent > previous.indent
     full = len(previous.text) + previous.indent >= wrapped * 0.6
-    return bool(wrapped) and full and block.indent == previous.indent
+    ended = previous.text.endswith((".", "!", ";", "”", '"')) and block.text[:1].isupper()
+    return bool(wrapped) and full and not ended and block.indent == previous.indent
 
 
 def _starts_label(text: str) -> bool:

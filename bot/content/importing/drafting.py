@@ -92,8 +92,14 @@ def _with_children(item: _Item) -> str:
     return "\n".join(lines)
 
 
+_IF_ASKED = re.compile(r"(?i)^if (asked|pressed|questioned|challenged)\b")
+
+
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
+        if _IF_ASKED.match(item.block.text) and item.children:
+            _if_asked_item(section, item, draft)
+            continue
         entry = add_entry(draft, section.kind or "", section.title, item.block.text)
         if item.children:
             entry["supporting"] = [child.text for child in item.children]
@@ -102,6 +108,17 @@ def _listed(section: Section, draft: Draft) -> None:
             subject = re.sub(r"(?i)^if (asked|pressed|questioned|challenged)( about| on)?\s*",
                              "", section.title).strip()
             entry["questions"] = [subject] if subject else []
+
+
+def _if_asked_item(section: Section, item: _Item, draft: Draft) -> None:
+    """"- If asked about X:" with the responses nested under it: one entry per response."""
+    topic = item.block.text.rstrip(":").strip()
+    for child in item.children:
+        entry = add_entry(draft, "if_asked", section.title, child.text)
+        entry["topic"] = topic
+        subject = re.sub(r"(?i)^if (asked|pressed|questioned|challenged)( about| on)?\s*", "",
+                         topic).strip()
+        entry["questions"] = [subject] if subject else []
 
 
 def _qa(section: Section, draft: Draft) -> None:

@@ -59,14 +59,16 @@ def _plan_date(header: list[Block], every: list[Block], draft: Draft, today: dt.
 
 def _title(header: list[Block], headings: list[Section], found: list[Section],
            draft: Draft) -> str:
+    named = [s.title for s in headings if _PLAN_WORDS.search(s.title)]
+    named += [b.text for b in header if _PLAN_WORDS.search(b.text)
+              and not details.contact_of(b.text)[0]]
+    if named:  # the line that says it is a plan, however it is marked
+        return max(named, key=lambda text: len(text.split()))
     explicit = [s for s in headings if s.level == 1]
     if explicit:
         return explicit[0].title
-    candidates = [b.text for b in header if _PLAN_WORDS.search(b.text)
-                  and not b.text.lower().startswith("contact")]
-    candidates += [s.title for s in headings]
-    if candidates:
-        return max(candidates, key=lambda text: len(text.split()))
+    if headings:
+        return max((s.title for s in headings), key=lambda text: len(text.split()))
     first = next((b.text for b in header), None) or next((s.title for s in found if s.title),
                                                          "Media plan")
     draft.checks.append(f"document.title: no line names the plan; used “{first}”")

@@ -23,6 +23,8 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("qa", r"(\bq\s*&\s*a\b|\bq and a\b|\bquestions? (and|&) answers?\b|\banticipated "
                r"questions?\b|\blikely questions?\b|\bfaqs?\b|\bfrequently asked\b|"
                r"\bquestions from (the )?(press|media|reporters)\b)"),
+        ("talking_point", r"\b(supporting|secondary|additional) (messages?|points?)\b|"
+                          r"\bproof points?\b"),
         ("sound_bite", r"\b(sound ?bites?|key messages?|top ?-?line messages?|core "
                        r"messages?|headline messages?|main messages?)\b"),
         ("talking_point", r"\b(talking points?|messaging points?|message points?|points to "
