@@ -15,6 +15,7 @@ from plans.fixtures import (
     Plan,
     markdown_plan,
     nested_markdown_plan,
+    table_word_plan,
     text_plan,
     typed_word_plan,
     word_plan,
@@ -80,8 +81,10 @@ def test_the_seed_imports_to_a_folder_that_validates_with_topics_and_schedules(t
     assert all(e.questions == (e.question,) for e in qa)  # prefilled matching aid
 
 
-PLANS = [word_plan, typed_word_plan, markdown_plan, nested_markdown_plan, text_plan]
-PLAN_IDS = ["docx-styles", "docx-typed", "markdown", "markdown-nested", "text-wrapped"]
+PLANS = [word_plan, typed_word_plan, table_word_plan, markdown_plan, nested_markdown_plan,
+         text_plan]
+PLAN_IDS = ["docx-styles", "docx-typed", "docx-table", "markdown", "markdown-nested",
+            "text-wrapped"]
 
 
 @pytest.mark.parametrize("make", PLANS, ids=PLAN_IDS)

@@ -337,3 +337,49 @@ def nested_markdown_plan(folder: Path) -> Plan:
         plan.expected.append(Expected("qa", "\n\n".join(answer), question=question))
     plan.path.write_text("\n".join(lines), encoding="utf-8")
     return plan
+
+
+def table_word_plan(folder: Path) -> Plan:
+    """A Word plan with Heading 2 headings only, a Question | Answer table, the contact last,
+    a numeric date and a time zone in passing (written before the importer saw it)."""
+    import docx
+
+    plan = Plan(folder / "snow.docx")
+    document = docx.Document()
+    document.add_paragraph("Office of the Mayor, City of Springfield")
+    document.add_heading("Snow emergency communications plan", level=2)
+    document.add_paragraph("Date: 1/6/2026")
+    document.add_heading("Overview", level=2)
+    overview = ("A storm is forecast to bring 14 inches of snow to Springfield from January 8 "
+                "to January 9.")
+    document.add_paragraph(overview)
+    plan.expected.append(Expected("background", overview))
+    document.add_heading("Topline message", level=2)
+    bite, point = ("Stay off the roads so plows can do their work.",
+                   "Parking bans start at 6 p.m. on January 8.")
+    document.add_paragraph(bite, style="List Bullet")
+    document.add_paragraph(point, style="List Bullet 2")
+    plan.expected.append(Expected("sound_bite", bite, (point,)))
+    document.add_heading("Messaging points", level=2)
+    for text in ("The city has 120 plows and 40,000 tons of salt ready.",
+                 "Warming centers open at the Central Library and the Civic Center."):
+        document.add_paragraph(text, style="List Number")
+        plan.expected.append(Expected("talking_point", text))
+    document.add_heading("Anticipated questions", level=2)
+    pairs = [("Will schools be closed?", "The school district will decide by 5 a.m. on January 8."),
+             ("Where do I move my car?", "Any municipal lot is free during the ban.")]
+    table = document.add_table(rows=1 + len(pairs), cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Question", "Answer"
+    for row, (question, answer) in enumerate(pairs, start=1):
+        table.cell(row, 0).text, table.cell(row, 1).text = question, answer
+        plan.expected.append(Expected("qa", answer, question=question))
+    document.add_heading("Outreach", level=2)
+    action = ("On Wednesday, January 7, the Mayor will hold a press briefing at City Hall at "
+              "2 p.m. ET.")
+    document.add_paragraph(action)
+    plan.expected.append(Expected("media_action", action))
+    document.add_heading("Contacts", level=2)
+    document.add_paragraph("Press contact: Tom Reyes, 217-555-0190")
+    plan.expected.append(Expected("contact", "Press contact: Tom Reyes, 217-555-0190"))
+    document.save(str(plan.path))
+    return plan

@@ -27,6 +27,7 @@ ID_PREFIX = {"sound_bite": "sb", "talking_point": "tp", "if_asked": "ifa", "qa":
              "event": "event", "media_action": "action", "contact": "contact",
              "reference": "ref", "background": "bg"}
 _URL = re.compile(r"^(?:https?://|www\.)\S+$")
+_COLUMN_LABEL = re.compile(r"(?i)^(q|a|questions?|answers?|responses?)\s*:?$")
 
 
 @dataclass
@@ -68,8 +69,10 @@ def draft_entries(found: list[Section], document: dict[str, Any], draft: Draft) 
             for item in _items(section.blocks):
                 _scheduled(section, "event", _with_children(item), draft, day, window)
         elif section.kind == "contact":
+            known = {e["text"] for e in draft.entries if e["kind"] == "contact"}
             for block in section.blocks:
-                add_entry(draft, "contact", section.title, block.text)
+                if block.text not in known:
+                    add_entry(draft, "contact", section.title, block.text)
 
 
 def _items(blocks: list[Block]) -> list[_Item]:
@@ -136,6 +139,8 @@ def _qa(section: Section, draft: Draft) -> None:
 
     listed = [b.indent for b in section.blocks if b.listed]
     for block in section.blocks:
+        if _COLUMN_LABEL.match(block.text):
+            continue  # a table's "Question | Answer" header row
         top_level = block.listed and block.indent == min(listed) and (bold_or_numbered(block))
         asked = question_text(block)
         if asked is None and block.text.endswith("?") and (not block.listed or top_level):
