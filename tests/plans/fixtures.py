@@ -213,6 +213,9 @@ def text_plan(folder: Path) -> Plan:
     for number, point in enumerate(TRANSIT_POINTS, start=1):
         lines += wrap(point, "   ", f"{number}) ")
         plan.expected.append(Expected("talking_point", point))
+    inline = ("If pressed on weekend service", "Weekend trains will run every 12 minutes.")
+    lines += ["", f"{inline[0]}: {inline[1]}"]
+    plan.expected.append(Expected("if_asked", inline[1]))
     lines += ["", f"4. {TRANSIT_IF_ASKED[0]}", ""]
     for line in TRANSIT_IF_ASKED[1]:
         lines += wrap(line, "  ", "- ")

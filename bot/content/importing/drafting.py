@@ -17,6 +17,7 @@ from typing import Any
 from bot.content.importing import details
 from bot.content.importing.blocks import Block
 from bot.content.importing.structure import (
+    INLINE_IF_ASKED,
     Section,
     answer_text,
     is_answer_label,
@@ -100,6 +101,10 @@ _IF_ASKED = re.compile(r"(?i)^if (asked|pressed|questioned|challenged)\b")
 
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
+        inline = INLINE_IF_ASKED.match(item.block.text)
+        if inline:
+            _if_asked_entry(section, inline["topic"], inline["text"], draft)
+            continue
         if _IF_ASKED.match(item.block.text) and item.children:
             _if_asked_item(section, item, draft)
             continue
@@ -117,11 +122,15 @@ def _if_asked_item(section: Section, item: _Item, draft: Draft) -> None:
     """"- If asked about X:" with the responses nested under it: one entry per response."""
     topic = item.block.text.rstrip(":").strip()
     for child in item.children:
-        entry = add_entry(draft, "if_asked", section.title, child.text)
-        entry["topic"] = topic
-        subject = re.sub(r"(?i)^if (asked|pressed|questioned|challenged)( about| on)?\s*", "",
-                         topic).strip()
-        entry["questions"] = [subject] if subject else []
+        _if_asked_entry(section, topic, child.text, draft)
+
+
+def _if_asked_entry(section: Section, topic: str, text: str, draft: Draft) -> None:
+    entry = add_entry(draft, "if_asked", section.title, text)
+    entry["topic"] = topic
+    subject = re.sub(r"(?i)^if (asked|pressed|questioned|challenged)( about| on)?\s*", "",
+                     topic).strip()
+    entry["questions"] = [subject] if subject else []
 
 
 def _qa(section: Section, draft: Draft) -> None:

@@ -46,6 +46,11 @@ _ANSWER_LABEL = re.compile(r"^(?:A(?:nswer)?|Response)\s*\d*\s*[:.)]\s*(?P<text>
                            re.IGNORECASE)
 
 
+# "If asked about X: the response" on one line
+INLINE_IF_ASKED = re.compile(r"(?i)^(?P<topic>if (asked|pressed|questioned|challenged)\b[^:]{3,}?)"
+                             r":\s+(?P<text>\S+(?:\s+\S+){2,})$")
+
+
 def kind_of_heading(text: str) -> str | None:
     words = clean_heading(text)
     for kind, pattern in SECTION_KINDS:
@@ -94,7 +99,7 @@ def heading_level(block: Block) -> int:
     if block.heading:
         return block.heading
     if re.match(r"(?i)^if (asked|pressed|questioned|challenged)\b", text) and words <= 40 \
-            and not block.listed:
+            and not block.listed and not INLINE_IF_ASKED.match(text):
         return 3
     named = kind_of_heading(text) is not None
     if block.listed:
