@@ -66,11 +66,15 @@ def test_the_seed_imports_to_a_folder_that_validates_with_topics_and_schedules(t
     out = tmp_path / "plan"
     assert main(["import", str(seed_source()), "--out", str(out), "--id", PLAN]) == 0
     printed = capsys.readouterr().out
+    written = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.yaml"))
+    assert "&id0" not in written and "*id0" not in written  # no YAML anchors or aliases
     assert "Sound bite: 3" in printed and "Talking point: 9" in printed and "Q&A: 3" in printed
     assert f"{out}: validates, 28 entries" in printed
     snapshot = load_snapshot(out)
     assert (out / SEED).read_bytes() == seed_source().read_bytes()
     [op_ed] = [e for e in snapshot.entries if e.text.startswith("On Sunday, April 25")]
+    [sheriffs] = [e for e in snapshot.entries if e.text.startswith("PAOs will also")]
+    assert sheriffs.schedule.undated and sheriffs.schedule.as_written is None
     assert (op_ed.schedule.as_written, op_ed.schedule.owner) == ("Sunday, April 25", "OPA")
     assert op_ed.schedule.spokespeople == ("A/S Morton",)
     warnings = [str(w) for w in snapshot.warnings]

@@ -59,6 +59,7 @@ class Written:
     date: dt.date
     end: dt.date | None = None
     note: str | None = None
+    undated: bool = False  # the source names no day; `date`..`end` is the window expected
 
 
 def _month(name: str) -> int | None:

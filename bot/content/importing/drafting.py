@@ -208,10 +208,10 @@ def _background(section: Section, draft: Draft, day: dt.date) -> None:
 def _scheduled(section: Section, kind: str, text: str, draft: Draft, day: dt.date,
                window: dict[str, Any] | None) -> None:
     when = details.find_date(text, day)
-    if when is None and window:
-        when = details.Written(window["as_written"], window["date"], window.get("end"),
-                               note="the source gives no date; assumed during the events "
-                                    "window")
+    if when is None and window:  # undated: listed over the window, never as a day's
+        when = details.Written("", window["date"], window.get("end"), undated=True,
+                               note=f"the source gives no date; expected during the events "
+                                    f"window ({window['as_written']})")
     owner = details.owner_of(text)
     people = details.spokespeople_of(text)
     if when is None:
@@ -223,12 +223,14 @@ def _scheduled(section: Section, kind: str, text: str, draft: Draft, day: dt.dat
     entry = add_entry(draft, kind, section.title, text)
     entry["schedule"] = _schedule(when, owner, people, ())
     if when.note:
-        draft.checks.append(f"{entry['id']}: {when.note} ({when.as_written} = {when.date})")
+        draft.checks.append(f"{entry['id']}: {when.note}")
 
 
 def _schedule(when: details.Written, owner: str | None, people: tuple[str, ...],
               places: tuple[str, ...]) -> dict[str, Any]:
-    schedule: dict[str, Any] = {"as_written": when.as_written, "date": when.date}
+    schedule: dict[str, Any] = ({"undated": True} if when.undated
+                                else {"as_written": when.as_written})
+    schedule["date"] = when.date
     if when.end:
         schedule["end"] = when.end
     if when.note:

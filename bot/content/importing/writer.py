@@ -24,7 +24,14 @@ FIELD_ORDER = ("id", "document", "kind", "title", "section", "topic", "question"
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style, keys in our order, long or multi-line text as literal blocks."""
+    """Block style, keys in our order, long or multi-line text as literal blocks.
+
+    Never anchors and aliases (`&id001`/`*id001` for a date used twice): the
+    loader refuses them, and an author reads every value where it applies.
+    """
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
