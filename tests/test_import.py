@@ -74,7 +74,7 @@ def test_the_seed_imports_to_a_folder_that_validates_with_topics_and_schedules(t
     assert (out / SEED).read_bytes() == seed_source().read_bytes()
     [op_ed] = [e for e in snapshot.entries if e.text.startswith("On Sunday, April 25")]
     [sheriffs] = [e for e in snapshot.entries if e.text.startswith("PAOs will also")]
-    assert sheriffs.schedule.undated and sheriffs.schedule.as_written is None
+    assert sheriffs.schedule.undated and not sheriffs.schedule.as_written
     assert (op_ed.schedule.as_written, op_ed.schedule.owner) == ("Sunday, April 25", "OPA")
     assert op_ed.schedule.spokespeople == ("A/S Morton",)
     warnings = [str(w) for w in snapshot.warnings]
