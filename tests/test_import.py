@@ -225,7 +225,7 @@ def test_a_source_over_the_size_limit_is_refused_before_reading(tmp_path, capsys
 WRITTEN = Path(__file__).parent / "plans"
 
 
-@pytest.mark.parametrize("name", ["harbor-tunnel.txt", "school-year.md"])
+@pytest.mark.parametrize("name", ["harbor-tunnel.txt", "school-year.md", "hurricane-week.txt"])
 def test_plans_written_before_the_importer_saw_them(name, tmp_path):
     from plans.fixtures import Expected
     expected = yaml.safe_load((WRITTEN / "expected.yaml").read_text(encoding="utf-8"))[name]

@@ -103,11 +103,18 @@ def _continues(previous: Block, block: Block, wrapped: int) -> bool:
         return False
     if previous.text.endswith(("?", ":")) or _starts_label(block.text):
         return False
+    if _shouted(previous.text) or re.match(r"[A-Z][\w ]{0,20}:\s", block.text):
+        return False  # an upper-case title line; a "Label: value" line
     if previous.listed:
         return block.indent > previous.indent
     full = len(previous.text) + previous.indent >= wrapped * 0.6
     ended = previous.text.endswith((".", "!", ";", "”", '"')) and block.text[:1].isupper()
     return bool(wrapped) and full and not ended and block.indent == previous.indent
+
+
+def _shouted(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 def _starts_label(text: str) -> bool:

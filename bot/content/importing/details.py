@@ -157,7 +157,8 @@ def time_zone_of(text: str) -> str | None:
 def contact_of(text: str) -> tuple[str | None, str | None, str | None]:
     """(name, phone, email) from a contact line such as "Contact: Jo Bloggs, 202-555-0100"."""
     found = re.match(r"(?i)^\s*(?:(?:press |media |for more information,? )?contacts?|"
-                     r"spokes(?:person|man|woman)|press officer|media relations)\s*:?\s*"
+                     r"spokes(?:person|man|woman)|press officer|media relations|poc|"
+                     r"point of contact)\s*:?\s*"
                      r"(?P<rest>.*)$", text)
     if not found:
         return None, None, None

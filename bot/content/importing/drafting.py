@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.content.importing import details
@@ -99,8 +99,17 @@ def _with_children(item: _Item) -> str:
 _IF_ASKED = re.compile(r"(?i)^if (asked|pressed|questioned|challenged)\b")
 
 
+# "Sound bite 1:", "Key message #2 -", "Talking point 3." before the approved words
+_ITEM_LABEL = re.compile(r"(?i)^(?:sound ?bite|key message|message|talking point|point|"
+                         r"line)\s*#?\d*\s*[:.\-–]\s+(?=\S)")
+
+
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
+        labelled = _ITEM_LABEL.match(item.block.text)
+        if labelled:  # the label is the plan's numbering, not words to say
+            item = _Item(replace(item.block, text=item.block.text[labelled.end():]),
+                         item.children)
         inline = INLINE_IF_ASKED.match(item.block.text)
         if inline:
             _if_asked_entry(section, inline["topic"], inline["text"], draft)

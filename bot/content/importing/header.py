@@ -60,8 +60,8 @@ def _plan_date(header: list[Block], every: list[Block], draft: Draft, today: dt.
 def _title(header: list[Block], headings: list[Section], found: list[Section],
            draft: Draft) -> str:
     named = [s.title for s in headings if _PLAN_WORDS.search(s.title)]
-    named += [b.text for b in header if _PLAN_WORDS.search(b.text)
-              and not details.contact_of(b.text)[0]]
+    named += [b.text for b in header if _PLAN_WORDS.search(b.text) and len(b.text.split()) <= 16
+              and not details.contact_of(b.text)[0] and not b.text.endswith(".")]
     if named:  # the line that says it is a plan, however it is marked
         return max(named, key=lambda text: len(text.split()))
     explicit = [s for s in headings if s.level == 1]

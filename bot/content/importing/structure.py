@@ -20,8 +20,9 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
         ("if_asked", r"^(if (asked|pressed|questioned|challenged|needed)\b|responsive "
                      r"(statements?|lines?|messages?)|reactive (statements?|lines?|messages?))"),
-        ("qa", r"(\bq\s*&\s*a\b|\bq and a\b|\bquestions? (and|&) answers?\b|\banticipated "
-               r"questions?\b|\blikely questions?\b|\bfaqs?\b|\bfrequently asked\b|"
+        ("qa", r"(\bq\s*&\s*a\b|\bq and a\b|\bquestions? (and|&) answers?\b|"
+               r"\b(anticipated|likely|expected|possible|potential|tough)( \w+)? questions?\b|"
+               r"\bfaqs?\b|\bfrequently asked\b|\b(media|press|reporter) questions?\b|"
                r"\bquestions from (the )?(press|media|reporters)\b)"),
         ("talking_point", r"\b(supporting|secondary|additional) (messages?|points?)\b|"
                           r"\bproof points?\b"),
@@ -31,7 +32,8 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                           r"make|key points?|lines to take|messaging)\b"),
         ("header", r"^(media|communications?|press|comms) plan$"),
         ("contact", r"^(press |media )?contacts?( information)?$"),
-        ("background", r"\b(background|context|situation|overview|summary|the issue)\b"),
+        ("background", r"\b(background|context|situation|overview|summary|the issue|"
+                       r"purpose|objectives?|goals?)\b"),
         ("event", r"\b(upcoming events|events? (by|of) others|protests?|rallies|events)\b"),
         ("media_action", r"\b(media outreach|outreach|op-?eds?|interviews?|web ?sites?|web "
                          r"postings?|social media|press releases?|news releases?|media "
