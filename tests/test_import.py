@@ -133,6 +133,17 @@ def test_a_time_zone_stated_in_passing_is_used(tmp_path):
     assert any("states none; set to Europe/Paris" in check for check in draft.checks)
 
 
+def test_review_by_follows_the_review_period_setting(tmp_path, monkeypatch):
+    plan = text_plan(tmp_path)
+    monkeypatch.setenv("FACTS_REVIEW_DAYS", "30")
+    assert main(["import", str(plan.path), "--out", str(tmp_path / "a")]) == 0
+    assert str(load_snapshot(tmp_path / "a").documents["blue-line-closure-2025-03"]
+               .review_by) == "2025-04-02"
+    assert main(["import", str(plan.path), "--out", str(tmp_path / "b"), "--review-days", "7"]) == 0
+    assert str(load_snapshot(tmp_path / "b").documents["blue-line-closure-2025-03"]
+               .review_by) == "2025-03-10"
+
+
 def test_a_dated_action_gets_its_date_owner_and_spokesperson(tmp_path):
     draft = draft_plan(word_plan(tmp_path).path)
     [briefing] = [e for e in draft.entries if "briefing" in e["text"]]

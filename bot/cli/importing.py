@@ -23,6 +23,7 @@ from bot.content.importing import (
 )
 from bot.content.importing.blocks import SourceError
 from bot.content.importing.writer import write_plan
+from bot.service.settings import load_settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,9 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="folder to write (default: ./<plan id>); must hold no YAML yet")
     command.add_argument("--id", dest="plan_id", default=None,
                          help="the plan's id, [a-z0-9-]+ (default: from its title and date)")
-    command.add_argument("--review-days", type=positive, default=DEFAULT_REVIEW_DAYS,
-                         help=f"review_by = plan date + this many days "
-                              f"(default {DEFAULT_REVIEW_DAYS})")
+    command.add_argument("--review-days", type=positive, default=None,
+                         help=f"review_by = plan date + this many days (default "
+                              f"$FACTS_REVIEW_DAYS or {DEFAULT_REVIEW_DAYS})")
     command.add_argument("--timezone", default="America/New_York",
                          help="time zone when the plan states none (default America/New_York)")
     command.set_defaults(handler=run_import)
@@ -46,7 +47,8 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"facts-bot import: --id {args.plan_id!r} must use only a-z, 0-9 and '-'",
               file=sys.stderr)
         return 2
-    options = ImportOptions(args.plan_id, args.review_days, args.timezone, dt.date.today())
+    days = args.review_days or load_settings().review_days
+    options = ImportOptions(args.plan_id, days, args.timezone, dt.date.today())
     try:
         draft = draft_plan(args.file, options)
     except SourceError as failed:
