@@ -26,9 +26,9 @@ def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
     a handler takes the parsed arguments and returns the exit code.
     """
-    from bot.cli import alerts, ask, importing, review, service
+    from bot.cli import alerts, ask, check, importing, review, service
 
-    return [ask.register, service.register, alerts.register, review.register,
+    return [ask.register, check.register, service.register, alerts.register, review.register,
             importing.register]
 
 
