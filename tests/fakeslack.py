@@ -52,6 +52,7 @@ __all__ = [
     "ResponsePost",
     "SocketConnection",
     "block_actions_payload",
+    "message_action_payload",
     "serve_aiohttp_app",
     "sign_request",
     "signed_interaction",
@@ -321,6 +322,51 @@ def block_actions_payload(
     }
     if message is not None and not is_ephemeral:
         payload["message"] = message
+    return payload
+
+
+def message_action_payload(
+    *,
+    callback_id: str,
+    text: str,
+    message_user: str = "U0AUTHOR1",
+    message_ts: str | None = None,
+    user_id: str = DEFAULT_USER_ID,
+    user_name: str = DEFAULT_USER_NAME,
+    channel_id: str = DEFAULT_CHANNEL_ID,
+    channel_name: str = DEFAULT_CHANNEL_NAME,
+    team_id: str = DEFAULT_TEAM_ID,
+    team_domain: str = DEFAULT_TEAM_DOMAIN,
+    response_url: str | None = "https://hooks.slack.com/app/T0FAKETEAM/1/fake",
+    trigger_id: str | None = None,
+    api_app_id: str = DEFAULT_APP_ID,
+    verification_token: str = DEFAULT_VERIFICATION_TOKEN,
+) -> JSON:
+    """A ``message_action`` payload: a message shortcut used on a message, shaped like Slack's.
+
+    ``text`` is the message's ``text`` as Slack sends it (mrkdwn, with ``&amp;``/``&lt;``/
+    ``&gt;`` escaped and links as ``<url|label>``). Slack always includes
+    ``response_url`` for message shortcuts; ``response_url=None`` leaves it out.
+    """
+    ts = message_ts or f"{time.time():.6f}"
+    payload: JSON = {
+        "type": "message_action",
+        "token": verification_token,
+        "action_ts": _action_ts(),
+        "team": {"id": team_id, "domain": team_domain},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "channel": {"id": channel_id, "name": channel_name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or _trigger_id(),
+        "message_ts": ts,
+        "message": {"type": "message", "user": message_user, "ts": ts, "text": text,
+                    "team": team_id},
+        "api_app_id": api_app_id,
+    }
+    if response_url is not None:
+        payload["response_url"] = response_url
     return payload
 
 
@@ -730,6 +776,15 @@ class FakeSlack:
         if "response_url" not in kwargs:
             kwargs["response_url"] = self.response_url(name=kwargs.get("action_id"))
         return block_actions_payload(**kwargs)
+
+    def message_action_payload(self, **kwargs: Any) -> JSON:
+        """``message_action_payload`` with this workspace's ids and a fresh response_url."""
+        kwargs.setdefault("team_id", self.team_id)
+        kwargs.setdefault("team_domain", self.team_domain)
+        kwargs.setdefault("api_app_id", self.app_id)
+        if "response_url" not in kwargs:
+            kwargs["response_url"] = self.response_url(name=kwargs.get("callback_id"))
+        return message_action_payload(**kwargs)
 
     # ---------------------------------------------------------------- HTTP: Web API
 

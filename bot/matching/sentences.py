@@ -13,9 +13,9 @@ import re
 
 # A bullet or list marker at the start of a line: -, *, •, ·, 1., 1), a), (a).
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣–—]|\(?\d{1,3}[.)]|\(?[a-zA-Z][)])\s+")
-# A possible sentence end: . ! ? (and closing quotes/brackets), whitespace, then a
-# capital, a digit or an opening quote/bracket.
-_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A possible sentence end: . ! ? (and closing quotes/brackets), then a line break, or
+# whitespace and a capital, a digit or an opening quote/bracket.
+_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)(?:[ \t]*\n\s*|\s+(?=[\"'“‘(\[]?[A-Z0-9]))")
 _SALUTATION = re.compile(r"^\s*\S+(?:\s+\S+){0,3}\s*[,:]\s*$")
 SIGN_OFF = re.compile(r"^(?:thanks|thank you|many thanks|regards|best|best regards|"
                       r"kind regards|warm regards|all the best|cheers|sincerely|"
@@ -57,16 +57,16 @@ def _blocks(text: str) -> list[str]:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         bullet = _BULLET.match(line)
         if not line.strip() or bullet or by_line:
-            blocks.append(" ".join(current))
+            blocks.append("\n".join(current))
             current = [line[bullet.end():].strip()] if bullet else [line.strip()]
             by_line = by_line and bool(line.strip())
             continue
         if _SALUTATION.match(line):
-            blocks.append(" ".join([*current, line.strip()]))
+            blocks.append("\n".join([*current, line.strip()]))
             current, by_line = [], bool(SIGN_OFF.match(line.strip()))
             continue
         current.append(line.strip())
-    blocks.append(" ".join(current))
+    blocks.append("\n".join(current))
     return [b for b in blocks if b.strip()]
 
 
@@ -77,10 +77,10 @@ def _split_block(block: str) -> list[str]:
         cut = boundary.start() + len(boundary.group(1))
         if _is_abbreviation(block[start:boundary.start()]):
             continue
-        pieces.append(block[start:cut].strip())
+        pieces.append(block[start:cut])
         start = boundary.end()
-    pieces.append(block[start:].strip())
-    return [p for p in pieces if p]
+    pieces.append(block[start:])
+    return [" ".join(p.split("\n")).strip() for p in pieces if p.strip()]
 
 
 def _is_abbreviation(before: str) -> bool:

@@ -53,7 +53,14 @@ def normal_form(text: str) -> str:
     plain = _SPACES.sub(" ", plain).strip()
     if plain.endswith("."):
         plain = plain[:-1].rstrip()
-    return plain[:1].lower() + plain[1:]
+    return _lower_first_letter(plain)
+
+
+def _lower_first_letter(text: str) -> str:
+    for position, char in enumerate(text):
+        if char.isalpha():
+            return text[:position] + char.lower() + text[position + 1:]
+    return text
 
 
 def tokens(text: str) -> list[str]:
@@ -67,7 +74,7 @@ def _token_key(token: str, position: int, last: int) -> str:
         return "-"
     key = _INVISIBLE.sub("", token.translate(_QUOTES)).replace("…", "...")
     if position == 0:
-        key = key[:1].lower() + key[1:]
+        key = _lower_first_letter(key)
     if position == last and key.endswith(".") and len(key) > 1:
         key = key[:-1]
     return key

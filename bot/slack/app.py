@@ -28,12 +28,13 @@ from bot.service.metrics import Metrics
 from bot.service.replicas import ReplicaSync
 from bot.service.settings import Settings
 from bot.service.spool import Spool
-from bot.slack import render
+from bot.slack import render, render_check
 from bot.slack.admin import AdminCheck, AdminCommands
 from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
 from bot.slack.channels import ChannelNames
+from bot.slack.checking import CheckCommands
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
 from bot.slack.requests import Who, new_request_id, parse_command
@@ -47,8 +48,8 @@ log = logging.getLogger("facts_bot")
 Respond = Callable[..., Awaitable[Any]]
 
 
-class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Recording,
-               ReviewCommands):
+class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckCommands,
+               Recording, ReviewCommands):
     """The /facts service: handlers over the live knowledge, the log and the clock."""
 
     def __init__(self, settings: Settings, live: LiveKnowledge, store: LogStore, clock: Clock,
@@ -96,6 +97,8 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
         app.action(render.SHARE_ACTION)(self.on_share)
         app.action(render.HELPFUL_ACTION)(self.on_feedback)
         app.action(render.NOT_HELPFUL_ACTION)(self.on_feedback)
+        app.shortcut("facts_check")(self.on_check_shortcut)
+        app.action(render_check.CHECK_SHOW_ACTION)(self.on_check_show)
         return app
 
     # ------------------------------------------------------------ /facts
@@ -111,6 +114,9 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, Record
         who = Who.from_command(command)
         request_id = new_request_id()
         name, argument = parse_command(command.get("text") or "")
+        if name == "check":  # answered in as many messages as the draft needs
+            await self.check_command(command, argument, who, request_id)
+            return
         if name == "ask":
             match = self.search(argument)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)

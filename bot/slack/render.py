@@ -38,6 +38,8 @@ HELP_TEXT = (
     + ", ".join(f"`{k}`" for k in KINDS) + "\n"
     "• `/facts show <id>`: one response by its id\n"
     "• `/facts events`: today's and upcoming events and actions\n"
+    "• `/facts check <text>`: is every sentence approved, word for word? (On a message: "
+    "the *Check against approved lines* shortcut.)\n"
     "• `/facts help`: this message\n"
     "Admins: `/facts reload` (re-read the approved content), `/facts stats` (last 7 days), "
     "`/facts approve <plan or entry id>` (re-approve it for another review period)."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.service.jsonlog import bind_request_id
 
-SUBCOMMANDS = ("help", "list", "show", "events", "reload", "stats", "approve")
+SUBCOMMANDS = ("help", "list", "show", "events", "reload", "stats", "approve", "check")
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,13 @@ def new_request_id() -> str:
 
 
 def parse_command(text: str) -> tuple[str, str]:
-    """('help'|'list'|'show'|'events'|'reload'|'stats'|'approve'|'ask', the rest)."""
+    """('help'|'list'|'show'|'events'|'reload'|'stats'|'approve'|'check'|'ask', the rest)."""
     words = text.strip().split(maxsplit=1)
     if not words:
         return "help", ""
     first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
     if first in SUBCOMMANDS and (
-        first in ("list", "show", "approve") or not rest
+        first in ("list", "show", "approve", "check") or not rest
     ):
         return first, rest.strip()
     return "ask", text.strip()

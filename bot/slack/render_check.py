@@ -1,0 +1,174 @@
+"""Block Kit for the on-message check: each sentence marked, the differences shown.
+
+The bot adds only marks and labels; the draft's words are shown as the person wrote
+them and the approved words as approved, both escaped. A changed sentence is shown
+with the approved words struck through and the draft's own in bold; a changed number,
+date or name is called out on a line of its own, and *Show this* is one click from the
+approved line. A long draft becomes several messages, each inside Slack's limits:
+50 blocks, 3,000 characters a section, and a total that Slack accepts (it refuses
+block sets of ~13,000 characters with `msg_blocks_too_long`, so a part stays well
+below that).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.matching.check import APPROVED, CHANGED, NEUTRAL, UNAPPROVED, DraftCheck, SentenceCheck
+from bot.matching.wording import DATE, NAME, NUMBER, compare
+from bot.slack.render import (
+    BLOCK_LIMIT,
+    SECTION_LIMIT,
+    Message,
+    button,
+    context_block,
+    escape,
+    section,
+    split_text,
+)
+
+CHECK_SHOW_ACTION = "facts_check_show"
+#: The most characters of text and button values one message carries.
+MESSAGE_BUDGET = 12_000
+#: An approved or neutral sentence needs no reading: its start identifies it.
+QUIET_SHOWN = 120
+MARKS = {APPROVED: "✅", CHANGED: "✏️", UNAPPROVED: "❌", NEUTRAL: "▫️"}
+LABELS = {APPROVED: "approved", CHANGED: "changed", UNAPPROVED: "not approved",
+          NEUTRAL: "neutral"}
+_KIND_LABELS = {NUMBER: ":warning: *number*", DATE: ":warning: *date*", NAME: "*name*"}
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One sentence's blocks-to-be: its text, and a button if it has an approved line."""
+
+    mrkdwn: str
+    button: dict | None
+
+
+def check_messages(result: DraftCheck, request_id: str, proper_words: frozenset[str]
+                   = frozenset()) -> list[Message]:
+    """The whole answer, as as many messages as it takes; the first carries the summary."""
+    items = [_item(number, sentence, request_id, proper_words)
+             for number, sentence in enumerate(result.sentences, start=1)]
+    summary = summary_mrkdwn(result)
+    parts = _pack(_blocks(items), len(summary))
+    total = len(parts)
+    messages = []
+    for number, blocks in enumerate(parts, start=1):
+        if number == 1:
+            blocks = [section(summary), *blocks]
+        if total > 1:
+            blocks.append(context_block(f"Part {number} of {total}."))
+        messages.append(Message(blocks, _fallback(result, number, total)))
+    return messages
+
+
+def summary_mrkdwn(result: DraftCheck) -> str:
+    counts = result.counts()
+    tally = " · ".join(f"{MARKS[s]} {counts[s]:,} {LABELS[s]}" for s in counts)
+    if not result.sentences:
+        verdict = "There was no text to check."
+    elif result.on_message:
+        verdict = "*On message:* every sentence is approved, word for word."
+    else:
+        verdict = ("*Not on message:* the sentences marked ✏️ or ❌ are not approved as "
+                   "written. Nothing here is new wording: only the approved lines are shown.")
+    return (f"*Checked against the approved lines* ({len(result.sentences):,} sentences): "
+            f"{tally}\n{verdict}")
+
+
+def _fallback(result: DraftCheck, number: int, total: int) -> str:
+    counts = result.counts()
+    part = f" (part {number} of {total})" if total > 1 else ""
+    return (f"Check: {counts[APPROVED]} approved, {counts[CHANGED]} changed, "
+            f"{counts[UNAPPROVED]} not approved{part}")
+
+
+def _item(number: int, sentence: SentenceCheck, request_id: str,
+          proper_words: frozenset[str]) -> _Item:
+    mark = f"{MARKS[sentence.status]} *{number}.*"
+    entry = sentence.entry
+    if sentence.status in (APPROVED, NEUTRAL):
+        shown = escape(_clip(sentence.text, QUIET_SHOWN))
+        where = f" `{escape(entry.id)}`" if entry else ""
+        return _Item(f"{mark} {shown}{where}", None)
+    value = json.dumps({"entry": entry.id, "r": request_id, "n": number},
+                       separators=(",", ":")) if entry else ""
+    if sentence.status == CHANGED and sentence.line:
+        lines = [f"{mark} *Changed:* {_inline_diff(sentence, proper_words)}"]
+        lines += [f"      {_KIND_LABELS[d.kind]}: approved “{escape(d.removed)}” → draft "
+                  f"“{escape(d.added)}”" for d in sentence.differences if d.kind in _KIND_LABELS]
+        return _Item("\n".join(lines), button("Show this", CHECK_SHOW_ACTION, value))
+    hint = (f"_Nearest approved line: {escape(entry.title)} (`{escape(entry.id)}`)_" if entry
+            else "_Nothing approved is close._")
+    text = f"{mark} *Not approved:* {escape(sentence.text)}\n      {hint}"
+    return _Item(text, button("Show nearest", CHECK_SHOW_ACTION, value) if entry else None)
+
+
+def _inline_diff(sentence: SentenceCheck, proper_words: frozenset[str]) -> str:
+    """The draft sentence with the approved words it lost ~struck~ and its own *bold*."""
+    assert sentence.line is not None
+    words = []
+    for op in compare(sentence.line.text, sentence.text, proper_words):
+        if op.difference is None:
+            words.append(escape(" ".join(op.draft)))
+            continue
+        if op.approved:
+            words.append(f"~{escape(' '.join(op.approved))}~")
+        if op.draft:
+            words.append(f"*{escape(' '.join(op.draft))}*")
+    return " ".join(w for w in words if w)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _blocks(items: Sequence[_Item]) -> list[dict]:
+    """A section per sentence with a button; quiet sentences share sections."""
+    blocks: list[dict] = []
+    quiet: list[str] = []
+
+    def flush() -> None:
+        if not quiet:
+            return
+        for piece in split_text("\n".join(quiet), SECTION_LIMIT):
+            blocks.append(section(piece))
+        quiet.clear()
+
+    for item in items:
+        if item.button is None and len("\n".join([*quiet, item.mrkdwn])) <= SECTION_LIMIT:
+            quiet.append(item.mrkdwn)
+            continue
+        flush()
+        if item.button is None:
+            quiet.append(item.mrkdwn)
+            continue
+        pieces = split_text(item.mrkdwn, SECTION_LIMIT)
+        blocks.extend(section(p) for p in pieces[:-1])
+        blocks.append({**section(pieces[-1]), "accessory": item.button})
+    flush()
+    return blocks
+
+
+def _size(block: dict) -> int:
+    size = len(block.get("text", {}).get("text", ""))
+    accessory = block.get("accessory")
+    return size + (len(accessory["value"]) + 40 if accessory else 0)
+
+
+def _pack(blocks: list[dict], summary_size: int) -> list[list[dict]]:
+    """Blocks into messages: each leaves room for the summary (first) and a part line."""
+    parts: list[list[dict]] = [[]]
+    used = summary_size + 100
+    for block in blocks:
+        size = _size(block)
+        if parts[-1] and (len(parts[-1]) >= BLOCK_LIMIT - 2 or used + size > MESSAGE_BUDGET):
+            parts.append([])
+            used = 100
+        parts[-1].append(block)
+        used += size
+    return parts

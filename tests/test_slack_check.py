@@ -1,0 +1,236 @@
+"""The on-message check in Slack, end to end: signed shortcuts and /facts check into the real
+bot, replies read from the fake Slack as a press officer would see them."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import aiohttp
+import pytest
+
+from bot.service.clock import SystemClock
+from bot.service.server import start_service
+from bot.slack.checking import MAX_SLACK_DRAFT, RESPONSE_URL_USES
+from bot.slack.render_check import CHECK_SHOW_ACTION, MESSAGE_BUDGET
+from fakeslack import block_actions_payload, signed_interaction
+from test_slack_app import SECRET, Harness, all_text, button_values, settings_for
+
+COLOR_BLIND = "Secure Communities is a color blind system."
+FINGERPRINTS = ("Fingerprint-matching databases don't lie and they can't tell what race "
+                "you are.")
+INCEPTION = ("Since its inception in October 2008, Secure Communities has identified more than "
+             "18,000 aliens charged with or convicted of Level 1 crimes, such as murder, rape "
+             "and kidnapping — 4,000 of whom have already been removed from the United States.")
+PRIORITY = ("Congress, DHS and ICE recognize that identifying and removing criminal aliens "
+            "from the United States is a priority and essential to our nation's security.")
+COMPLAINTS = "http://www.ice.gov/secure_communities/complaint_process.htm."
+INVENTED = "ICE will stop all deportations next year."
+
+
+class CheckHarness(Harness):
+    async def shortcut(self, text: str, response_url: str | None = "fresh",
+                       user_id: str = "UPRESS01") -> tuple[aiohttp.ClientResponse, str | None]:
+        url = self.slack.response_url() if response_url == "fresh" else response_url
+        payload = self.slack.message_action_payload(
+            callback_id="facts_check", text=text, user_id=user_id, user_name="pat.press",
+            response_url=url)
+        body, headers = signed_interaction(SECRET, payload)
+        async with self.http.post(self.service.url + "/slack/events", data=body,
+                                  headers=headers) as response:
+            await response.read()
+        return response, url
+
+    async def check(self, text: str, parts: int = 1) -> list[dict]:
+        started = time.monotonic()
+        response, url = await self.shortcut(text)
+        assert response.status == 200 and time.monotonic() - started < 3
+        posts = await self.slack.wait_for_responses(parts, url=url)
+        return [post.body for post in posts]
+
+
+@pytest.fixture
+async def bot(slack, tmp_path):
+    service = await start_service(settings_for(slack, tmp_path), SystemClock())
+    async with aiohttp.ClientSession() as http:
+        yield CheckHarness(slack, service, http, tmp_path / "facts.db")
+    await service.stop()
+
+
+def within_slack_limits(body: dict) -> None:
+    blocks = body["blocks"]
+    assert len(blocks) <= 50
+    total = 0
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        assert 0 < len(text) <= 3000 or block["type"] != "section"
+        total += len(text)
+        for element in [block.get("accessory"), *block.get("elements", [])]:
+            if element and "value" in element:
+                assert len(element["value"]) < 2000
+                total += len(element["value"])
+    assert total <= MESSAGE_BUDGET + 3000
+    assert 0 < len(body["text"]) <= 3000
+    assert body.get("response_type", "ephemeral") == "ephemeral"
+
+
+async def test_a_draft_of_approved_sentences_is_all_approved_and_logged(bot):
+    draft = (f"Hi all,\n\nSecure  Communities is a “color blind” system\n\n"
+             f"{FINGERPRINTS.replace(chr(39), '’')} {INCEPTION.replace(' — ', '--')}\n"
+             f"• {PRIORITY}\n<{COMPLAINTS[:-1]}>.\n\nThanks,\nPat")
+    [body] = await bot.check(draft.replace("“color blind”", "color blind"))
+    shown = all_text(body)
+    assert "On message" in shown and "Not on message" not in shown
+    assert "5 approved" in shown and "0 changed" in shown and "0 not approved" in shown
+    assert shown.count("✅") == 6  # the tally and five sentences
+    within_slack_limits(body)
+    [audit] = bot.audits("check")
+    assert audit.user_id == "UPRESS01" and audit.channel_id == "C0FACTS01"
+    assert audit.detail["approved"] == 5 and audit.detail["changed"] == 0
+    assert audit.detail["unapproved"] == 0 and audit.detail["source"] == "shortcut"
+    assert audit.content_version == bot.service.bot.live.snapshot.version
+    assert "U0AUTHOR1" not in json.dumps(audit.detail)  # whose message it was is not logged
+
+
+async def test_a_changed_number_is_flagged_and_the_approved_line_is_one_click_away(bot):
+    [body] = await bot.check(f"{COLOR_BLIND} {INCEPTION.replace('18,000', '20,000')}")
+    shown = all_text(body)
+    assert "Not on message" in shown and "1 changed" in shown
+    assert "~18,000~ *20,000*" in shown
+    assert "*number*: approved “18,000” → draft “20,000”" in shown
+    [value] = button_values(body, CHECK_SHOW_ACTION)
+    url = bot.slack.response_url()
+    payload = block_actions_payload(action_id=CHECK_SHOW_ACTION, value=json.dumps(value),
+                                    user_id="UPRESS01", response_url=url)
+    signed, headers = signed_interaction(SECRET, payload)
+    async with bot.http.post(bot.service.url + "/slack/events", data=signed,
+                             headers=headers) as response:
+        assert response.status == 200
+    [post] = await bot.slack.wait_for_responses(1, url=url)
+    assert INCEPTION in all_text(post.body)  # the approved words, verbatim
+    assert post.body["replace_original"] is False  # the check stays on screen
+    assert [a.detail["entry_id"] for a in bot.audits("show")] == [value["entry"]]
+
+
+async def test_a_swapped_name_is_a_name_difference(bot):
+    [body] = await bot.check(PRIORITY.replace("DHS and ICE", "DHS and FBI"))
+    shown = all_text(body)
+    assert "*name*: approved “ICE” → draft “FBI”" in shown
+    assert "~ICE~ *FBI*" in shown
+
+
+async def test_an_invented_claim_is_not_approved_with_the_nearest_line_as_a_hint(bot):
+    [body] = await bot.check(f"{COLOR_BLIND}\n\n{INVENTED}")
+    shown = all_text(body)
+    assert "❌ *2.* *Not approved:* ICE will stop all deportations next year." in shown
+    assert "Nearest approved line:" in shown
+    assert "1 not approved" in shown and "Not on message" in shown
+
+
+def long_draft(size: int) -> str:
+    """Approved sentences, some with a number changed or a claim invented, to `size`."""
+    pieces, length, number = [], 0, 0
+    while length < size:
+        sentence = [COLOR_BLIND, FINGERPRINTS, PRIORITY, INCEPTION.replace(
+            "18,000", f"{number},000"), f"{INVENTED[:-1]} in {number} cities."][number % 5]
+        pieces.append(sentence)
+        length += len(sentence) + 1
+        number += 1
+    return " ".join(pieces)[:size]
+
+
+async def test_a_30000_character_draft_is_answered_within_slacks_limits(bot):
+    draft = long_draft(30_000)
+    response, url = await bot.shortcut(draft)
+    assert response.status == 200
+    [first] = await bot.slack.wait_for_responses(1, url=url)
+    total = int(re.search(r"Part 1 of (\d+)", all_text(first.body)).group(1))
+    posts = await bot.slack.wait_for_responses(total, url=url, timeout=20)
+    assert 1 < len(posts) <= RESPONSE_URL_USES
+    assert all(post.status == 200 for post in posts)
+    numbers = []
+    for post in posts:
+        within_slack_limits(post.body)
+        numbers += [int(n) for n in _sentence_numbers(all_text(post.body))]
+    [audit] = bot.audits("check")
+    assert numbers == list(range(1, audit.detail["sentences"] + 1))  # each once, in order
+    assert audit.detail["changed"] > 0 and audit.detail["unapproved"] > 0
+
+
+def _sentence_numbers(text: str) -> list[str]:
+    return re.findall(r"^(?:✅|✏️|❌|▫️) \*(\d+)\.\*", text, flags=re.MULTILINE)
+
+
+async def test_an_answer_longer_than_five_replies_goes_by_chat_post_ephemeral(bot):
+    draft = long_draft(MAX_SLACK_DRAFT)
+    response, url = await bot.shortcut(draft)
+    assert response.status == 200
+    [first] = await bot.slack.wait_for(lambda: bot.slack.calls("chat.postEphemeral")[:1],
+                                       timeout=20)
+    total = int(re.search(r"Part 1 of (\d+)", all_text(first.params)).group(1))
+    assert total > RESPONSE_URL_USES
+    calls = await bot.slack.wait_for(
+        lambda: (lambda got: got if len(got) >= total else None)(
+            bot.slack.calls("chat.postEphemeral")), timeout=20)
+    for call in calls:
+        assert call.ok and call.params["user"] == "UPRESS01"
+        assert call.params["channel"] == "C0FACTS01"
+        within_slack_limits({"blocks": json.loads(call.params["blocks"])
+                             if isinstance(call.params["blocks"], str) else call.params["blocks"],
+                             "text": call.params["text"]})
+    assert bot.slack.responses(url) == []
+
+
+async def test_where_the_bot_cannot_post_the_fifth_reply_says_what_did_not_fit(bot):
+    bot.slack.fail_next("chat.postEphemeral", "channel_not_found")
+    response, url = await bot.shortcut(long_draft(MAX_SLACK_DRAFT))
+    posts = await bot.slack.wait_for_responses(RESPONSE_URL_USES, url=url, timeout=20)
+    assert all(post.status == 200 for post in posts)
+    assert "did not fit" in all_text(posts[-1].body)
+    assert "Part 1 of" in all_text(posts[0].body)
+    for post in posts:
+        within_slack_limits(post.body)
+
+
+async def test_facts_check_checks_the_text_typed_after_it(bot):
+    body = await bot.ask(f"check {COLOR_BLIND}\n{INCEPTION.replace('18,000', '20,000')}")
+    shown = all_text(body)
+    assert "~18,000~ *20,000*" in shown and "1 approved" in shown
+    assert [a.detail["source"] for a in bot.audits("check")] == ["command"]
+    assert bot.queries() == []  # the draft is logged once, in the check's audit row
+    usage = all_text(await bot.ask("check"))
+    assert "/facts check <text>" in usage.replace("&lt;", "<").replace("&gt;", ">")
+
+
+async def test_empty_and_oversized_messages_get_one_line(bot):
+    [empty] = await bot.check("   ")
+    assert "no text to check" in all_text(empty)
+    [huge] = await bot.check("word " * (MAX_SLACK_DRAFT // 5 + 1))
+    assert "takes up to 40,000" in all_text(huge)
+    assert bot.audits("check") == []
+
+
+async def test_slack_markup_is_read_as_the_text_a_person_sees(bot):
+    draft = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."
+    [body] = await bot.check(f"{COLOR_BLIND} &lt;b&gt; {draft}")
+    [audit] = bot.audits("check")
+    assert audit.detail["text"] == ("Secure Communities is a color blind system. <b> Q&A: "
+                                    "http://www.ice.gov/secure_communities/complaint_process.htm.")
+    assert "&lt;b&gt;" in all_text(body) and "<b>" not in all_text(body)
+
+
+async def test_socket_mode_shortcut_is_acked_and_answered(slack, tmp_path):
+    settings = settings_for(slack, tmp_path, app_token="xapp-1-test", signing_secret=None)
+    service = await start_service(settings, SystemClock())
+    try:
+        await slack.wait_for_socket_connection()
+        url = slack.response_url()
+        payload = slack.message_action_payload(callback_id="facts_check", text=COLOR_BLIND,
+                                               response_url=url)
+        envelope = await slack.send_socket_event("interactive", payload)
+        await slack.wait_for_ack(envelope)
+        [post] = await slack.wait_for_responses(1, url=url)
+        assert "On message" in all_text(post.body)
+    finally:
+        await service.stop()
