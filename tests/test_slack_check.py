@@ -3,6 +3,7 @@ bot, replies read from the fake Slack as a press officer would see them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -10,6 +11,10 @@ import time
 import aiohttp
 import pytest
 
+from bot.review.html import render_html
+from bot.review.privacy import purge_expired
+from bot.review.summary import summarize_store
+from bot.review.text import render_text
 from bot.service.clock import SystemClock
 from bot.service.server import start_service
 from bot.slack.checking import MAX_SLACK_DRAFT, RESPONSE_URL_USES
@@ -232,5 +237,32 @@ async def test_socket_mode_shortcut_is_acked_and_answered(slack, tmp_path):
         await slack.wait_for_ack(envelope)
         [post] = await slack.wait_for_responses(1, url=url)
         assert "On message" in all_text(post.body)
+    finally:
+        await service.stop()
+
+
+async def test_checks_are_reviewed_pseudonymised_and_purged_like_queries(slack, tmp_path):
+    settings = settings_for(slack, tmp_path, log_pseudonymize=True,
+                            pseudonym_key="k" * 32)
+    service = await start_service(settings, SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = CheckHarness(slack, service, http, tmp_path / "facts.db")
+            await harness.check(COLOR_BLIND)
+            await harness.check(f"{COLOR_BLIND} {INVENTED}")
+            await harness.check(PRIORITY.replace("ICE", "FBI"))
+        audits = harness.audits("check")
+        assert [a.detail["on_message"] for a in audits] == [True, False, False]
+        assert all(a.user_id.startswith("anon-") and a.user_name.startswith("anon-")
+                   for a in audits)
+        summary = summarize_store(service.store)
+        assert (summary.checks, summary.checks_off_message) == (3, 2)
+        text = render_text(summary, [])
+        assert "Draft checks: 3, of which 2 found changed or unapproved sentences" in text
+        page = render_html(summary, [], dt.datetime.now(dt.UTC))
+        assert "3 drafts checked: 1 on message, 2 found changed or unapproved" in page
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=366)
+        purge_expired(service.store, later, 365)
+        assert harness.audits("check") == []  # the drafts go when query text would
     finally:
         await service.stop()

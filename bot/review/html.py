@@ -67,6 +67,7 @@ def render_html(summary: Summary, gaps: Sequence[Gap], generated: dt.datetime,
         _entries(summary, titles),
         _feedback(summary, titles),
         _channels(summary, channel_names or {}),
+        _checks(summary),
         _reading_notes(summary),
     ])
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
@@ -267,6 +268,13 @@ def _channels(summary: Summary, names: Mapping[str, str]) -> str:
              else f"<span class=id>{_e(channel or '(direct)')}</span>", n)
             for channel, n in summary.channels]
     return "<h2>Use per channel</h2>" + _bars(rows)
+
+
+def _checks(summary: Summary) -> str:
+    on_message = summary.checks - summary.checks_off_message
+    return (f"<h2>Drafts checked against approved lines</h2><p>{summary.checks:,} drafts "
+            f"checked: {on_message:,} on message, {summary.checks_off_message:,} found changed "
+            "or unapproved sentences.</p>")
 
 
 def _reading_notes(summary: Summary) -> str:

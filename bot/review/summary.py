@@ -89,6 +89,10 @@ class Summary:
     audit_counts: Mapping[str, int]
     gap_queries: Mapping[str, QueryTally] = field(repr=False)
     low_confidence_score: float = LOW_CONFIDENCE_SCORE
+    #: Drafts checked against the approved lines, and how many of them were not on
+    #: message (at least one changed or unapproved sentence).
+    checks: int = 0
+    checks_off_message: int = 0
 
     def share(self, outcome: str) -> float:
         """The fraction (0-1) of lookups with this outcome."""
@@ -137,6 +141,7 @@ class _Tally:
         self.unhelpful: dict[tuple[str, str], list] = {}
         self.audit_counts: dict[str, int] = {}
         self.taken: set[str] = set()  # request ids whose offered responses were used
+        self.checks = {True: 0, False: 0}
 
     def key(self, text: str) -> str:
         key = self.keys.get(text)
@@ -174,6 +179,9 @@ class _Tally:
 
     def add_audit(self, record: AuditRecord) -> None:
         self.audit_counts[record.kind] = self.audit_counts.get(record.kind, 0) + 1
+        if record.kind == "check":
+            self.add_check(record.detail)
+            return
         detail = record.detail
         helpful = detail.get("helpful") is True
         if record.kind in ("show", "share") or (record.kind == "feedback" and helpful):
@@ -186,6 +194,11 @@ class _Tally:
             item = (str(detail.get("entry_id") or ""), self.key(query))
             seen = self.unhelpful.setdefault(item, [0, query])
             seen[0] += 1
+
+    def add_check(self, detail: Mapping) -> None:
+        """A draft check: off message if any sentence was changed or unapproved."""
+        found = _count(detail.get("changed")) + _count(detail.get("unapproved"))
+        self.checks[found > 0] += 1
 
     def summary(self, since: dt.datetime | None, until: dt.datetime | None,
                 top: int) -> Summary:
@@ -210,7 +223,14 @@ class _Tally:
             audit_counts=dict(self.audit_counts),
             gap_queries=self.gaps,
             low_confidence_score=self.low_score,
+            checks=self.checks[True] + self.checks[False],
+            checks_off_message=self.checks[True],
         )
+
+
+def _count(value: object) -> int:
+    """A count from an audit row's detail; rows from elsewhere may hold anything."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _tally(tallies: dict[str, QueryTally], key: str, ts: dt.datetime) -> QueryTally:

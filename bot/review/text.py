@@ -49,6 +49,7 @@ def render_text(summary: Summary, gaps: Sequence[Gap],
         _text_entries(summary, titles),
         _text_feedback(summary, titles),
         _text_channels(summary, channel_names or {}),
+        _text_checks(summary),
         render_gaps_text(gaps),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -174,6 +175,13 @@ def render_gaps_text(gaps: Sequence[Gap]) -> str:
     return "\n".join(lines)
 
 
+def _text_checks(summary: Summary) -> str:
+    if not summary.checks:
+        return ""
+    return (f"Draft checks: {summary.checks:,}, of which {summary.checks_off_message:,} "
+            "found changed or unapproved sentences")
+
+
 def _one_line(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[:width - 3] + "..."
@@ -200,6 +208,9 @@ def stats_mrkdwn(summary: Summary, gaps: Sequence[Gap], limit: int = 5,
         lines.append("Channels: " + ", ".join(
             f"{_slack_escape(channel_label(channel, names))} ({n:,})"
             for channel, n in summary.channels[:limit]))
+    if summary.checks:
+        lines.append(f"Draft checks: {summary.checks:,} "
+                     f"({summary.checks_off_message:,} found changed or unapproved sentences)")
     if summary.top_queries:
         lines.append("*Most asked*")
         lines += [f"{n}. {_slack_escape(_one_line(q.text, 60))} ({q.count:,})"
