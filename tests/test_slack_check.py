@@ -7,9 +7,11 @@ import datetime as dt
 import json
 import re
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from bot.review.html import render_html
 from bot.review.privacy import purge_expired
@@ -17,7 +19,7 @@ from bot.review.summary import summarize_store
 from bot.review.text import render_text
 from bot.service.clock import SystemClock
 from bot.service.server import start_service
-from bot.slack.checking import MAX_SLACK_DRAFT, RESPONSE_URL_USES
+from bot.slack.checking import CHECK_CALLBACK_ID, MAX_SLACK_DRAFT, RESPONSE_URL_USES
 from bot.slack.render_check import CHECK_SHOW_ACTION, MESSAGE_BUDGET
 from fakeslack import block_actions_payload, signed_interaction
 from test_slack_app import SECRET, Harness, all_text, button_values, settings_for
@@ -39,7 +41,7 @@ class CheckHarness(Harness):
                        user_id: str = "UPRESS01") -> tuple[aiohttp.ClientResponse, str | None]:
         url = self.slack.response_url() if response_url == "fresh" else response_url
         payload = self.slack.message_action_payload(
-            callback_id="facts_check", text=text, user_id=user_id, user_name="pat.press",
+            callback_id=CHECK_CALLBACK_ID, text=text, user_id=user_id, user_name="pat.press",
             response_url=url)
         body, headers = signed_interaction(SECRET, payload)
         async with self.http.post(self.service.url + "/slack/events", data=body,
@@ -231,7 +233,7 @@ async def test_socket_mode_shortcut_is_acked_and_answered(slack, tmp_path):
     try:
         await slack.wait_for_socket_connection()
         url = slack.response_url()
-        payload = slack.message_action_payload(callback_id="facts_check", text=COLOR_BLIND,
+        payload = slack.message_action_payload(callback_id=CHECK_CALLBACK_ID, text=COLOR_BLIND,
                                                response_url=url)
         envelope = await slack.send_socket_event("interactive", payload)
         await slack.wait_for_ack(envelope)
@@ -266,3 +268,13 @@ async def test_checks_are_reviewed_pseudonymised_and_purged_like_queries(slack, 
         assert harness.audits("check") == []  # the drafts go when query text would
     finally:
         await service.stop()
+
+
+def test_the_manifest_offers_the_shortcut_the_app_listens_for():
+    manifest = yaml.safe_load((Path(__file__).parents[1] / "deploy" /
+                               "slack-app-manifest.yaml").read_text(encoding="utf-8"))
+    [shortcut] = [s for s in manifest["features"]["shortcuts"]
+                  if s["callback_id"] == CHECK_CALLBACK_ID]
+    assert shortcut["type"] == "message" and shortcut["name"] == "Check against approved lines"
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

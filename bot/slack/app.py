@@ -34,7 +34,7 @@ from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
 from bot.slack.channels import ChannelNames
-from bot.slack.checking import CheckCommands
+from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
 from bot.slack.requests import Who, new_request_id, parse_command
@@ -97,7 +97,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         app.action(render.SHARE_ACTION)(self.on_share)
         app.action(render.HELPFUL_ACTION)(self.on_feedback)
         app.action(render.NOT_HELPFUL_ACTION)(self.on_feedback)
-        app.shortcut("facts_check")(self.on_check_shortcut)
+        app.shortcut(CHECK_CALLBACK_ID)(self.on_check_shortcut)
         app.action(render_check.CHECK_SHOW_ACTION)(self.on_check_show)
         return app
 

@@ -34,6 +34,8 @@ log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
 
+#: The message shortcut's callback id, as the app manifest declares it.
+CHECK_CALLBACK_ID = "facts_check"
 #: The longest draft checked in Slack: Slack's own message limit.
 MAX_SLACK_DRAFT = 40_000
 #: How many times Slack accepts a reply to one response_url.
