@@ -46,9 +46,8 @@ SAYABLE_KINDS = frozenset({"sound_bite", "talking_point", "if_asked", "qa"})
 CHANGED_MIN_SIMILARITY = 60.0
 #: Candidates compared in full per sentence, after the term postings pick them.
 CANDIDATES = 40
-#: A term in more approved lines than this (or 2% of them) is too common to open
-#: candidates of its own; it only ranks those the rarer terms found.
-COMMON_TERM_LINES = 200
+#: How many of a sentence's rarest terms pick its candidates.
+OPENING_TERMS = 6
 
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|thanks|thank you|many thanks|"
@@ -131,8 +130,6 @@ class Checker:
                 for term in set(self.analyzer.terms(text)):
                     postings.setdefault(term, []).append(number)
         self.postings = postings
-        self.posting_sets = {t: frozenset(ids) for t, ids in postings.items()
-                             if len(ids) > COMMON_TERM_LINES}
         total = max(1, len(self.lines))
         self.idf = {t: math.log(1 + total / len(ids)) for t, ids in postings.items()}
         self.proper_words = proper_words_of(line.text for line in self.lines)
@@ -178,29 +175,17 @@ class Checker:
     def _candidates(self, sentence: str) -> list[int]:
         """Approved sentences sharing the most telling terms with `sentence`.
 
-        Rare terms open candidates; common ones (in more than `cap` lines) only add to
-        candidates already open, so a draft full of "Secure Communities" does not walk
-        every line that says it.
+        Only the sentence's rarest few terms open candidates: a changed version of an
+        approved sentence keeps most of them (one swapped word leaves the rest), while
+        walking every common word ("Secure Communities") would visit half the content.
         """
         terms = sorted((t for t in set(self.analyzer.terms(sentence)) if t in self.idf),
-                       key=lambda t: len(self.postings[t]))
-        if not terms:
-            return []
-        cap = max(COMMON_TERM_LINES, len(self.lines) // 50)
+                       key=lambda t: len(self.postings[t]))[:OPENING_TERMS]
         scores: dict[int, float] = {}
-        for position, term in enumerate(terms):
-            weight, postings = self.idf[term], self.postings[term]
-            if position == 0 or len(postings) <= cap:
-                for number in postings:
-                    scores[number] = scores.get(number, 0.0) + weight
-            elif len(scores) < len(postings):
-                for number in scores:
-                    if number in self.posting_sets[term]:
-                        scores[number] += weight
-            else:
-                for number in postings:
-                    if number in scores:
-                        scores[number] += weight
+        for term in terms:
+            weight = self.idf[term]
+            for number in self.postings[term]:
+                scores[number] = scores.get(number, 0.0) + weight
         return heapq.nlargest(CANDIDATES, scores, key=scores.__getitem__)
 
 
