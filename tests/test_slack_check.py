@@ -219,12 +219,28 @@ async def test_empty_and_oversized_messages_get_one_line(bot):
 
 
 async def test_slack_markup_is_read_as_the_text_a_person_sees(bot):
-    draft = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."
-    [body] = await bot.check(f"{COLOR_BLIND} &lt;b&gt; {draft}")
+    link = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."
+    hostile = "&lt;!channel&gt; <!here> says &lt;b&gt;Zebras&lt;/b&gt; &amp; ICE agree."
+    [body] = await bot.check(f"{COLOR_BLIND} {link}\n\n{hostile}")
     [audit] = bot.audits("check")
-    assert audit.detail["text"] == ("Secure Communities is a color blind system. <b> Q&A: "
-                                    "http://www.ice.gov/secure_communities/complaint_process.htm.")
-    assert "&lt;b&gt;" in all_text(body) and "<b>" not in all_text(body)
+    assert audit.detail["text"] == (
+        "Secure Communities is a color blind system. Q&A: "
+        "http://www.ice.gov/secure_communities/complaint_process.htm.\n\n"
+        "<!channel> @here says <b>Zebras</b> & ICE agree.")
+    shown = all_text(body)
+    assert "&lt;!channel&gt; @here says &lt;b&gt;Zebras&lt;/b&gt; &amp; ICE agree." in shown
+    assert "<!channel>" not in shown and "<b>" not in shown and "<!here>" not in shown
+
+
+async def test_a_long_on_message_draft_is_split_into_sections_within_limits(bot):
+    _, url = await bot.shortcut("\n".join([COLOR_BLIND, FINGERPRINTS, PRIORITY] * 80))
+    [first] = await bot.slack.wait_for_responses(1, url=url)
+    found = re.search(r"Part 1 of (\d+)", all_text(first.body))
+    posts = await bot.slack.wait_for_responses(int(found[1]) if found else 1, url=url)
+    for post in posts:
+        within_slack_limits(post.body)
+    assert sum(len(_sentence_numbers(all_text(p.body))) for p in posts) == 240
+    assert "240 approved" in all_text(first.body)
 
 
 async def test_socket_mode_shortcut_is_acked_and_answered(slack, tmp_path):
@@ -278,3 +294,11 @@ def test_the_manifest_offers_the_shortcut_the_app_listens_for():
     assert shortcut["type"] == "message" and shortcut["name"] == "Check against approved lines"
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+async def test_the_shortcut_is_acked_before_the_check_is_answered(bot):
+    bot.slack.response_delay = 1.0  # Slack's side is slow to take the answer
+    response, url = await bot.shortcut(long_draft(30_000))
+    assert response.status == 200
+    assert bot.slack.responses(url) == []  # acked first; the answer is still on its way
+    await bot.slack.wait_for_responses(1, url=url, timeout=20)
