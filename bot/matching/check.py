@@ -126,8 +126,9 @@ class Checker:
                     continue  # multi-paragraph wholes: exact matches only
                 number = len(self.lines)
                 self.lines.append(line)
-                self.folded.append(" ".join(words(text)))
-                for term in set(self.analyzer.terms(text)):
+                folded = words(text)
+                self.folded.append(" ".join(folded))
+                for term in set(self.analyzer.terms_of_words(folded)):
                     postings.setdefault(term, []).append(number)
         self.postings = postings
         total = max(1, len(self.lines))

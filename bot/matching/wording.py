@@ -168,6 +168,8 @@ def proper_words_of(sentences: Iterable[str]) -> frozenset[str]:
     found: set[str] = set()
     for sentence in sentences:
         for token in tokens(sentence)[1:]:
+            if not (token[:1].isupper() or token[1:2].isupper()):
+                continue  # cheap: most words are lower case, and need no stripping
             word = _bare(token)
             if word[:1].isupper():
                 found.add(word)
