@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.content import Entry, Snapshot
+from bot.content import LINES_TO_SAY, Entry, Snapshot
 from bot.matching.analysis import Analyzer, is_content, words
 from bot.matching.sentences import SIGN_OFF, split_sentences
 from bot.matching.wording import Difference, compare, normal_form, proper_words_of
@@ -40,7 +40,7 @@ NEUTRAL = "neutral"
 STATUSES = (APPROVED, CHANGED, UNAPPROVED, NEUTRAL)
 
 #: Kinds whose words are approved to be said. The others are the plan's own notes.
-SAYABLE_KINDS = frozenset({"sound_bite", "talking_point", "if_asked", "qa"})
+SAYABLE_KINDS = frozenset(LINES_TO_SAY)
 #: How alike (0-100, rapidfuzz ratio of folded text) a sentence must be to an approved
 #: line to count as a changed version of it rather than a claim of its own.
 CHANGED_MIN_SIMILARITY = 60.0
