@@ -105,12 +105,19 @@ def test_expired_content_is_not_approved(snapshot):
     assert sentence.entry is None or sentence.entry.id != "sb-color-blind"
 
 
+def test_a_sentence_starting_lower_case_after_another_is_still_approved(checker):
+    draft = f"{COLOR_BLIND} {FINGERPRINTS[:1].lower()}{FINGERPRINTS[1:]}"
+    assert statuses(checker, draft) == [APPROVED, APPROVED]
+
+
 def test_sentences_split_where_the_approved_ones_do():
     text = ("In U.S. Immigration news, A/S Morton spoke. Calif. and N.J. agreed! Did they? "
-            "“Yes.” 4,000 were removed.\n- one item\n2) another\nwrapped\nline")
+            "“Yes.” 4,000 were removed. e.g. this... and that. vs. them.\n- one item\n2) another"
+            "\nwrapped\nline")
     assert split_sentences(text) == [
         "In U.S. Immigration news, A/S Morton spoke.", "Calif. and N.J. agreed!", "Did they?",
-        "“Yes.”", "4,000 were removed.", "one item", "another wrapped line"]
+        "“Yes.”", "4,000 were removed.", "e.g. this... and that.", "vs. them.", "one item",
+        "another wrapped line"]
 
 
 def test_only_forgiven_differences_are_forgiven():

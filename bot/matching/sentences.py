@@ -13,9 +13,10 @@ import re
 
 # A bullet or list marker at the start of a line: -, *, •, ·, 1., 1), a), (a).
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣–—]|\(?\d{1,3}[.)]|\(?[a-zA-Z][)])\s+")
-# A possible sentence end: . ! ? (and closing quotes/brackets), then a line break, or
-# whitespace and a capital, a digit or an opening quote/bracket.
-_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)(?:[ \t]*\n\s*|\s+(?=[\"'“‘(\[]?[A-Z0-9]))")
+# A possible sentence end: . ! ? (and closing quotes/brackets), then whitespace and the
+# next word. A lower-case start counts too (the case of a first letter is forgiven), so
+# only abbreviations and ellipses keep the words together.
+_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?\w)")
 _SALUTATION = re.compile(r"^\s*\S+(?:\s+\S+){0,3}\s*[,:]\s*$")
 SIGN_OFF = re.compile(r"^(?:thanks|thank you|many thanks|regards|best|best regards|"
                       r"kind regards|warm regards|all the best|cheers|sincerely|"
@@ -89,6 +90,8 @@ def _is_abbreviation(before: str) -> bool:
     if not found or not before.endswith("."):
         return False
     word = found.group(1).rstrip(".").lstrip("\"'“‘([")
+    if before.endswith("..."):
+        return True  # an ellipsis trails off; it does not end the sentence
     if "." in word or len(word) == 1:
         return True
     return word.lower() in _ABBREVIATIONS
