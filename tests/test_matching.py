@@ -136,3 +136,18 @@ def test_results_are_best_first_with_scores_in_range(index):
         for before, after in zip(scores, scores[1:], strict=False):
             assert before >= after or after - before <= TIE_BAND
         assert all(0 <= s <= 100 for s in scores)
+
+
+def test_what_a_question_asks_for_and_what_an_entry_states():
+    from bot.matching.intent import PLACE, QUANTITY, TIME, asked_for, stated_in
+
+    assert asked_for("how many people were removed") == (QUANTITY,)
+    assert asked_for("when did it start") == (TIME,)
+    assert asked_for("where are the protests") == (PLACE,)
+    assert asked_for("racial profiling") == ()
+    assert stated_in(["identified more than 18,000 aliens"]) == (QUANTITY,)
+    assert stated_in(["in 25 percent of cases"]) == (QUANTITY,)
+    assert stated_in(["Call 202-732-4217"]) == ()  # a phone number is not a quantity
+    assert stated_in(["on April 26, 2009"]) == (TIME,)  # a date is a time, not a quantity
+    assert stated_in(["Level 2 offenders"]) == ()
+    assert stated_in(["events"], places=["Chicago"]) == (PLACE,)

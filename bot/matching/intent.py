@@ -32,15 +32,16 @@ _MONTHS = ("january|february|march|april|may|june|july|august|september|october|
            "november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _PHONE = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b")
+_DIGIT = re.compile(r"\d")
+# All patterns below read lower-cased text (cheaper than IGNORECASE on every entry).
 _STATES = re.compile(
     rf"(\b({_MONTHS})\.? \d{{1,2}}\b|\b({_WEEKDAYS})\b|\b(19|20)\d\d\b|"
-    r"\b(today|tomorrow|yesterday|this week|next week|last week|to date|since)\b)",
-    re.IGNORECASE)
-_QUANTITY = re.compile(
-    r"(\b\d{1,3}(,\d{3})+\b|\b\d+(\.\d+)?\s?(%|percent)|\b\d{2,}\b|"
-    r"\b(hundreds?|thousands?|millions?|billions?|dozens?|majority|percent)\b)",
-    re.IGNORECASE)
-_PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b", re.IGNORECASE)
+    r"\b(today|tomorrow|yesterday|this week|next week|last week|to date|since)\b)")
+_NUMBERS = re.compile(r"(\b\d{1,3}(,\d{3})+\b|\b\d+(\.\d+)?\s?(%|percent)|\b\d{2,}\b)")
+_NUMBER_WORDS = re.compile(
+    r"\b(hundreds?|thousands?|millions?|billions?|dozens?|majority|percent)\b")
+_DATES_AND_YEARS = re.compile(rf"\b(({_MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b")
+_PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b")
 
 
 def asked_for(folded_query: str) -> tuple[str, ...]:
@@ -50,18 +51,13 @@ def asked_for(folded_query: str) -> tuple[str, ...]:
 
 def stated_in(texts: Iterable[str], places: Iterable[str] = ()) -> tuple[str, ...]:
     """The kinds of fact these texts (an entry's approved words) state."""
-    text = "\n".join(texts)
+    text = "\n".join(texts).lower()
     found = []
-    if _QUANTITY.search(_PHONE.sub(" ", _years_and_dates_removed(text))):
-        found.append(QUANTITY)
+    if _NUMBER_WORDS.search(text) or (_DIGIT.search(text) and _NUMBERS.search(
+            _PHONE.sub(" ", _DATES_AND_YEARS.sub(" ", text)))):
+        found.append(QUANTITY)  # a year or a day of the month is a time, not a quantity
     if _STATES.search(text):
         found.append(TIME)
     if any(places) or _PLACE_WORDS.search(text):
         found.append(PLACE)
     return tuple(found)
-
-
-def _years_and_dates_removed(text: str) -> str:
-    """A year or a day of the month is a time, not a quantity."""
-    return re.sub(rf"\b(({_MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b", " ", text,
-                  flags=re.IGNORECASE)
