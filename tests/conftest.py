@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,32 @@ def knowledge_copy(tmp_path: Path) -> Path:
 async def slack():
     async with FakeSlack() as fake:
         yield fake
+
+
+class Tmpfs:
+    """A small filesystem of its own, to fill up or make read-only in a test."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def remount(self, options: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{options}", str(self.path)], check=True,
+                       capture_output=True)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):
+    """A 1 MB tmpfs (needs root and mount); the test is skipped, saying why, without it."""
+    target = tmp_path / "tmpfs"
+    target.mkdir()
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as failed:
+        pytest.skip(f"cannot mount a tmpfs here: {failed}")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield Tmpfs(target)
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 from bot.content import BUNDLED_KNOWLEDGE
+from bot.service.settings import ConfigError
+from bot.store import LogStore, open_store
 
 
 def default_knowledge_dir() -> Path:
@@ -26,3 +28,26 @@ def positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
     return int(value)
+
+
+def sqlite_file(db: str) -> Path | None:
+    """The file a FACTS_DB value names, or None when it names a server (PostgreSQL)."""
+    scheme, sep, rest = db.strip().partition("://")
+    if not sep:
+        return Path(db.strip())
+    if scheme.lower() == "sqlite" and rest.startswith("/") and rest != "/":
+        return Path(rest[1:])
+    return None
+
+
+def existing_store(db: str) -> LogStore:
+    """The log FACTS_DB names, for a command that reads it: never a new, empty one.
+
+    Opening a SQLite path creates the file (and its folder); a mistyped FACTS_DB
+    would then print "(0 rows)" as if nobody had asked anything.
+    """
+    path = sqlite_file(db)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"FACTS_DB: no query log at {str(path)!r} (nothing was created); "
+                          "check FACTS_DB")
+    return open_store(db)

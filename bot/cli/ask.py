@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import io
 import json
 import os
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.cli.arguments import date_argument, default_knowledge_dir, positive
 from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge, load_snapshot
@@ -69,13 +71,15 @@ def run_ask(args: argparse.Namespace) -> int:
     today = args.date or dt.date.today()
     currency = approvals_on_record()
     if args.batch:
-        if not args.json:
-            print("facts-bot ask: --batch needs --json", file=sys.stderr)
+        problem = _batch_problem(args)
+        if problem:
+            print(f"facts-bot ask: {problem}", file=sys.stderr)
             return 2
-        for query in _batch_queries(args.batch):
-            found = _search(index, query, today, args.limit, currency)
-            print(json.dumps(match_json(found, currency, today), ensure_ascii=False),
-                  flush=False)
+        with _open_batch(args.batch) as stream:
+            for line in stream:
+                found = _search(index, line.rstrip("\r\n"), today, args.limit, currency)
+                print(json.dumps(match_json(found, currency, today), ensure_ascii=False),
+                      flush=False)
         sys.stdout.flush()
         return 0
     query = " ".join(args.query).strip()
@@ -101,8 +105,14 @@ def approvals_on_record() -> Currency:
     """Re-approvals from FACTS_DB when one is named; the YAML's dates alone otherwise."""
     if not os.environ.get("FACTS_DB"):
         return Currency()
+    from bot.cli.arguments import sqlite_file
     from bot.service.approvals import read_currency
     from bot.store import open_store
+    path = sqlite_file(os.environ["FACTS_DB"])
+    if path is not None and not path.is_file():  # reading never creates a database
+        print(f"facts-bot: no query log at {str(path)!r} (FACTS_DB); review dates are the "
+              "plan files' own", file=sys.stderr)
+        return Currency()
     try:
         store = open_store(os.environ["FACTS_DB"])
         try:
@@ -115,11 +125,28 @@ def approvals_on_record() -> Currency:
         return Currency()
 
 
-def _batch_queries(source: str) -> Iterable[str]:
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
-    with stream:
-        for line in stream:
-            yield line.rstrip("\r\n")
+def _batch_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with a --batch invocation, before any query runs."""
+    if not args.json:
+        return "--batch needs --json"
+    if args.query:
+        return (f"--batch reads its queries from {args.batch}; remove the extra words "
+                f"{' '.join(args.query)!r}")
+    if args.batch == "-":
+        return None
+    path = Path(args.batch)
+    if path.is_dir():
+        return f"--batch {args.batch} is a folder; give a file with one query per line"
+    if not path.is_file():
+        return f"--batch {args.batch}: no such file"
+    return None
+
+
+def _open_batch(source: str) -> TextIO:
+    """The batch, one query a line; bytes that are not UTF-8 become U+FFFD, as on stdin."""
+    if source == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    return open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
 
 
 def match_json(match: Match, currency: Currency | None = None,

@@ -130,6 +130,10 @@ def _check_arguments(args: argparse.Namespace) -> str | None:
         return "--yaml goes with 'gaps' or 'suggest': facts-bot review gaps --yaml"
     if args.html and args.what in ("gaps", "suggest"):
         return "--html writes the whole report: facts-bot review --html FILE"
+    if args.html and not args.html.resolve().parent.is_dir():
+        return f"--html {args.html}: the folder {str(args.html.parent)!r} does not exist"
+    if args.html and args.html.is_dir():
+        return f"--html {args.html} is a folder; give a file name, e.g. {args.html}/review.html"
     if args.since and args.until and args.until < args.since:
         return "--until is before --since"
     if args.limit < 0 or args.top < 1:

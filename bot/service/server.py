@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,13 +88,14 @@ async def start_service(settings: Settings, clock: Clock,
     require_for_serving(settings)
     live = LiveKnowledge.load(settings.knowledge_dir, settings.match, clock.now().date())
     metrics = Metrics()
+    store = store or _open_for_writing(settings.db)
     client = slack_client(settings.bot_token or "", settings.api_url, metrics=metrics)
     try:
         auth = await client.auth_test()
     except SlackApiError as failed:
+        await store.close()
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack: "
                           f"{failed.response.get('error')}") from None
-    store = store or open_store(settings.db)
     pseudonymizer = pseudonymizer_for(settings)
     bot = FactsBot(settings, live, store, clock, client,
                    privacy=pseudonymizer.apply if pseudonymizer else None, metrics=metrics)
@@ -133,6 +135,15 @@ async def start_service(settings: Settings, clock: Clock,
     service.url = f"http://{settings.host}:{service.runner.addresses[0][1]}"
     log.info("listening on %s", service.url)
     return service
+
+
+def _open_for_writing(db: str) -> LogStore:
+    """The query log, or one line saying why it cannot be written (read-only, no space...)."""
+    try:
+        return open_store(db)
+    except (OSError, sqlite3.Error, ValueError) as failed:
+        raise ConfigError(f"FACTS_DB: cannot open the query log {db!r} for writing: "
+                          f"{failed}") from None
 
 
 async def purge_daily(store: LogStore, clock: Clock, retention_days: int,

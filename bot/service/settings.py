@@ -179,13 +179,32 @@ def _read_settings_file(path: str) -> Mapping[str, Any]:
     except OSError as failed:
         raise ConfigError(f"FACTS_SETTINGS: cannot read {path!r}: {failed.strerror}") from None
     except yaml.YAMLError as failed:
-        raise ConfigError(f"FACTS_SETTINGS: {path!r} is not valid YAML: {failed}") from None
+        raise ConfigError(f"FACTS_SETTINGS: {_yaml_problem(path, failed)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"FACTS_SETTINGS: {path!r} must be a mapping of setting names")
     unknown = sorted(set(data) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(f"FACTS_SETTINGS: unknown setting(s) in {path!r}: {', '.join(unknown)}")
     return data
+
+
+def _yaml_problem(path: str, failed: yaml.YAMLError) -> str:
+    """File, line and what is wrong, never the text: the offending line may hold a token.
+
+    PyYAML's own message quotes the line (and sometimes the value) it choked on.
+    """
+    def hidden(text: object) -> str:
+        return re.sub(r"'[^']*'|\"[^\"]*\"", "(value hidden)", str(text))
+
+    problem_mark = getattr(failed, "problem_mark", None)
+    context_mark = getattr(failed, "context_mark", None)
+    problem = getattr(failed, "problem", None) or type(failed).__name__
+    where = f"{path}:{problem_mark.line + 1}" if problem_mark is not None else path
+    message = f"{where}: not valid YAML: {hidden(problem)}"
+    context = getattr(failed, "context", None)
+    if context and context_mark is not None:
+        message += f" ({hidden(context)} from line {context_mark.line + 1})"
+    return message
 
 
 def load_settings(environ: Mapping[str, str] | None = None,

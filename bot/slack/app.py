@@ -9,10 +9,12 @@ browsing, admin, buttons, recording); this one only connects them to Slack.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -46,6 +48,23 @@ __all__ = ["FactsBot", "InFlight", "Who", "new_request_id", "parse_command"]
 log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
+
+
+@contextlib.contextmanager
+def _bolt_blind_to_token_env() -> Iterator[None]:
+    """Build the bolt app without it reading SLACK_BOT_TOKEN from the environment.
+
+    AsyncApp falls back to that variable when given no token and, given a client
+    as well, warns at every start that the token will be unused. The token
+    comes from our settings through `authorize`; bolt has no option to skip
+    the lookup, so the variable is hidden while the app is built.
+    """
+    saved = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["SLACK_BOT_TOKEN"] = saved
 
 
 class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckCommands,
@@ -89,9 +108,10 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         # of their own; so bolt can answer as soon as they return (rather than
         # polling every 10 ms for the ack), which is what `process_before_response`
         # does.
-        app = AsyncApp(client=tokenless, signing_secret=self.settings.signing_secret or "x",
-                       authorize=authorize, request_verification_enabled=not
-                       self.settings.socket_mode, process_before_response=True, logger=log)
+        with _bolt_blind_to_token_env():
+            app = AsyncApp(client=tokenless, signing_secret=self.settings.signing_secret or "x",
+                           authorize=authorize, request_verification_enabled=not
+                           self.settings.socket_mode, process_before_response=True, logger=log)
         app.command("/facts")(self.on_command)
         app.action(render.SHOW_ACTION)(self.on_show)
         app.action(render.SHARE_ACTION)(self.on_share)
