@@ -23,6 +23,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.matching.limits import readable_part
 from bot.service.approvals import Approvals
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
@@ -39,6 +40,7 @@ from bot.slack.channels import ChannelNames
 from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
+from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who, new_request_id, parse_command
 from bot.slack.reviewing import ReviewCommands
 from bot.store import LogStore
@@ -48,6 +50,9 @@ __all__ = ["FactsBot", "InFlight", "Who", "new_request_id", "parse_command"]
 log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
+
+#: How much of what was typed the log keeps (the matcher reads less: matching/limits.py).
+LOGGED_TEXT_CHARS = 10_000
 
 
 @contextlib.contextmanager
@@ -80,6 +85,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         self.clock = clock
         self.client = client
         self.inflight = InFlight()
+        self.replies = RecentReplies()
         self.metrics = metrics or Metrics()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
                                 self.metrics)
@@ -138,16 +144,21 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             await self.check_command(command, argument, who, request_id)
             return
         if name == "ask":
-            match = self.search(argument)
+            read, cut = readable_part(argument)
+            match = self.search(read)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
             self.metrics.queries.inc(status=match.status)
             message = self.match_message(match, request_id)
-            await self.log_query(who, request_id, argument, match.status, match.results,
-                                 started)
+            self.replies.remember(request_id, self.context_value(match, request_id))
+            if cut:
+                message = render.with_note(message, f"_Only the first {len(read)} characters "
+                                           "of your question were read._")
+            await self.log_query(who, request_id, argument[:LOGGED_TEXT_CHARS], match.status,
+                                 match.results, started)
         else:
             self.metrics.commands.inc(command=name)
             message = await self.subcommand(name, argument, who, request_id)
-            await self.log_query(who, request_id, command.get("text") or "",
+            await self.log_query(who, request_id, (command.get("text") or "")[:LOGGED_TEXT_CHARS],
                                  "help" if name == "help" else "command", (), started)
         await self.send(respond, message)
 
@@ -215,6 +226,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             await self._http.close()
 
     async def send(self, respond: Respond, message: render.Message) -> None:
+        message = render.within_limits(message)
         try:
             await respond(blocks=message.blocks, text=message.text, response_type="ephemeral")
         except Exception:  # a lost reply must not take the service down

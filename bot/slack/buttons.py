@@ -1,22 +1,52 @@
 """The buttons on a reply: *Show this*, *Share in channel*, *Helpful / Not helpful*.
 
-A button carries what it needs in its value (the entry, the request, the
-query and the other results), so a click redraws without a new lookup; the
-entry is checked again on click, so withdrawn language is never shown or
-shared from an old message.
+A button carries only the entry and the request id (Slack cuts longer values,
+which then no longer parse); the query and the other results come from the
+bot's record of recent replies (`replies.py`). A value that cannot be read
+gets a polite reply, never silence. The entry is checked again on click, so
+withdrawn language is never shown or shared from an old message.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from bot.content import Entry
 from bot.matching import Match, Result
 from bot.service.jsonlog import bind_request_id
 from bot.service.live import LiveKnowledge
 from bot.slack import render
+from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who
+
+UNREADABLE = ("Sorry, that button could not be read (it may come from an old or altered "
+              "message). Ask again with /facts.")
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """What a click names: the entry, the request it answered, and that reply's context."""
+
+    entry_id: str
+    request_id: str
+    context: dict[str, Any] | None
+
+
+def read_value(raw: Any, replies: RecentReplies) -> Clicked | None:
+    """The button's value, or None when it is not one the bot made."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    entry_id, request_id = value.get("entry"), value.get("r", "")
+    if not isinstance(entry_id, str) or not entry_id or not isinstance(request_id, str):
+        return None
+    return Clicked(entry_id, request_id, replies.get(request_id) if request_id else None)
 
 
 class ButtonHandlers:
@@ -25,53 +55,69 @@ class ButtonHandlers:
     live: LiveKnowledge
     review_label: Callable[[Entry], str | None]
     review_labels: Callable[[Iterable[Entry]], dict[str, str]]
+    replies: RecentReplies
+
+    async def _clicked(self, body: dict, action: dict) -> Clicked | None:
+        clicked = read_value(action.get("value"), self.replies)
+        if clicked is None:
+            respond = self.responder(body.get("response_url", ""))
+            await respond(text=UNREADABLE, replace_original=False, response_type="ephemeral")
+            return None
+        bind_request_id(clicked.request_id)
+        return clicked
 
     async def show_entry(self, body: dict, action: dict) -> None:
+        clicked = await self._clicked(body, action)
+        if clicked is None:
+            return
         respond = self.responder(body.get("response_url", ""))
-        value = json.loads(action.get("value") or "{}")
-        bind_request_id(value.get("r") or "")
-        entry = self.live.snapshot.by_id.get(value.get("entry", ""))
+        entry = self.live.snapshot.by_id.get(clicked.entry_id)
         if entry is None or not entry.servable_on(self.today()):
             await respond(text="That response is no longer approved. Ask again with "
                           "/facts.", replace_original=False, response_type="ephemeral")
             return
-        context = {key: value[key] for key in ("r", "q", "o", "n") if key in value}
         known = self.live.snapshot.by_id
-        others = [Result(known[i], score) for i, score in value.get("o") or [] if i in known]
-        match = Match(value.get("q") or "", "answer", tuple(others))
+        context = clicked.context or {"r": clicked.request_id}
+        others = [Result(known[i], score) for i, score in context.get("o") or [] if i in known]
+        match = Match(context.get("q") or "", "answer", tuple(others))
         labels = self.review_labels([entry, *(r.entry for r in others)])
         message = render.answer_message(match, context, shown=entry, labels=labels)
-        await self.log_audit("show", Who.from_action(body), value.get("r") or "",
+        await self.log_audit("show", Who.from_action(body), clicked.request_id,
                              {"entry_id": entry.id})
+        message = render.within_limits(message)
         await respond(blocks=message.blocks, text=message.text, replace_original=True,
                       response_type="ephemeral")
 
     async def share_entry(self, body: dict, action: dict) -> None:
+        clicked = await self._clicked(body, action)
+        if clicked is None:
+            return
         respond = self.responder(body.get("response_url", ""))
-        value = json.loads(action.get("value") or "{}")
-        bind_request_id(value.get("r") or "")
         who = Who.from_action(body)
-        entry = self.live.snapshot.by_id.get(value.get("entry", ""))
+        entry = self.live.snapshot.by_id.get(clicked.entry_id)
         if entry is None or not entry.servable_on(self.today()):
+            await self.log_audit("refusal", who, clicked.request_id,
+                                 {"action": "share", "entry_id": clicked.entry_id,
+                                  "reason": "no longer approved"})
             await respond(text="That response is no longer approved, so it was not shared.",
                           replace_original=False, response_type="ephemeral")
             return
-        await self.log_audit("share", who, value.get("r") or "", {"entry_id": entry.id})
-        message = render.shared_message(entry, who.user_id, self.review_label(entry))
+        await self.log_audit("share", who, clicked.request_id, {"entry_id": entry.id})
+        message = render.within_limits(render.shared_message(entry, who.user_id,
+                                                             self.review_label(entry)))
         await respond(blocks=message.blocks, text=message.text, response_type="in_channel",
                       replace_original=False)
 
     async def record_feedback(self, body: dict, action: dict) -> None:
+        clicked = await self._clicked(body, action)
+        if clicked is None:
+            return
         respond = self.responder(body.get("response_url", ""))
-        value = json.loads(action.get("value") or "{}")
-        bind_request_id(value.get("r") or "")
         helpful = action.get("action_id") == render.HELPFUL_ACTION
-        await self.log_audit("feedback", Who.from_action(body), value.get("r") or "",
-                             {"helpful": helpful, "entry_id": value.get("entry", ""),
-                              "query": value.get("q") or "",
-                              "query_request_id": value.get("r") or ""})
+        query = (clicked.context or {}).get("q") or ""
+        await self.log_audit("feedback", Who.from_action(body), clicked.request_id,
+                             {"helpful": helpful, "entry_id": clicked.entry_id,
+                              "query": query, "query_request_id": clicked.request_id})
         verdict = "helpful" if helpful else "not helpful"
         await respond(text=f"Thanks: recorded as {verdict} for the communications team.",
                       replace_original=False, response_type="ephemeral")
-
-    # ------------------------------------------------------------ edges
