@@ -22,6 +22,19 @@ class Invalid(Exception):
     pass
 
 
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A value as quoted in a message: its repr, cut to `limit` characters.
+
+    A message quoting a whole value once printed a 39 MB line; the author only
+    needs enough to find it, and the file and line say where.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"must be text, not {type_name(value)}")
@@ -36,15 +49,15 @@ def _date(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise Invalid(f"{excerpt(value)} is not a date (YYYY-MM-DD)") from None
 
 
 def _time(value: Any) -> dt.time:
     if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
-        raise Invalid(f"{value!r} is not a time of day (HH:MM)")
+        raise Invalid(f"{excerpt(value)} is not a time of day (HH:MM)")
     hours, minutes = map(int, value.split(":"))
     if hours > 23 or minutes > 59:
-        raise Invalid(f"{value!r} is not a time of day (HH:MM)")
+        raise Invalid(f"{excerpt(value)} is not a time of day (HH:MM)")
     return dt.time(hours, minutes)
 
 
@@ -63,7 +76,7 @@ def text_list(value: Any) -> tuple[str, ...]:
 def _identifier(value: Any) -> str:
     value = _text(value)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
-        raise Invalid(f"{value!r} must use only a-z, 0-9 and '-'")
+        raise Invalid(f"{excerpt(value)} must use only a-z, 0-9 and '-'")
     return value
 
 
@@ -72,14 +85,15 @@ def _timezone(value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"{value!r} is not a known time zone (e.g. America/New_York)") from None
+        raise Invalid(f"{excerpt(value)} is not a known time zone "
+                      "(e.g. America/New_York)") from None
     return value
 
 
 def _kind(value: Any) -> str:
     value = _text(value)
     if value not in KINDS:
-        raise Invalid(f"{value!r} is not a kind; use one of {', '.join(KINDS)}")
+        raise Invalid(f"{excerpt(value)} is not a kind; use one of {', '.join(KINDS)}")
     return value
 
 
@@ -96,7 +110,7 @@ def type_name(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {excerpt(value)}"
 
 
 Check = Callable[[Any], Any]
@@ -183,9 +197,10 @@ class FileChecker:
         ok = True
         for key in mapping:
             if key not in spec:
-                hint = process.extractOne(str(key), list(spec), score_cutoff=75)
+                hint = process.extractOne(str(key)[:100], list(spec), score_cutoff=75)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.error(lines.get(key, line), f"{where}.{key}", f"unknown field{suggestion}")
+                self.error(lines.get(key, line), f"{where}.{str(key)[:EXCERPT_CHARS]}",
+                           f"unknown field{suggestion}")
                 ok = False
         values: dict[str, Any] = {}
         for name, (check, required) in spec.items():

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot.content import yaml_lines
 from bot.content.currency import warn_unreviewed
 from bot.content.dates import check_schedule_words
 from bot.content.fields import (
@@ -45,9 +46,9 @@ from bot.content.model import (
     Snapshot,
 )
 from bot.content.source_check import check_sources
-from bot.content.yaml_lines import Loader
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+MAX_FILE_BYTES = 1_000_000  # the bundled plan's largest file is 12 kB
 
 
 @dataclass
@@ -122,14 +123,25 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
     relative = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     checker = FileChecker(relative, problems)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
+                                 f"({MAX_FILE_BYTES:,}); split it into several files")
+            return
+        data = yaml_lines.load(path.read_text(encoding="utf-8"))
+    except yaml_lines.Refused as refused:
+        checker.error(refused.line, "", refused.message)
+        return
     except yaml.MarkedYAMLError as broken:
         mark = broken.problem_mark or broken.context_mark
         line = mark.line + 1 if mark else 0
         checker.error(line, "", f"not valid YAML: {broken.problem or broken.context}")
         return
     except (yaml.YAMLError, UnicodeDecodeError) as broken:
-        checker.error(0, "", f"not valid YAML: {broken}")
+        checker.error(0, "", f"not valid YAML: {type(broken).__name__}")
+        return
+    except OSError as failed:
+        checker.error(0, "", f"cannot be read: {failed.strerror or failed}")
         return
     if data is None:
         return

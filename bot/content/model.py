@@ -149,6 +149,10 @@ class Entry:
         return (start is None or start <= day) and (expiry is None or day <= expiry)
 
 
+PROBLEM_FIELD_CHARS = 120
+PROBLEM_MESSAGE_CHARS = 300
+
+
 @dataclass(frozen=True)
 class Problem:
     severity: str  # "error" or "warning"
@@ -156,6 +160,13 @@ class Problem:
     line: int
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Whatever built it, a problem stays one readable line (see fields.excerpt).
+        for name, limit in (("field", PROBLEM_FIELD_CHARS), ("message", PROBLEM_MESSAGE_CHARS)):
+            value = getattr(self, name)
+            if len(value) > limit:
+                object.__setattr__(self, name, value[:limit - 1] + "…")
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

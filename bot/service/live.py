@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content import KnowledgeError, Problem, Snapshot, check_knowledge
+from bot.content.fields import excerpt
 from bot.matching import Index, MatchSettings
+
+log = logging.getLogger("facts_bot")
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,12 @@ def _comparable(entry) -> tuple:
 class LiveKnowledge:
     """Holds the current Index (and through it the snapshot) for every request."""
 
-    def __init__(self, directory: Path, index: Index) -> None:
+    def __init__(self, directory: Path, index: Index,
+                 check: Callable[[Path, dt.date], tuple[Snapshot | None, list[Problem]]]
+                 = check_knowledge) -> None:
         self.directory = directory
         self.current = index
+        self.check = check  # how a reload reads the directory (tests pass a broken one)
         self._reloading = asyncio.Lock()
 
     @classmethod
@@ -69,11 +77,19 @@ class LiveKnowledge:
         """Re-read, validate and swap; on any error the old content keeps serving."""
         async with self._reloading:
             old = self.current
-            snapshot, problems = await asyncio.to_thread(check_knowledge, self.directory, today)
-            if snapshot is None:
+            try:
+                snapshot, problems = await asyncio.to_thread(self.check, self.directory, today)
+                index = None if snapshot is None else \
+                    await asyncio.to_thread(Index, snapshot, old.settings)
+            except Exception as crashed:  # a bug or an unreadable file: say so, keep serving
+                log.exception("reload of %s crashed", self.directory)
+                problems = [Problem("error", str(self.directory), 0, "",
+                                    f"the reload crashed ({type(crashed).__name__}: "
+                                    f"{excerpt(str(crashed))}); the log has the details")]
+                snapshot = index = None
+            if snapshot is None or index is None:
                 return ReloadOutcome(False, old.snapshot.version, old.snapshot.version,
                                      problems=tuple(problems))
-            index = await asyncio.to_thread(Index, snapshot, old.settings)
             added, removed, changed = diff(old.snapshot, snapshot)
             self.current = index
             return ReloadOutcome(True, snapshot.version, old.snapshot.version, added, removed,

@@ -157,7 +157,12 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
                                  match.results, started)
         else:
             self.metrics.commands.inc(command=name)
-            message = await self.subcommand(name, argument, who, request_id)
+            try:
+                message = await self.subcommand(name, argument, who, request_id)
+            except Exception:  # whatever broke, the person hears back and the row is kept
+                log.exception("/facts %s failed", name)
+                message = render.text_message(f"Sorry, `/facts {name}` failed. The error was "
+                                              "logged for the bot's operators.")
             await self.log_query(who, request_id, (command.get("text") or "")[:LOGGED_TEXT_CHARS],
                                  "help" if name == "help" else "command", (), started)
         await self.send(respond, message)
