@@ -95,11 +95,14 @@ class Metrics:
         "Slack calls retried by slack_sdk, by reason (rate_limited, connection_error)."))
     log_write_errors: Counter = field(default_factory=lambda: Counter(
         "facts_log_write_errors_total", "Query-log writes that failed."))
+    http_refused: Counter = field(default_factory=lambda: Counter(
+        "facts_http_refused_total",
+        "/slack/events requests refused before bolt, by reason (signature, replay, ...)."))
 
     def render(self) -> str:
         lines: list[str] = []
         for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms, self.reloads,
                        self.alert_posts, self.slack_errors, self.slack_retries,
-                       self.log_write_errors):
+                       self.log_write_errors, self.http_refused):
             lines += metric.render()
         return "\n".join(lines) + "\n"

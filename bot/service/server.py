@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.alerts.sender import AlertScheduler, AlertSender
 from bot.review.privacy import pseudonymizer_for, purge_expired
 from bot.service.clock import Clock
+from bot.service.http_guard import AcceptErrorLog, slack_request_guard
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.service.replicas import ReplicaSync
@@ -125,10 +126,17 @@ async def start_service(settings: Settings, clock: Clock,
     else:
         web_app = app.web_app(path="/slack/events")
         web_app.middlewares.append(ack_timer(bot))
+        web_app.middlewares.append(slack_request_guard(
+            settings.signing_secret or "", lambda: bot.accepting, settings.http_idle_seconds,
+            on_refused=lambda reason: bot.metrics.http_refused.inc(reason=reason)))
     web_app.router.add_get("/healthz", health_handler(bot))
     web_app.router.add_get("/metrics", metrics_handler(bot))
     web_app.router.add_get("/readyz", ready_handler(bot))
-    service.runner = web.AppRunner(web_app, access_log=None)
+    # keepalive_timeout also runs from the moment a connection opens: a client that
+    # has not sent a whole request by then is closed, so idle sockets cannot pile up
+    # until accept() runs out of file descriptors.
+    service.runner = web.AppRunner(web_app, access_log=None,
+                                   keepalive_timeout=settings.http_idle_seconds)
     await service.runner.setup()
     site = web.TCPSite(service.runner, settings.host, settings.port)
     await site.start()
@@ -230,6 +238,7 @@ async def serve(settings: Settings, clock: Clock,
     gc.collect()
     gc.freeze()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(AcceptErrorLog())
     stopping = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)

@@ -45,6 +45,7 @@ class Settings:
     log_format: str = "text"
     spool_path: str = "./facts-bot-spool.jsonl"
     review_days: int = 90  # a re-approval keeps content current this long
+    http_idle_seconds: int = 10
     match: MatchSettings = MatchSettings()
 
     @property
@@ -163,6 +164,7 @@ _SETTINGS = {
     "FACTS_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "FACTS_SPOOL": ("spool_path", _text),
     "FACTS_REVIEW_DAYS": ("review_days", _int(1, 3650)),
+    "FACTS_HTTP_IDLE_SECONDS": ("http_idle_seconds", _int(1, 3600)),
 }
 _MATCH_SETTINGS = {
     "FACTS_ANSWER_MIN_SCORE": ("answer_min_score", _number(0, 100)),
