@@ -467,6 +467,8 @@ class FakeSlack:
         self.sent_envelopes: dict[str, JSON] = {}  # envelope_id -> envelope we sent
 
         self._faults: dict[str, deque[_Fault]] = {}
+        self._drops: dict[str, int] = {}  # method -> calls to handle, then drop the connection
+        self._response_drops = 0  # response_url POSTs to record, then drop the connection
         self._response_faults: deque[tuple[int, str]] = deque()
         self._response_urls: dict[str, str | None] = {}  # id -> name
         self._response_uses: dict[str, int] = {}
@@ -487,6 +489,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
         }
 
     # ---------------------------------------------------------------- lifecycle
@@ -578,6 +581,20 @@ class FakeSlack:
             self._faults.setdefault(method, deque()).append(
                 _Fault("ratelimit", error="ratelimited", status=429, retry_after=retry_after)
             )
+
+    def drop_after_accepting(self, method: str, *, times: int = 1) -> None:
+        """Next ``times`` calls of ``method`` are carried out (a message is posted), then the
+        connection is dropped before the answer: the client cannot tell it worked."""
+        self._drops[method] = self._drops.get(method, 0) + times
+
+    def drop_response_after_accepting(self, *, times: int = 1) -> None:
+        """Next ``times`` response_url POSTs are recorded as delivered, then dropped."""
+        self._response_drops += times
+
+    def channel_messages(self, channel: str) -> list[JSON]:
+        """Messages posted in ``channel`` (chat.postMessage), oldest first."""
+        return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
+                if c == channel]
 
     def fail_next_response(self, status: int = 404, body: str = "expired_url") -> None:
         """The next POST to any response_url gets ``status`` with text ``body``."""
@@ -854,7 +871,17 @@ class FakeSlack:
         call.status, call.response = status, body
         self.api_calls.append(call)
         self._notify()
+        if self._drops.get(method):
+            self._drops[method] -= 1
+            return self._drop(request)
         return web.json_response(body, status=status, headers=headers)
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        """Close the connection without answering (what a network failure looks like)."""
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=200)
 
     def _pop_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
@@ -1034,6 +1061,25 @@ class FakeSlack:
         info.update(self.channels.get(channel) or {})
         return {"ok": True, "channel": info}
 
+    def _conversations_history(self, params: JSON, token: str | None) -> JSON:
+        """Newest first; ``metadata`` only with include_all_metadata, as Slack does."""
+        channel = params.get("channel")
+        if not channel or channel in self.not_in_channel:
+            return {"ok": False, "error": "channel_not_found" if not channel
+                    else "not_in_channel"}
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        found = []
+        for message in reversed(self.channel_messages(channel)):
+            if float(message["ts"]) <= oldest:
+                continue
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            found.append(shown)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
     # ---------------------------------------------------------------- HTTP: response_url
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
@@ -1080,6 +1126,9 @@ class FakeSlack:
             )
         )
         self._notify()
+        if self._response_drops and status == 200:
+            self._response_drops -= 1
+            return self._drop(request)
         return web.Response(status=status, text=reply)
 
     # ---------------------------------------------------------------- WebSocket: Socket Mode

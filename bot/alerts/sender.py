@@ -10,6 +10,13 @@ nobody can know whether that post reached Slack: at most once beats twice.
 Slack errors never escape: a 429 is waited out and retried by slack_sdk's
 rate-limit handler; anything else is recorded as the attempt's failure, logged,
 and retried later that day.
+
+`chat.postMessage` is not idempotent, so a post is never resent blindly: when
+the connection drops after sending, Slack may have posted it. Each post
+carries its claim key in its message metadata; after such an ambiguous
+failure (and before any retry of one) the channel history is searched for it.
+If that search is impossible, the alert stays failed and is not posted again:
+one missing post, with an error saying so, beats two.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from bot.content import Snapshot
 from bot.content.currency import Currency
 from bot.service.clock import Clock
 from bot.service.metrics import Metrics
+from bot.slack.api import posting_client
 from bot.store.base import ALERT_FAILED, ALERT_OK, AlertStatus, LogStore
 
 POSTED = "posted"
@@ -37,6 +45,8 @@ ALREADY_POSTED = "already_posted"
 IN_PROGRESS = "in_progress"  # another copy holds the claim and has not finished
 
 LATE_AFTER = dt.timedelta(minutes=15)  # a cron run every few minutes is not "late"
+UNCONFIRMED = "unconfirmed"  # detail prefix: Slack may have the post; do not resend blindly
+METADATA_EVENT = "facts_alert"
 
 #: What an operator should do about errors that retrying alone will not fix.
 FIX_HINTS = {
@@ -83,6 +93,7 @@ class AlertSender:
         self._metrics = metrics
         self._store = store
         self._client = client
+        self._poster = posting_client(client)
         self._clock = clock
         self._owner = owner_id
         self._logger = logger or _log
@@ -96,6 +107,7 @@ class AlertSender:
 
     async def send(self, alert: Alert, now: dt.datetime) -> Outcome:
         try:
+            before = await asyncio.to_thread(self._store.alert_status, alert.key)
             claimed = await asyncio.to_thread(self._store.claim_alert, alert.key, self._owner, now)
         except Exception as failed:  # e.g. database locked for too long; try again later
             self._logger.error("alert %s: could not claim it: %s", alert.key, failed)
@@ -103,7 +115,12 @@ class AlertSender:
         if not claimed:
             return await self._not_ours(alert)
         late = now - alert.due_at > self._late_after
-        error, ts = await self._post(alert, late)
+        if before is not None and before.detail.startswith(UNCONFIRMED):
+            error, ts = await self._confirm(alert, before.detail)
+            if error is None and ts is None:  # checked: the earlier post never landed
+                error, ts = await self._post(alert, late)
+        else:
+            error, ts = await self._post(alert, late)
         detail = _detail(alert, late, ts) if error is None else _failure_detail(error)
         await self._finish(alert, error is None, detail)
         if self._metrics is not None:
@@ -120,14 +137,55 @@ class AlertSender:
         """(error, None) or (None, message ts)."""
         blocks, text = alert.message(late)
         try:
-            response = await self._client.chat_postMessage(
+            response = await self._poster.chat_postMessage(
                 channel=alert.channel, text=text, blocks=blocks,
-                unfurl_links=False, unfurl_media=False)
+                unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT,
+                          "event_payload": {"alert_key": alert.key}})
         except SlackApiError as failed:
             return str(failed.response.get("error") or f"HTTP {failed.response.status_code}"), None
-        except Exception as failed:  # network, timeout: recorded so it can be retried
-            return f"{type(failed).__name__}: {failed}".rstrip(": "), None
+        except Exception as failed:  # the connection dropped: Slack may have posted it
+            lost = f"{type(failed).__name__}: {failed}".rstrip(": ")
+            error, ts = await self._confirm(alert, f"{UNCONFIRMED}: {lost}")
+            if error is None and ts is None:  # it never landed: safe to retry later
+                return lost, None
+            return error, ts
         return None, str(response.get("ts") or "")
+
+    async def _confirm(self, alert: Alert, why: str) -> tuple[str | None, str | None]:
+        """After an ambiguous post: (None, ts) if it is in the channel, (None, None) if it
+        is surely not, or (error starting UNCONFIRMED, None) if nobody can tell."""
+        found = await self._find_posted(alert)
+        if found is None:
+            self._logger.error(
+                "alert %s: Slack may have posted it to %s but did not confirm, and the "
+                "channel history cannot be read to check; NOT posting it again (a duplicate "
+                "is worse than a missing post): look in the channel", alert.key, alert.channel)
+            return f"{why.split(';')[0]}; channel history unreadable, not resent", None
+        if found:
+            self._logger.info("alert %s: found the unconfirmed post in %s (ts %s)", alert.key,
+                              alert.channel, found)
+            return None, found
+        return None, None
+
+    async def _find_posted(self, alert: Alert) -> str | None:
+        """The ts of this alert's post in its channel, "" if it is not there, None if the
+        history cannot be read (missing scope, a channel name rather than an id...)."""
+        oldest = (alert.due_at - dt.timedelta(days=1)).timestamp()
+        try:
+            history = await self._client.conversations_history(
+                channel=alert.channel, oldest=f"{oldest:.6f}", limit=200,
+                include_all_metadata=True)
+        except Exception as failed:
+            self._logger.warning("alert %s: cannot read %s's history: %s", alert.key,
+                                 alert.channel, failed)
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and \
+                    (metadata.get("event_payload") or {}).get("alert_key") == alert.key:
+                return str(message.get("ts") or "?")
+        return ""
 
     async def _finish(self, alert: Alert, ok: bool, detail: str) -> None:
         try:

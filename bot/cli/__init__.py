@@ -33,8 +33,7 @@ def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     from bot.cli import alerts, ask, check, importing, log, review, service
 
     return [ask.register, check.register, service.register, log.register, alerts.register,
-            review.register,
-            importing.register]
+            review.register, importing.register]
 
 
 def _version() -> str:

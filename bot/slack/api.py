@@ -52,3 +52,24 @@ def slack_client(token: str, api_url: str, *, metrics: Metrics | None = None,
     """The bot's Web API client; its retry handlers also serve response_url replies."""
     return AsyncWebClient(token=token, base_url=api_url,
                           retry_handlers=retry_handlers(metrics, rate_limit_retries))
+
+
+def retries_connection_errors(handler: AsyncRetryHandler) -> bool:
+    inner = getattr(handler, "inner", handler)
+    return isinstance(inner, AsyncConnectionErrorRetryHandler)
+
+
+def without_connection_retries(handlers: list[AsyncRetryHandler]) -> list[AsyncRetryHandler]:
+    """The handlers minus the one that resends after a dropped connection.
+
+    For a call that is not idempotent (a post in a channel): when the connection
+    drops after Slack accepted it, resending posts it twice. A 429 is still
+    waited out and retried: Slack did not take that call.
+    """
+    return [h for h in handlers if not retries_connection_errors(h)]
+
+
+def posting_client(client: AsyncWebClient) -> AsyncWebClient:
+    """`client`, but never resending a call whose connection dropped."""
+    return AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                          retry_handlers=without_connection_retries(client.retry_handlers))

@@ -33,6 +33,7 @@ from bot.service.settings import Settings
 from bot.service.spool import Spool
 from bot.slack import render, render_check
 from bot.slack.admin import AdminCheck, AdminCommands
+from bot.slack.api import without_connection_retries
 from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
@@ -209,7 +210,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
     def today(self) -> dt.date:
         return self.clock.now().date()
 
-    def responder(self, response_url: str) -> Respond:
+    def responder(self, response_url: str, *, resend_on_dropped: bool = True) -> Respond:
         """Replies to one request's response_url over a shared HTTP session.
 
         Bolt's own `respond` opens a new session per reply, which was a third of
@@ -218,8 +219,10 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         async def respond(**message: Any) -> None:
             if self._http is None or self._http.closed:
                 self._http = aiohttp.ClientSession()
+            handlers = self.client.retry_handlers if resend_on_dropped else \
+                without_connection_retries(self.client.retry_handlers)
             client = AsyncWebhookClient(response_url, session=self._http,
-                                        retry_handlers=self.client.retry_handlers)
+                                        retry_handlers=handlers)
             sent = await client.send_dict(message)
             if sent.status_code != 200:
                 self.metrics.slack_errors.inc(error=f"response_url_{sent.status_code}")

@@ -10,6 +10,7 @@ withdrawn language is never shown or shared from an old message.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from bot.service.live import LiveKnowledge
 from bot.slack import render
 from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who
+
+log = logging.getLogger("facts_bot")
 
 UNREADABLE = ("Sorry, that button could not be read (it may come from an old or altered "
               "message). Ask again with /facts.")
@@ -105,8 +108,17 @@ class ButtonHandlers:
         await self.log_audit("share", who, clicked.request_id, {"entry_id": entry.id})
         message = render.within_limits(render.shared_message(entry, who.user_id,
                                                              self.review_label(entry)))
-        await respond(blocks=message.blocks, text=message.text, response_type="in_channel",
-                      replace_original=False)
+        # A post in the channel is not resent after a dropped connection: Slack may
+        # already have it, and two copies in the channel are worse than asking.
+        post = self.responder(body.get("response_url", ""), resend_on_dropped=False)
+        try:
+            await post(blocks=message.blocks, text=message.text, response_type="in_channel",
+                       replace_original=False)
+        except Exception as failed:
+            log.warning("share of %s not confirmed by Slack: %s", entry.id, failed)
+            await respond(text="Slack did not confirm your share. Look in the channel "
+                          "before sharing again, so it is not posted twice.",
+                          replace_original=False, response_type="ephemeral")
 
     async def record_feedback(self, body: dict, action: dict) -> None:
         clicked = await self._clicked(body, action)
