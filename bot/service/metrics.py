@@ -7,7 +7,7 @@ stable and documented, so a dependency would add more than it saves.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 LATENCY_BUCKETS_MS = (0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
@@ -99,10 +99,19 @@ class Metrics:
         "facts_http_refused_total",
         "/slack/events requests refused before bolt, by reason (signature, replay, ...)."))
 
+    gauges: dict[str, tuple[str, Callable[[], float]]] = field(default_factory=dict)
+
+    def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        """A value read when /metrics is scraped (rows waiting, rows dropped...)."""
+        self.gauges[name] = (help_text, read)
+
     def render(self) -> str:
         lines: list[str] = []
         for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms, self.reloads,
                        self.alert_posts, self.slack_errors, self.slack_retries,
                        self.log_write_errors, self.http_refused):
             lines += metric.render()
+        for name, (help_text, read) in sorted(self.gauges.items()):
+            kind = "counter" if name.endswith("_total") else "gauge"
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {read():g}"]
         return "\n".join(lines) + "\n"

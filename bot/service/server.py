@@ -27,6 +27,7 @@ from bot.alerts.sender import AlertScheduler, AlertSender
 from bot.review.privacy import pseudonymizer_for, purge_expired
 from bot.service.clock import Clock
 from bot.service.http_guard import AcceptErrorLog, slack_request_guard
+from bot.service.keeper import LogKeeper
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.service.replicas import ReplicaSync
@@ -107,7 +108,8 @@ async def start_service(settings: Settings, clock: Clock,
         lambda: live.snapshot, clock, channel_override=settings.alert_channel,
         currency=lambda: bot.approvals.current)
     bot.spool = Spool(Path(settings.spool_path))
-    service.background.append(asyncio.create_task(bot.spool.run(store, service.stopping)))
+    bot.keeper = LogKeeper(store, bot.spool, bot.metrics)
+    service.background.append(asyncio.create_task(bot.keeper.run(service.stopping)))
     bot.after_reload = service.scheduler.wake
     bot.replicas = ReplicaSync(store, live, clock, after_reload=service.scheduler.wake,
                                approvals=bot.approvals)
@@ -212,8 +214,7 @@ def ready_handler(bot: FactsBot):
                                    timeout=2)
         except Exception as failed:  # still answering: degraded, not unready
             degraded.append(f"database: {type(failed).__name__}: {failed}"[:200])
-        if bot.spool is not None and bot.spool.rows:
-            degraded.append(f"{bot.spool.rows} log row(s) waiting in the spool")
+        degraded += bot.keeper.problems() + bot.store.health_notes()
         body = {"ready": not problems, "problems": problems, "degraded": degraded,
                 "content_version": bot.live.snapshot.version}
         return web.json_response(body, status=200 if not problems else 503)

@@ -9,6 +9,7 @@ past it, rows are dropped and counted, loudly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -50,15 +51,24 @@ class Spool:
         self.rows = sum(1 for _ in path.open(encoding="utf-8")) if path.exists() else 0
 
     def add(self, record: QueryRecord | AuditRecord) -> bool:
-        """Keep a row for later; False (and counted) when the spool is full."""
+        """Keep a row for later; False (and counted) when the spool is full.
+
+        Raises OSError when the disk will not take it (full, read-only); a line
+        half written is cut off again, so the spool never holds a broken row.
+        """
         if self.rows >= self.max_rows:
             self.dropped += 1
-            log.error("log spool full (%d rows): a row was dropped", self.rows)
             return False
-        with self.path.open("a", encoding="utf-8") as spool:
-            spool.write(_encode(record) + "\n")
-            spool.flush()
-            os.fsync(spool.fileno())
+        size = self.path.stat().st_size if self.path.exists() else 0
+        try:
+            with self.path.open("a", encoding="utf-8") as spool:
+                spool.write(_encode(record) + "\n")
+                spool.flush()
+                os.fsync(spool.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.truncate(self.path, size)
+            raise
         self.rows += 1
         return True
 
@@ -70,7 +80,13 @@ class Spool:
             lines = self.path.read_text(encoding="utf-8").splitlines()
             written = 0
             for line in lines:
-                record = _decode(line)
+                try:
+                    record = _decode(line)
+                except (ValueError, KeyError, TypeError):  # a line cut off by a crash
+                    log.error("log spool: skipped a line that cannot be read (%d chars)",
+                              len(line))
+                    written += 1
+                    continue
                 try:
                     if isinstance(record, QueryRecord):
                         await store.record_query(record)

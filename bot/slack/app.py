@@ -26,6 +26,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.matching.limits import readable_part
 from bot.service.approvals import Approvals
 from bot.service.clock import Clock
+from bot.service.keeper import LogKeeper
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.service.replicas import ReplicaSync
@@ -96,6 +97,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         self.after_reload: Callable[[], None] = lambda: None
         self.replicas: ReplicaSync | None = None
         self.spool: Spool | None = None
+        self.keeper = LogKeeper(store, None, self.metrics)  # start_service adds the spool
         self.accepting = True
         self._http: aiohttp.ClientSession | None = None
 

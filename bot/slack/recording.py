@@ -1,8 +1,8 @@
 """The query log and audit trail, written before any answer leaves.
 
 A press office must be able to see every question and every click; a row
-that cannot be written to the database waits in the spool, and the answer
-still goes out.
+that cannot be written to the database waits in the spool (or, with the disk
+full, in memory: `service/keeper.py`), and the answer still goes out.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.matching import Result
 from bot.service.clock import Clock
+from bot.service.keeper import LogKeeper
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.service.spool import Spool
@@ -32,6 +33,7 @@ class Recording:
     metrics: Metrics
     privacy: Callable[[Any], Any]
     spool: Spool | None
+    keeper: LogKeeper
 
     async def log_query(self, who: Who, request_id: str, text: str, status: str,
                         results: tuple[Result, ...], started: float) -> None:
@@ -64,10 +66,6 @@ class Recording:
         log.info("%s recorded", kind, extra=fields)
 
     async def _write(self, write: Callable[[Any], Awaitable[None]], record: Any) -> None:
-        try:
-            await write(record)
-        except Exception as failed:  # the answer still goes out; the row waits in the spool
-            self.metrics.log_write_errors.inc()
-            kept = self.spool is not None and self.spool.add(record)
-            log.error("could not write to the query log (%s: %s); %s", type(failed).__name__,
-                      failed, "kept in the spool" if kept else "ROW LOST")
+        """Through the keeper: the database, else the spool, else memory; never raises,
+        so the answer goes out whatever the log does. (`write` names the table.)"""
+        await self.keeper.write(record)

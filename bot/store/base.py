@@ -230,6 +230,10 @@ class LogStore(abc.ABC):
         in `reload_requests_after(0)` (the whole log: reloads are rare) as its baseline.
         """
 
+    def health_notes(self) -> list[str]:
+        """What an operator should know about this store right now (for /readyz)."""
+        return []
+
     @abc.abstractmethod
     async def close(self) -> None:
         """Write everything still queued, then release resources. Idempotent."""

@@ -72,6 +72,7 @@ class GroupCommitWriter:
         self.commits = 0
         self.rows_written = 0
         self.failed_batches = 0
+        self.failing = False
         self.closed = False
         self._write = write
         self._on_exit = on_exit
@@ -144,10 +145,15 @@ class GroupCommitWriter:
         except Exception as exc:  # every waiter of this batch gets the error, none hangs
             error = exc
             self.failed_batches += 1
-            logger.error("log store writer: batch of %d rows failed: %s", len(batch), exc)
+            if not self.failing:  # once per outage, not once per batch: a full disk
+                logger.error("log store writer: writes are failing: %s", exc)
+            self.failing = True
         else:
             self.commits += 1
             self.rows_written += len(batch)
+            if self.failing:
+                logger.info("log store writer: writes succeed again")
+            self.failing = False
         self._wake(batch, error)
 
     @staticmethod

@@ -27,7 +27,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -107,9 +107,48 @@ class SqliteLogStore(SqlLogStore):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout = max(0.0, float(busy_timeout))
+        self.recreated: list[datetime] = []  # when the file vanished and was made again
         # The admin connection: migrations, alert claims, purges. Rare, short, serialised
         # within this process by a lock; across processes by SQLite's own write lock.
         self._start(label=self.path.name, max_batch=max_batch)
+
+    # -- the file itself -----------------------------------------------------------------
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def _ensure_file(self) -> None:
+        """Open the database again if its file was deleted or replaced (writer thread).
+
+        SQLite keeps writing to a deleted file through the open descriptor: every row
+        "committed" after someone removed the folder was lost at the next restart. One
+        stat per batch notices; the new file gets the schema and the rows from then on.
+        """
+        if self._file_identity() == self._identity:
+            return
+        logger.error("%s was deleted or replaced while serving; creating it again (rows "
+                     "written before are only in the old file, if it still exists)", self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        writer_conn = self._connect()
+        with self._admin_lock:
+            self._check_open()
+            old_admin, self._admin = self._admin, self._connect()
+            old_admin.close()
+            self._prepare()
+        old_writer, self._writer_conn = self._writer_conn, writer_conn
+        old_writer.close()
+        self.recreated.append(datetime.now(UTC))
+
+    def health_notes(self) -> list[str]:
+        if not self.recreated:
+            return []
+        return [f"database {self.path} was deleted or replaced and created again "
+                f"({len(self.recreated)} time(s), last at {self.recreated[-1]:%Y-%m-%d %H:%M:%S} "
+                "UTC); rows from before are not in it"]
 
     # -- connections and migrations ------------------------------------------------------
 
@@ -142,6 +181,7 @@ class SqliteLogStore(SqlLogStore):
                 self.journal_mode,
             )
         self._migrate()
+        self._identity = self._file_identity()  # before the writer thread's first batch
 
     def _enable_wal(self) -> str:
         """Switch the file to WAL (persistent, so usually a no-op); return the mode in force.
@@ -201,6 +241,7 @@ class SqliteLogStore(SqlLogStore):
 
     def _write_rows(self, rows: RowsByTable) -> None:
         """One transaction for a whole batch (runs on the writer thread)."""
+        self._ensure_file()
         conn = self._writer_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
