@@ -228,3 +228,31 @@ def test_csv_export_neutralises_formulas(tmp_path):
 def test_csv_leaves_ordinary_text_alone(value):
     from bot.cli.log import csv_cell
     assert csv_cell(value) == value
+
+
+# ------------------------------------------------------------ item 6, from the command line
+
+
+def test_ask_reads_the_first_500_characters_and_says_so(tmp_path):
+    long = "traffic offenses " + "x" * 100_000
+    out = json.loads(run("ask", "--json", long).stdout)
+    assert len(out["query"]) == 500 and out["query_truncated"] is True
+    plain = run("ask", long)
+    assert plain.returncode == 0 and "Only the first 500 characters" in plain.stdout
+    batch = tmp_path / "q.txt"
+    batch.write_text(long + "\nDUI\n")
+    lines = [json.loads(line) for line in
+             run("ask", "--json", "--batch", str(batch)).stdout.splitlines()]
+    assert [len(line["query"]) for line in lines] == [500, 3]
+    assert "query_truncated" not in lines[1]
+
+
+async def test_serve_starts_without_bolts_token_warning(slack, tmp_path):
+    import signal as signals
+
+    from test_serve import start_serve
+    server = await start_serve(slack, tmp_path)  # SLACK_BOT_TOKEN is in its environment
+    server.process.send_signal(signals.SIGTERM)
+    assert await asyncio.wait_for(server.process.wait(), 30) == 0
+    stderr = (await server.process.stderr.read()).decode()
+    assert "will be unused" not in stderr and "Traceback" not in stderr

@@ -23,6 +23,7 @@ from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge
 from bot.content.currency import Currency
 from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
+from bot.matching.limits import readable_part
 from bot.matching.preference import prefer_current
 
 
@@ -77,8 +78,9 @@ def run_ask(args: argparse.Namespace) -> int:
             return 2
         with _open_batch(args.batch) as stream:
             for line in stream:
-                found = _search(index, line.rstrip("\r\n"), today, args.limit, currency)
-                print(json.dumps(match_json(found, currency, today), ensure_ascii=False),
+                read, cut = readable_part(line.rstrip("\r\n"))
+                found = _search(index, read, today, args.limit, currency)
+                print(json.dumps(match_json(found, currency, today, cut), ensure_ascii=False),
                       flush=False)
         sys.stdout.flush()
         return 0
@@ -87,11 +89,14 @@ def run_ask(args: argparse.Namespace) -> int:
         print("facts-bot ask: give a question, e.g. facts-bot ask racial profiling",
               file=sys.stderr)
         return 2
-    match = _search(index, query, today, args.limit, currency)
+    read, cut = readable_part(query)
+    match = _search(index, read, today, args.limit, currency)
     if args.json:
-        print(json.dumps(match_json(match, currency, today), ensure_ascii=False))
+        print(json.dumps(match_json(match, currency, today, cut), ensure_ascii=False))
     else:
         contacts = snapshot.contacts_for(r.entry for r in match.results)
+        if cut:
+            print(f"(Only the first {len(read)} characters of the question were read.)")
         print(render_terminal(match, contacts, currency=currency, today=today))
     return 0
 
@@ -150,7 +155,7 @@ def _open_batch(source: str) -> TextIO:
 
 
 def match_json(match: Match, currency: Currency | None = None,
-               today: dt.date | None = None) -> dict:
+               today: dt.date | None = None, cut: bool = False) -> dict:
     """The JSON contract other tooling reads; extra fields beyond it are additive."""
     currency = currency or Currency()
     today = today or dt.date.today()
@@ -179,6 +184,8 @@ def match_json(match: Match, currency: Currency | None = None,
     out: dict = {"query": match.query, "status": match.status, "results": results}
     if match.corrections:
         out["corrections"] = dict(match.corrections)
+    if cut:  # `query` is what was read: the first MAX_QUERY_CHARS characters
+        out["query_truncated"] = True
     return out
 
 
