@@ -51,18 +51,18 @@ class LogKeeper:
 
     async def write(self, record: Record) -> None:
         """Keep `record` somewhere; never raises."""
+        if self.memory:  # older rows are waiting in memory: queue behind them, in order
+            self._keep(record, "older rows are waiting in memory")
+            return
         try:
-            if self.memory:  # keep order: older rows are still waiting
-                raise RuntimeError("older rows are waiting in memory")
             await (self.store.record_query(record) if isinstance(record, QueryRecord)
                    else self.store.record_audit(record))
-            if self.state != OK and not self.waiting():
-                self._enter(OK, "")
-            return
         except Exception as failed:  # the database did not take it
             self.metrics.log_write_errors.inc()
-            reason = f"{type(failed).__name__}: {failed}"[:200]
-        self._keep(record, reason)
+            self._keep(record, f"{type(failed).__name__}: {failed}"[:200])
+            return
+        if self.state != OK and not self.waiting():
+            self._enter(OK, "")
 
     def _keep(self, record: Record, reason: str) -> None:
         if not self.memory and self.spool is not None:
