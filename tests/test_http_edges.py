@@ -213,7 +213,10 @@ async def test_a_flood_of_idle_connections_does_not_lock_out_slack(slack, tmp_pa
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
     stderr = (await process.stderr.read()).decode()
-    assert "Traceback" not in stderr
+    # asyncio's own report (a traceback each time accept() is retried) is replaced by
+    # one line a minute. (Other work that needs a file meanwhile, such as the replica
+    # poll, may still log its own failure.)
+    assert "socket.accept() out of system resource" not in stderr
     assert stderr.count("cannot accept connections") <= 2
 
 
