@@ -114,6 +114,8 @@ def test_reading_the_log_never_creates_a_database(tmp_path):
         assert "no query log" in message and str(mistyped) in message
     sqlite_url = one_line_error(run("log", env={"FACTS_DB": f"sqlite:///{mistyped}"}))
     assert "no query log" in sqlite_url
+    asked = run("ask", "DUI", env={"FACTS_DB": str(mistyped)})  # reads re-approvals from it
+    assert asked.returncode == 0 and "no query log" in asked.stderr
     assert not (tmp_path / "var").exists()
 
 
