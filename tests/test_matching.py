@@ -151,3 +151,20 @@ def test_what_a_question_asks_for_and_what_an_entry_states():
     assert stated_in(["on April 26, 2009"]) == (TIME,)  # a date is a time, not a quantity
     assert stated_in(["Level 2 offenders"]) == ()
     assert stated_in(["events"], places=["Chicago"]) == (PLACE,)
+
+
+def test_typo_lookups_are_remembered_in_a_bounded_cache(snapshot, monkeypatch):
+    import bot.matching.index as index_module
+
+    monkeypatch.setattr(index_module, "TYPO_CACHE_SIZE", 5)
+    index = Index(snapshot)
+    unknown = [f"qzxwv{letter}kkk" for letter in "abcdefghijklmnopqrst"]
+    index.search("interoprability", TODAY)
+    for word in unknown[:4]:
+        index.search(word, TODAY)
+    index.search("interoprability", TODAY)  # used again: now the most recent
+    index.search(unknown[4], TODAY)  # the cache is full: the least recently used goes
+    assert "interoprability" in index._typo_cache and unknown[0] not in index._typo_cache
+    for word in unknown:
+        index.search(word, TODAY)
+    assert len(index._typo_cache) == 5
