@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.content import KnowledgeError, Problem, Snapshot, check_knowledge
 from bot.content.fields import excerpt
 from bot.matching import Index, MatchSettings
+from bot.matching.lexicon import is_real_word
 
 log = logging.getLogger("facts_bot")
 
@@ -67,6 +68,9 @@ class LiveKnowledge:
         snapshot, problems = check_knowledge(directory, today)
         if snapshot is None:
             raise KnowledgeError(problems)
+        # The word list typo correction consults is loaded now, not on the first
+        # query with an unknown word (about 0.2 s, which that person would wait).
+        is_real_word("warm")
         return cls(directory, Index(snapshot, settings))
 
     @property
