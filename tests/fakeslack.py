@@ -457,6 +457,10 @@ class FakeSlack:
         self.response_delay = 0.0  # seconds each response_url POST takes: a slow Slack
         # called with each response_url body as it arrives, before it is recorded
         self.response_hook: Callable[[JSON], None] | None = None
+        # closed by hold_responses(): response_url POSTs wait (unrecorded) until released
+        self._response_gate = asyncio.Event()
+        self._response_gate.set()
+        self.held_responses = 0  # POSTs waiting at the closed gate right now
 
         # state / records
         self.api_calls: list[ApiCall] = []
@@ -517,6 +521,7 @@ class FakeSlack:
         """
         if self._runner is None:
             return
+        self.release_responses()  # a held reply must not keep shutdown waiting
         for conn in self.socket_connections:
             if not conn.ws.closed:
                 with contextlib.suppress(Exception):
@@ -599,6 +604,17 @@ class FakeSlack:
     def fail_next_response(self, status: int = 404, body: str = "expired_url") -> None:
         """The next POST to any response_url gets ``status`` with text ``body``."""
         self._response_faults.append((status, body))
+
+    def hold_responses(self) -> None:
+        """Hold every response_url POST, unrecorded, until `release_responses`.
+
+        Lets a test see the ack of a request while its reply is provably still
+        undelivered (rather than guessing with timings).
+        """
+        self._response_gate.clear()
+
+    def release_responses(self) -> None:
+        self._response_gate.set()
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -1085,6 +1101,13 @@ class FakeSlack:
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         rid = request.match_info["rid"]
         raw = await request.text()
+        if not self._response_gate.is_set():
+            self.held_responses += 1
+            self._notify()
+            try:
+                await self._response_gate.wait()
+            finally:
+                self.held_responses -= 1
         if self.response_delay:
             await asyncio.sleep(self.response_delay)
         body: JSON | None = None
