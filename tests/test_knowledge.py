@@ -188,3 +188,54 @@ def test_expired_content_warns_lists_and_is_never_served(knowledge_copy):
     assert any(p.severity == "warning" and "expired on 2009-05-31" in p.message for p in problems)
     assert snapshot.entries and not snapshot.served(TODAY)
     assert len(snapshot.served(dt.date(2009, 4, 27))) == len(snapshot.entries)
+
+
+# ---------------------------------------------------------------- rules of a kind, or of two fields
+
+
+def write_entry(root: Path, entry_yaml: str) -> None:
+    """One extra entry in its own file; `entry_yaml` is its fields, four-space indented."""
+    (root / PLAN / "extra.yaml").write_text(
+        f"entries:\n  - id: new-one\n    document: {PLAN}\n    title: New\n"
+        f"    section: New section\n    text: Approved words.\n{entry_yaml}")
+
+
+@pytest.mark.parametrize("kind, needed, extra", [
+    ("qa", "question", "    topic: Anything\n"),
+    ("if_asked", "topic", "    question: Anything?\n"),
+    ("event", "schedule", "    question: Anything?\n    topic: Anything\n"),
+])
+def test_a_kind_without_what_it_needs_is_an_error(knowledge_copy, kind, needed, extra):
+    write_entry(knowledge_copy, f"    kind: {kind}\n{extra}")
+    [error] = errors_of(knowledge_copy)
+    assert error == (f"error: {PLAN}/extra.yaml:2: entry new-one.{needed}: "
+                     f"required for kind {kind}")
+
+
+@pytest.mark.parametrize("kind, given", [
+    ("qa", "    question: Is it new?\n"),
+    ("if_asked", "    topic: If asked about new things\n"),
+    ("event", "    schedule:\n      as_written: April 27\n      date: 2009-04-27\n"),
+    ("talking_point", ""),
+])
+def test_a_kind_with_what_it_needs_loads(knowledge_copy, kind, given):
+    write_entry(knowledge_copy, f"    kind: {kind}\n{given}")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert snapshot is not None, [str(p) for p in problems]
+    assert snapshot.by_id["new-one"].kind == kind
+
+
+def test_a_schedule_that_ends_before_it_starts_is_an_error(knowledge_copy):
+    write_entry(knowledge_copy, "    kind: media_action\n    schedule:\n"
+                "      as_written: April 27-26\n      date: 2009-04-27\n      end: 2009-04-26\n")
+    [error] = errors_of(knowledge_copy)
+    assert error == (f"error: {PLAN}/extra.yaml:8: entry new-one.schedule.end: "
+                     "ends before it starts")
+
+
+def test_a_schedule_that_ends_the_day_it_starts_loads(knowledge_copy):
+    write_entry(knowledge_copy, "    kind: media_action\n    schedule:\n"
+                "      as_written: April 27\n      date: 2009-04-27\n      end: 2009-04-27\n")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert snapshot is not None, [str(p) for p in problems]
+    assert snapshot.by_id["new-one"].schedule.covers(dt.date(2009, 4, 27))
