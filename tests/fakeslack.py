@@ -71,6 +71,8 @@ DEFAULT_BOT_USER_NAME = "factsbot"
 DEFAULT_USER_ID = "U0PRESS01"
 DEFAULT_USER_NAME = "press.officer"
 DEFAULT_CHANNEL_ID = "C0FACTS01"
+BLOCK_LIMIT = 50  # Slack: blocks in one message
+SECTION_TEXT_LIMIT = 3000  # Slack: characters in a section's text
 DEFAULT_CHANNEL_NAME = "facts"
 DEFAULT_VERIFICATION_TOKEN = "fake-verification-token"
 DEFAULT_SCOPES = "chat:write,commands,users:read,usergroups:read,channels:read,groups:read"
@@ -943,6 +945,31 @@ class FakeSlack:
         return None
 
     @staticmethod
+    def _blocks_problem(blocks: Any) -> str | None:
+        """What real Slack refuses as `invalid_blocks`: over 50 blocks, a section's text
+        over 3,000 characters, a button's label over 75 or its value over 2,000."""
+        if isinstance(blocks, str):
+            with contextlib.suppress(ValueError):
+                blocks = json.loads(blocks)
+        if not isinstance(blocks, list):
+            return None
+        if len(blocks) > BLOCK_LIMIT:
+            return f"invalid_blocks: {len(blocks)} blocks, more than {BLOCK_LIMIT}"
+        for number, block in enumerate(blocks):
+            text = block.get("text") if isinstance(block, dict) else None
+            if isinstance(text, dict) and len(text.get("text", "")) > SECTION_TEXT_LIMIT:
+                return f"invalid_blocks: block {number}'s text is over {SECTION_TEXT_LIMIT}"
+            elements = block.get("elements", []) if isinstance(block, dict) else []
+            accessory = block.get("accessory") if isinstance(block, dict) else None
+            for element in [*elements, *([accessory] if accessory else [])]:
+                if not isinstance(element, dict) or element.get("type") != "button":
+                    continue
+                if (len(element.get("text", {}).get("text", "")) > 75
+                        or len(element.get("value", "")) > 2000):
+                    return f"invalid_blocks: a button in block {number} is too long"
+        return None
+
+    @staticmethod
     def _has_content(params: JSON) -> bool:
         return any(params.get(k) for k in ("text", "blocks", "attachments"))
 
@@ -976,6 +1003,8 @@ class FakeSlack:
             return error
         if not self._has_content(params):
             return {"ok": False, "error": "no_text"}
+        if self._blocks_problem(params.get("blocks")):
+            return {"ok": False, "error": "invalid_blocks"}
         # posting to a user id opens (and answers with) the DM channel
         if isinstance(channel, str) and channel[:1] in ("U", "W"):
             channel = "D" + channel[1:]
@@ -1128,6 +1157,8 @@ class FakeSlack:
             status, reply = self._response_faults.popleft()
         elif body is None:
             status, reply = 400, "invalid_payload"
+        elif problem := self._blocks_problem(body.get("blocks")):
+            status, reply = 400, problem
         elif uses >= self.max_response_url_uses:
             status, reply = 404, "used_url"
         else:

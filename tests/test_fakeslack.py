@@ -287,6 +287,38 @@ async def test_response_url_limits_and_faults(slack: FakeSlack) -> None:
     assert [p.status for p in posts] == [404, 200, 200, 200, 200, 200, 404]
 
 
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@pytest.mark.parametrize("blocks, accepted", [
+    ([_section("x")] * 50, True),
+    ([_section("x")] * 51, False),
+    ([_section("x" * 3000)], True),
+    ([_section("x" * 3001)], False),
+])
+async def test_response_url_refuses_blocks_slack_would_refuse(slack: FakeSlack, blocks,
+                                                              accepted) -> None:
+    url = slack.response_url()
+    async with aiohttp.ClientSession() as http, \
+            http.post(url, json={"text": "t", "blocks": blocks}) as resp:
+        assert (resp.status == 200) is accepted
+        assert accepted or (await resp.text()).startswith("invalid_blocks")
+
+
+async def test_held_replies_arrive_only_when_released(slack: FakeSlack) -> None:
+    url = slack.response_url()
+    slack.hold_responses()
+    async with aiohttp.ClientSession() as http:
+        posting = asyncio.create_task(http.post(url, json={"text": "held"}))
+        await slack.wait_for(lambda: slack.held_responses == 1, what="the held reply")
+        assert slack.responses() == [] and not posting.done()
+        slack.release_responses()
+        async with await posting as resp:
+            assert resp.status == 200
+    assert [p.text for p in slack.responses()] == ["held"]
+
+
 # ------------------------------------------------------------------ Socket Mode
 
 

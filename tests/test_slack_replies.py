@@ -1,0 +1,172 @@
+"""What an answer or a choice shows when the content or the query is hostile or huge.
+
+Approved text is shown verbatim, but as plain text: `<!channel>`, `<@U...>` and
+`<url|label>` written in a plan or typed in a query must never ping anyone or
+become a link, in the ephemeral reply, in the notification text, or in the
+message a *Share* posts for the whole channel. Long approved text is split to
+Slack's 3,000 characters a section, and a reply never has more than 50
+blocks (the fake Slack refuses such a reply, as Slack does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+
+from bot.service.clock import SystemClock
+from bot.service.server import start_service
+from bot.slack.render import escape
+from test_slack_app import Harness, all_text, button_values, settings_for
+
+PLAN = "ice-secure-communities-2009-04"
+RAW_CONTROLS = ("<!channel>", "<!here>", "<!everyone>", "<@UNOBODY1>", "<@U0HOSTILE>",
+                "<https://evil", "<!subteam")
+NORTH_TITLE = "Zeppelin hangar north <!channel> & gate"
+NORTH_TEXT = "Tell <!channel> & <@U0HOSTILE> to read <https://evil.example|the hangar rules> > now."
+SOUTH_TITLE = "Zeppelin hangar south <!here> & gate"
+SOUTH_TEXT = "Southern <!subteam^S1> & hangar words."
+
+
+def add_entries(knowledge: Path, *entries: dict) -> None:
+    """Extra approved entries in a file of their own, as an author would add them."""
+    full = [{"document": PLAN, "kind": "talking_point", "section": "Talking Points", **e}
+            for e in entries]
+    (knowledge / PLAN / "extra.yaml").write_text(
+        yaml.safe_dump({"entries": full}, allow_unicode=True, width=10**9))
+
+
+@contextlib.asynccontextmanager
+async def bot_on(slack, tmp_path: Path, knowledge: Path):
+    service = await start_service(settings_for(slack, tmp_path, knowledge_dir=knowledge),
+                                  SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Harness(slack, service, http, tmp_path / "facts.db")
+    finally:
+        await service.stop()
+
+
+@pytest.fixture
+async def hostile(slack, tmp_path, knowledge_copy):
+    add_entries(knowledge_copy,
+                {"id": "tp-hangar-north", "title": NORTH_TITLE, "text": NORTH_TEXT},
+                {"id": "tp-hangar-south", "title": SOUTH_TITLE, "text": SOUTH_TEXT})
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        yield bot
+
+
+def assert_plain(body: dict) -> None:
+    """Nothing in what Slack renders (blocks and notification text) is a live control."""
+    text = all_text(body)
+    for control in RAW_CONTROLS:
+        assert control not in text, control
+    assert not re.search(r"&(?!amp;|lt;|gt;)", text), "a bare & Slack would read as markup"
+
+
+async def test_an_answer_shows_hostile_approved_text_and_query_as_plain_text(hostile):
+    body = await hostile.ask(NORTH_TITLE)  # its own full title: unmistakable
+    assert button_values(body, "facts_share")[0]["entry"] == "tp-hangar-north"
+    assert "Approved response for “Zeppelin hangar north &lt;!channel&gt; &amp; gate”" \
+        in all_text(body)
+    assert escape(NORTH_TEXT) in all_text(body)
+    assert escape(NORTH_TEXT) in body["text"]  # the notification says the same words
+    assert escape(NORTH_TITLE) in all_text(body)
+    assert_plain(body)
+
+
+async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):
+    body = await hostile.ask("<zeppelin hangar> & gate")  # fits north and south equally
+    offered = {v["entry"] for v in button_values(body, "facts_show")}
+    assert offered == {"tp-hangar-north", "tp-hangar-south"}
+    assert "Several approved responses fit “&lt;zeppelin hangar&gt; &amp; gate”" in all_text(body)
+    assert escape(NORTH_TITLE) in all_text(body) and escape(SOUTH_TITLE) in all_text(body)
+    assert "&lt;zeppelin hangar&gt; &amp; gate" in body["text"]
+    assert_plain(body)
+
+
+async def test_no_exact_answer_shows_the_query_as_plain_text(hostile):
+    """The same question as test_slack_app's suggestions test, in angle brackets."""
+    body = await hostile.ask("<does the ACLU support the program> &")
+    assert "There is no exact approved answer for “&lt;does the ACLU support the program&gt; " \
+        "&amp;”" in all_text(body)
+    assert "&lt;does the ACLU support the program&gt; &amp;" in body["text"]
+    assert_plain(body)
+
+
+async def test_no_approved_response_shows_the_query_as_plain_text(hostile):
+    body = await hostile.ask("<!everyone> parking at headquarters & <@UNOBODY1>")
+    assert "There is no approved response for “&lt;!everyone&gt; parking at headquarters " \
+        "&amp; &lt;@UNOBODY1&gt;”" in all_text(body)
+    assert "&lt;!everyone&gt;" in body["text"]
+    assert_plain(body)
+
+
+async def test_show_this_and_share_keep_hostile_text_plain(hostile):
+    body = await hostile.ask("<zeppelin hangar> & gate")
+    north = next(v for v in button_values(body, "facts_show") if v["entry"] == "tp-hangar-north")
+    shown = await hostile.click("facts_show", north)
+    assert escape(NORTH_TEXT) in all_text(shown)
+    assert_plain(shown)
+    [share] = button_values(shown, "facts_share")
+    posted = await hostile.click("facts_share", share)
+    assert posted["response_type"] == "in_channel"
+    assert escape(NORTH_TEXT) in all_text(posted)
+    assert_plain({**posted, "text": posted["text"].replace("<@UPRESS01>", "")})
+    assert "Shared by <@UPRESS01>" in all_text(posted)  # the sharer is the one real mention
+
+
+# ---------------------------------------------------------------- Slack's limits
+
+LONG_ID = "tp-long-statement"
+LONG_TITLE = "Quarterly zeppelin statement in full"
+
+
+def long_text(paragraphs: int) -> str:
+    """Approved text of many paragraphs, one with a long unbroken run of escapable characters."""
+    words = " ".join(f"word{n} R&D <{n}>" for n in range(40))
+    body = [f"Paragraph {n}: {words}" for n in range(paragraphs)]
+    body[1] = "https://example.org/" + "a&b<c>" * 700  # no break to cut at: a hard cut
+    return "\n\n".join(body)
+
+
+def section_texts(body: dict) -> list[str]:
+    return [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+async def test_long_content_is_split_to_slack_limits_and_loses_no_word(
+        slack, tmp_path, knowledge_copy):
+    text = long_text(12)
+    assert len(escape(text)) > 3 * 3000
+    add_entries(knowledge_copy, {"id": LONG_ID, "title": LONG_TITLE, "text": text})
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        for body in (await bot.ask(f"show {LONG_ID}"), await bot.ask(LONG_TITLE)):
+            pieces = section_texts(body)
+            words = [p for p in pieces if "Paragraph" in p or "example.org" in p or "a&amp;b" in p]
+            assert len(words) >= 4 and all(len(p) <= 3000 for p in pieces)
+            assert squeeze(escape(text)) in squeeze("".join(pieces))  # every word, in order
+            for piece in pieces:  # no cut inside an &entity;
+                assert not re.search(r"&(?!amp;|lt;|gt;)", piece), piece[-20:]
+            assert button_values(body, "facts_share")[0]["entry"] == LONG_ID
+
+
+async def test_a_reply_never_exceeds_fifty_blocks_and_says_what_did_not_fit(
+        slack, tmp_path, knowledge_copy):
+    text = "\n\n".join(f"Paragraph {n}. " + "x" * 2900 for n in range(60))
+    add_entries(knowledge_copy, {"id": LONG_ID, "title": LONG_TITLE, "text": text})
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        for body in (await bot.ask(f"show {LONG_ID}"), await bot.ask(LONG_TITLE)):
+            assert len(body["blocks"]) == 50  # Harness.ask: the fake Slack accepted it
+            shown = all_text(body)
+            assert "Paragraph 0." in shown and "Paragraph 40." in shown
+            assert "Paragraph 59." not in shown
+            assert re.search(r"\d+ more blocks did not fit", all_text({"blocks":
+                                                                      body["blocks"][-1:]}))
