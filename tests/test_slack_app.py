@@ -19,7 +19,7 @@ from bot.service.server import start_service
 from bot.service.settings import Settings
 from bot.slack.inflight import InFlight
 from bot.slack.render import escape
-from bot.store import open_store
+from bot.store import ALERT_FAILED, open_store
 from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
 
 SECRET = "test-signing-secret"
@@ -115,9 +115,8 @@ async def bot(slack, tmp_path):
 
 
 async def test_facts_answers_verbatim_with_source_and_logs_it(bot, snapshot):
-    started = time.monotonic()
     response, url = await bot.command("traffic offenses")
-    assert response.status == 200 and time.monotonic() - started < 3
+    assert response.status == 200
     [post] = await bot.slack.wait_for_responses(1, url=url)
     body = post.body
     assert body["response_type"] == "ephemeral"
@@ -221,8 +220,12 @@ async def test_bad_signature_and_stale_timestamp_are_rejected(bot):
     forged, _ = await bot.command("racial profiling", secret="wrong-secret")
     stale, _ = await bot.command("racial profiling", timestamp=int(time.time()) - 600)
     assert forged.status == 401 and stale.status == 401
-    await asyncio.sleep(0.2)
-    assert bot.queries() == [] and bot.slack.responses() == []
+    # A genuine request sent after them is answered; had either been let through,
+    # its work would have started first (no sleep needed to look for it).
+    body = await bot.ask("traffic offenses")
+    assert "driving under the influence" in all_text(body)
+    assert [q.text for q in bot.queries()] == ["traffic offenses"]
+    assert len(bot.slack.responses()) == 1
 
 
 async def test_health_readiness_and_metrics(bot):
@@ -341,24 +344,79 @@ async def test_answers_are_committed_before_they_are_sent(bot):
     assert committed_at_arrival == [True] * 10
 
 
-async def test_a_slow_slack_holds_acks_briefly_and_every_answer_still_arrives(bot):
-    """Backpressure: past the limit of answers being sent, acks wait, never past max_wait."""
-    bot.service.bot.inflight = InFlight(limit=2, max_wait=0.3)
-    bot.slack.response_delay = 1.0  # each answer takes a second to deliver
+async def test_the_ack_never_waits_for_the_reply_to_be_delivered(bot):
+    """Slack gives 3 s for the ack: it must not depend on the lookup's reply getting out.
 
-    async def timed_command(n: int) -> tuple[float, str]:
-        started = time.monotonic()
-        response, url = await bot.command(f"traffic offenses {n}")
+    The fake Slack holds every reply until the test has seen the ack, so an ack
+    that waited for its reply would never come (the test fails at the deadline,
+    however loaded the machine), instead of being judged by a stopwatch.
+    """
+    bot.slack.hold_responses()
+    for text in ("traffic offenses", "list", "show sb-color-blind"):
+        response, url = await asyncio.wait_for(bot.command(text), timeout=15)
         assert response.status == 200
-        return time.monotonic() - started, url
+        await bot.slack.wait_for(lambda: bot.slack.held_responses == 1, timeout=15,
+                                 what="the reply on its way, held")
+        assert bot.slack.responses(url) == []
+        bot.slack.release_responses()
+        [post] = await bot.slack.wait_for_responses(1, url=url, timeout=15)
+        assert post.status == 200 and all_text(post.body).strip()
+        bot.slack.hold_responses()
 
-    acks = await asyncio.gather(*(timed_command(n) for n in range(6)))
-    waits = sorted(seconds for seconds, _ in acks)
-    assert waits[1] < 0.25  # the first two were acked at once
-    assert 0.25 <= waits[-1] < 1.0  # the rest waited for room, but only up to max_wait
-    for _, url in acks:
-        await bot.slack.wait_for_responses(1, url=url)
-    assert len(bot.queries()) == 6
+
+class WatchedInFlight(InFlight):
+    """The real backpressure, plus a note of how many replies Slack had when each
+    waiting ack was let through (so the test needs no clock)."""
+
+    def __init__(self, slack, limit: int, max_wait: float) -> None:
+        super().__init__(limit=limit, max_wait=max_wait)
+        self.slack, self.waiting, self.replies_when_let_through = slack, 0, []
+
+    async def wait_for_room(self) -> None:
+        full = self.count >= self.limit
+        self.waiting += full
+        await super().wait_for_room()
+        if full:
+            self.replies_when_let_through.append(len(self.slack.responses()))
+
+
+async def test_past_the_limit_acks_wait_for_a_reply_to_get_out(bot):
+    """Backpressure: with `limit` replies stuck, the next ack waits until one is delivered."""
+    inflight = WatchedInFlight(bot.slack, limit=2, max_wait=60)
+    bot.service.bot.inflight = inflight
+    bot.slack.hold_responses()
+    urls = []
+    for n in range(2):
+        response, url = await asyncio.wait_for(bot.command(f"traffic offenses {n}"), 15)
+        assert response.status == 200
+        urls.append(url)
+    await bot.slack.wait_for(lambda: bot.slack.held_responses == 2, timeout=15,
+                             what="two replies held")
+    third = asyncio.create_task(bot.command("traffic offenses 2"))
+    await bot.slack.wait_for(lambda: inflight.waiting == 1, timeout=15,
+                             what="the third ack waiting for room")
+    assert inflight.replies_when_let_through == []  # still held back
+    bot.slack.release_responses()
+    response, third_url = await asyncio.wait_for(third, 15)
+    assert response.status == 200
+    assert inflight.replies_when_let_through and inflight.replies_when_let_through[0] >= 1
+    for url in [*urls, third_url]:
+        await bot.slack.wait_for_responses(1, url=url, timeout=15)
+    assert len(bot.queries()) == 3
+
+
+async def test_past_the_limit_an_ack_waits_at_most_max_wait(bot):
+    """Slack that never takes a reply must not stop acks: they wait max_wait, then go."""
+    inflight = WatchedInFlight(bot.slack, limit=1, max_wait=0.05)
+    bot.service.bot.inflight = inflight
+    bot.slack.hold_responses()
+    first, _ = await asyncio.wait_for(bot.command("traffic offenses 1"), 15)
+    second, _ = await asyncio.wait_for(bot.command("traffic offenses 2"), 15)
+    assert first.status == second.status == 200
+    assert inflight.replies_when_let_through == [0]  # let through with the reply still stuck
+    bot.slack.release_responses()
+    await bot.slack.wait_for(lambda: len(bot.slack.responses()) == 2, timeout=15,
+                             what="both replies")
 
 
 # ---------------------------------------------------------------- events and alerts in serve
@@ -397,9 +455,9 @@ async def test_admins_see_alert_failures_in_events(bot_in_events_week):
     bot.slack.not_in_channel.add("#press-office")
     await clock.run_until(dt.datetime(2009, 4, 27, 11, 1, tzinfo=dt.UTC))
     await bot.slack.wait_for_call("chat.postMessage")
-    await bot.slack.wait_for(lambda: bot.service.store.list_alerts(), timeout=5,
-                             what="the failed claim")
-    await asyncio.sleep(0.2)
+    await bot.slack.wait_for(
+        lambda: any(s.state == ALERT_FAILED for s in bot.service.store.list_alerts()),
+        timeout=15, what="the claim recorded as failed")
     admin_view = all_text(await bot.ask("events", user_id=ADMIN))
     assert "Alert problems" in admin_view and "not_in_channel" in admin_view
     async with bot.http.get(bot.service.url + "/metrics") as response:
