@@ -123,15 +123,19 @@ async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
              " and is committed to taking action should specific cases be identified.\n")
         server.process.send_signal(signal.SIGHUP)
         async with aiohttp.ClientSession() as http:
-            for _ in range(50):
-                url = slack.response_url()
-                assert await post_command(http, server.url, "zeppelin policy", url) == 200
-                [post] = await slack.wait_for_responses(1, url=url)
-                if "tp-zeppelin" in all_text(post.body):
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the new entry never became available after SIGHUP")
+
+            async def entries() -> int:
+                async with http.get(server.url + "/healthz") as response:
+                    return (await response.json())["entries"]
+
+            deadline = asyncio.get_running_loop().time() + 30
+            while await entries() != 29:  # the reload is done when the count says so
+                assert asyncio.get_running_loop().time() < deadline, "no reload after SIGHUP"
+                await asyncio.sleep(0.02)  # poll interval, not a guess at how long it takes
+            url = slack.response_url()
+            assert await post_command(http, server.url, "zeppelin policy", url) == 200
+            [post] = await slack.wait_for_responses(1, url=url)
+            assert "tp-zeppelin" in all_text(post.body)
     finally:
         server.process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.process.wait(), 30) == 0
