@@ -317,6 +317,25 @@ async def test_purge_before_removes_only_older_rows(store):
     assert store.purge_before(T0) == 0
 
 
+async def test_a_purge_bigger_than_one_chunk_removes_every_old_row(store, monkeypatch):
+    """Purges delete in chunks (short transactions); all the chunks must run, in both
+    tables, down to a last one that is exactly full or empty."""
+    import bot.store.postgres
+    import bot.store.sqlite
+
+    for backend in (bot.store.sqlite, bot.store.postgres):
+        monkeypatch.setattr(backend, "_PURGE_CHUNK", 3)
+    await asyncio.gather(*(store.record_query(make_query(i)) for i in range(11)))
+    await asyncio.gather(*(store.record_audit(make_audit(i)) for i in range(7)))
+
+    removed = store.purge_before(T0 + timedelta(seconds=9))  # 9 queries (3 full chunks), 7 audit
+
+    assert removed == 9 + 7
+    assert [r.request_id for r in store.query_rows()] == ["req-9", "req-10"]
+    assert list(store.audit_rows()) == []
+    assert store.purge_before(T0 + timedelta(days=1)) == 2
+
+
 # -- alert claims ------------------------------------------------------------------------
 
 
