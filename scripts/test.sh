@@ -16,4 +16,6 @@ if [[ "${CI:-}" == true || -n "${FACTS_WITH_POSTGRES:-}" ]]; then
   FACTS_TEST_POSTGRES_URL=$(bash scripts/postgres-for-tests.sh)
   export FACTS_TEST_POSTGRES_URL FACTS_TEST_POSTGRES_REQUIRED=1
 fi
-.venv/bin/pytest -q -rs "$@"
+# pytest's closing line stays last (CI reads it); just above it, tests/conftest.py
+# prints how many tests were skipped and why (e.g. no PostgreSQL, no Chromium).
+.venv/bin/pytest -q "$@"

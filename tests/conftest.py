@@ -67,3 +67,26 @@ def small_tmpfs(tmp_path: Path):
         yield Tmpfs(target)
     finally:
         subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many tests were skipped, and why, grouped by reason.
+
+    Some guarantees are only tested where their dependency runs (PostgreSQL for
+    the store contract and a killed replica's log rows, Chromium for the HTML
+    report); a run that skipped them must say so plainly. This prints before
+    pytest's own closing line, which CI reads and which stays last.
+    """
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, list[str]] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons.setdefault(reason.removeprefix("Skipped: "), []).append(
+            report.nodeid.split("::")[0])
+    terminalreporter.section(f"{len(skipped)} skipped, by reason", sep="-")
+    for reason, files in sorted(reasons.items(), key=lambda item: -len(item[1])):
+        where = ", ".join(sorted(set(files)))
+        terminalreporter.line(f"{len(files)} skipped: {reason} [{where}]")

@@ -3,9 +3,9 @@
 Each test runs twice, as `[sqlite]` and `[postgres]`. The PostgreSQL runs need a server:
 set FACTS_TEST_POSTGRES_URL to a postgresql:// URL of a database the tests may create
 schemas in (`scripts/postgres-for-tests.sh` starts a throwaway one and prints its URL).
-Without it they are skipped, with the reason in pytest's summary (`-rs`). Set
-FACTS_TEST_POSTGRES_REQUIRED=1 (CI does) to turn "server unreachable" into a failure, so
-a broken CI database cannot pass as a skip.
+Without it they are skipped, counted with their reason just above pytest's closing line
+(tests/conftest.py). Set FACTS_TEST_POSTGRES_REQUIRED=1 (CI does) to turn "server
+unreachable" into a failure, so a broken CI database cannot pass as a skip.
 
 Each PostgreSQL test gets a schema of its own (via the URL's search_path), dropped after
 the test: a fresh "database" per test without the cost of CREATE DATABASE.
