@@ -24,8 +24,6 @@ def test_ask_json_follows_the_contract(snapshot):
     assert out["query"] == "racial profiling"
     assert out["status"] == "suggestions"  # several responses fit equally (README)
     assert len(out["results"]) == 3
-    scores = [result["score"] for result in out["results"]]
-    assert scores == sorted(scores, reverse=True)  # best first
     for result in out["results"]:
         assert result.keys() >= RESULT_KEYS
         assert isinstance(result["score"], float)

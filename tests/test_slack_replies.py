@@ -81,11 +81,13 @@ async def test_an_answer_shows_hostile_approved_text_and_query_as_plain_text(hos
 
 async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):
     body = await hostile.ask("<zeppelin hangar> & gate")  # fits north and south equally
+    [best] = [v["entry"] for v in button_values(body, "facts_share")]  # shown in full
     offered = {v["entry"] for v in button_values(body, "facts_show")}
-    assert offered == {"tp-hangar-north", "tp-hangar-south"}
+    assert {best} | offered == {"tp-hangar-north", "tp-hangar-south"} and best not in offered
     assert "Several approved responses fit “&lt;zeppelin hangar&gt; &amp; gate”" in all_text(body)
     assert escape(NORTH_TITLE) in all_text(body) and escape(SOUTH_TITLE) in all_text(body)
-    assert "&lt;zeppelin hangar&gt; &amp; gate" in body["text"]
+    best_text = NORTH_TEXT if best == "tp-hangar-north" else SOUTH_TEXT
+    assert escape(best_text) in all_text(body) and escape(best_text) in body["text"]
     assert_plain(body)
 
 
@@ -108,16 +110,18 @@ async def test_no_approved_response_shows_the_query_as_plain_text(hostile):
 
 async def test_show_this_and_share_keep_hostile_text_plain(hostile):
     body = await hostile.ask("<zeppelin hangar> & gate")
-    north = next(v for v in button_values(body, "facts_show") if v["entry"] == "tp-hangar-north")
-    shown = await hostile.click("facts_show", north)
-    assert escape(NORTH_TEXT) in all_text(shown)
-    assert_plain(shown)
-    [share] = button_values(shown, "facts_share")
-    posted = await hostile.click("facts_share", share)
-    assert posted["response_type"] == "in_channel"
-    assert escape(NORTH_TEXT) in all_text(posted)
-    assert_plain({**posted, "text": posted["text"].replace("<@UPRESS01>", "")})
-    assert "Shared by <@UPRESS01>" in all_text(posted)  # the sharer is the one real mention
+    offered = button_values(body, "facts_show") + button_values(body, "facts_share")
+    for entry_id, text in (("tp-hangar-north", NORTH_TEXT), ("tp-hangar-south", SOUTH_TEXT)):
+        value = next(v for v in offered if v["entry"] == entry_id)
+        shown = await hostile.click("facts_show", value)
+        assert escape(text) in all_text(shown)
+        assert_plain(shown)
+        [share] = button_values(shown, "facts_share")
+        posted = await hostile.click("facts_share", share)
+        assert posted["response_type"] == "in_channel"
+        assert escape(text) in all_text(posted) and escape(text) in posted["text"]
+        assert "Shared by <@UPRESS01>" in all_text(posted)  # the sharer: the one real mention
+        assert_plain({**posted, "blocks": posted["blocks"][:-1]})
 
 
 # ---------------------------------------------------------------- Slack's limits

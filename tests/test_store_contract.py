@@ -320,11 +320,9 @@ async def test_purge_before_removes_only_older_rows(store):
 async def test_a_purge_bigger_than_one_chunk_removes_every_old_row(store, monkeypatch):
     """Purges delete in chunks (short transactions); all the chunks must run, in both
     tables, down to a last one that is exactly full or empty."""
-    import bot.store.postgres
-    import bot.store.sqlite
+    import bot.store.sql_store
 
-    for backend in (bot.store.sqlite, bot.store.postgres):
-        monkeypatch.setattr(backend, "_PURGE_CHUNK", 3)
+    monkeypatch.setattr(bot.store.sql_store, "PURGE_CHUNK", 3)
     await asyncio.gather(*(store.record_query(make_query(i)) for i in range(11)))
     await asyncio.gather(*(store.record_audit(make_audit(i)) for i in range(7)))
 
