@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 import yaml
 
+from bot.content import BUNDLED_KNOWLEDGE
 from bot.service.clock import SystemClock
 from bot.service.server import start_service
 from bot.slack.render import escape
@@ -174,3 +175,22 @@ async def test_a_reply_never_exceeds_fifty_blocks_and_says_what_did_not_fit(
             assert "Paragraph 59." not in shown
             assert re.search(r"\d+ more blocks did not fit", all_text({"blocks":
                                                                       body["blocks"][-1:]}))
+
+
+@pytest.mark.parametrize("query", [
+    "parking at headquarters " * 150,  # nothing fits
+    "racial profiling " * 220,  # several fit
+    "does the ACLU support the program " * 100,  # close, not exact
+    "traffic offenses " * 200,  # one fits
+    "<&> " * 1000,  # all of it escaped, every character tripled or more
+    "secure comunities fingreprints deportaton " * 80,  # many typos read as other words
+])
+async def test_a_very_long_question_still_gets_a_reply_slack_accepts(slack, tmp_path, query):
+    """Slack passes on slash commands of thousands of characters; the reply repeats a
+    question, shortened, and stays one Slack shows (Harness.ask: the fake Slack took it)."""
+    async with bot_on(slack, tmp_path, BUNDLED_KNOWLEDGE) as bot:
+        body = await bot.ask(query)
+    text = all_text(body)
+    assert escape(query[:100]) in text and escape(query) not in text
+    assert_plain(body)
+    assert all(len(b["text"]["text"]) <= 3000 for b in body["blocks"] if b["type"] == "section")

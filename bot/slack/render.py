@@ -73,6 +73,22 @@ def approved_mrkdwn(text: str) -> str:
 
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"  # RFC 3986 reserved and unreserved; no | < > or space
 
+QUERY_SHOWN = 300  # characters of a question repeated back in a heading
+
+
+def shortened(query: str) -> str:
+    """A question as repeated back: a very long one is cut (and says so).
+
+    Slack takes slash commands of thousands of characters; repeated whole in a
+    section it made the reply one Slack refuses, so the person saw nothing.
+    """
+    return query if len(query) <= QUERY_SHOWN else query[:QUERY_SHOWN].rstrip() + "…"
+
+
+def quoted_query(query: str) -> str:
+    """`shortened`, then escaped: cut first, so no `&entity;` is ever cut in half."""
+    return escape(shortened(query))
+
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Pieces no longer than `limit`, cut at paragraph, line or word breaks where possible.
@@ -235,7 +251,7 @@ def answer_message(match: Match, context: dict, shown: Entry | None = None,
     entry = shown or match.results[0].entry
     review = (labels or {}).get(entry.id)
     others = [r for r in match.results if r.entry.id != entry.id][:OTHERS_SHOWN]
-    query = escape(match.query)
+    query = quoted_query(match.query)
     if context.get("n"):
         heading = (f"Nearest approved response for “{query}”: *{NOT_A_MATCH}*; "
                    "check it fits before using it")
@@ -252,7 +268,7 @@ def answer_message(match: Match, context: dict, shown: Entry | None = None,
 def suggestions_message(match: Match, context: dict, answer_min_score: float,
                         labels: Labels | None = None) -> Message:
     """None clearly right. When several fit equally (a topic), show the best one at once."""
-    query = escape(match.query)
+    query = quoted_query(match.query)
     if match.is_topic(answer_min_score):
         best, others = match.results[0].entry, match.results[1:1 + OTHERS_SHOWN]
         blocks = [context_block(f"Several approved responses fit “{query}”; the first is "
@@ -263,25 +279,25 @@ def suggestions_message(match: Match, context: dict, answer_min_score: float,
         return Message(fit(blocks), entry_fallback(best, (labels or {}).get(best.id)))
     heading = (f"There is no exact approved answer for “{query}”. "
                "The closest approved responses (check before using):")
-    blocks = [section(heading + _corrections(match))]
+    blocks = sections([heading + _corrections(match)])  # many typos read: many corrections
     blocks += _alternatives(match.results[:1 + OTHERS_SHOWN], context,
                             "Pick one to see its full approved text:", labels)
     closest = match.results[0].entry.title
-    return Message(fit(blocks), fallback(f"No exact approved answer for: {match.query}. "
-                                         f"Closest: {closest}"))
+    return Message(fit(blocks), fallback(f"No exact approved answer for: "
+                                         f"{shortened(match.query)}. Closest: {closest}"))
 
 
 def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -> Message:
     """Nothing approved fits: never improvise; log it and point to a person."""
-    lines = [f"There is no approved response for “{escape(match.query)}”.",
+    lines = [f"There is no approved response for “{quoted_query(match.query)}”.",
              "Your question was logged for the communications team."]
     for contact in contacts:
         lines.append(f"Press contact: *{escape(contact.name)}*, {escape(contact.phone)}"
                      + (f", {escape(contact.email)}" if contact.email else ""))
-    blocks = [section("\n".join(lines))]
+    blocks = sections(["\n".join(lines)])
     blocks += _alternatives(match.results, context, f"Nearest approved responses "
                             f"({NOT_A_MATCH}; check before using):")
-    return Message(fit(blocks), fallback(f"No approved response for: {match.query}"))
+    return Message(fit(blocks), fallback(f"No approved response for: {shortened(match.query)}"))
 
 
 def _corrections(match: Match) -> str:
