@@ -31,6 +31,8 @@ NORTH_TITLE = "Zeppelin hangar north <!channel> & gate"
 NORTH_TEXT = "Tell <!channel> & <@U0HOSTILE> to read <https://evil.example|the hangar rules> > now."
 SOUTH_TITLE = "Zeppelin hangar south <!here> & gate"
 SOUTH_TEXT = "Southern <!subteam^S1> & hangar words."
+QA_TITLE = "Airship mooring mast questions"
+QA_QUESTION = "Will <!channel> & <@U0HOSTILE> hear about the <https://evil.example|mast>?"
 
 
 def add_entries(knowledge: Path, *entries: dict) -> None:
@@ -56,7 +58,9 @@ async def bot_on(slack, tmp_path: Path, knowledge: Path):
 async def hostile(slack, tmp_path, knowledge_copy):
     add_entries(knowledge_copy,
                 {"id": "tp-hangar-north", "title": NORTH_TITLE, "text": NORTH_TEXT},
-                {"id": "tp-hangar-south", "title": SOUTH_TITLE, "text": SOUTH_TEXT})
+                {"id": "tp-hangar-south", "title": SOUTH_TITLE, "text": SOUTH_TEXT},
+                {"id": "qa-mooring-mast", "kind": "qa", "title": QA_TITLE,
+                 "question": QA_QUESTION, "text": "Yes, at the mast."})
     async with bot_on(slack, tmp_path, knowledge_copy) as bot:
         yield bot
 
@@ -78,6 +82,13 @@ async def test_an_answer_shows_hostile_approved_text_and_query_as_plain_text(hos
     assert escape(NORTH_TEXT) in body["text"]  # the notification says the same words
     assert escape(NORTH_TITLE) in all_text(body)
     assert_plain(body)
+
+
+async def test_a_qa_shows_its_hostile_question_as_plain_text(hostile):
+    for body in (await hostile.ask(QA_TITLE), await hostile.ask("show qa-mooring-mast")):
+        assert button_values(body, "facts_share")[0]["entry"] == "qa-mooring-mast"
+        assert f"Q: {escape(QA_QUESTION)}" in all_text(body)
+        assert_plain(body)
 
 
 async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):

@@ -33,15 +33,27 @@ NEW_YORK = ZoneInfo("America/New_York")
 EXPIRY = dt.date(2009, 4, 27)  # the last day tp-drug-dui-charges may be used
 DUI = "tp-drug-dui-charges"
 DUI_TITLE = "Most common charges are drugs, then serious traffic offenses (DUI)"
+TRANSPARENCY = "tp-transparency"  # approved from the day after EXPIRY only
+STARTS = EXPIRY + dt.timedelta(days=1)
 
 
-def expire_entry(knowledge: Path, file_name: str, entry_id: str, day: dt.date) -> None:
-    """Give one entry (not its plan) an expiry date."""
+def expire_entry(knowledge: Path, file_name: str, entry_id: str, day: dt.date,
+                 field: str = "expires") -> None:
+    """Give one entry (not its plan) an expiry (or, with `field`, a start) date."""
     path = knowledge / PLAN / file_name
     text = path.read_text()
     marker = f"  - id: {entry_id}\n"
     assert marker in text
-    path.write_text(text.replace(marker, f"{marker}    expires: {day.isoformat()}\n", 1))
+    path.write_text(text.replace(marker, f"{marker}    {field}: {day.isoformat()}\n", 1))
+
+
+def date_plan(knowledge: Path, effective: str, expires: str) -> None:
+    """The whole plan's dates, wider than its entries' own: the narrower must win."""
+    path = knowledge / PLAN / "document.yaml"
+    text = path.read_text()
+    assert "  date: 2009-04-23\n" in text
+    path.write_text(text.replace("  date: 2009-04-23\n", f"  date: 2009-04-23\n"
+                                 f"  effective: {effective}\n  expires: {expires}\n", 1))
 
 
 def noon_utc(day: dt.date) -> dt.datetime:
@@ -50,8 +62,13 @@ def noon_utc(day: dt.date) -> dt.datetime:
 
 @pytest.fixture
 async def withdrawn_bot(slack, tmp_path, knowledge_copy):
-    """The bot on the DUI talking point's expiry day, with a clock the test moves on."""
+    """The bot on the DUI talking point's expiry day, with a clock the test moves on.
+
+    The plan itself runs from April 1 to May 31: the entry's own dates are narrower.
+    """
+    date_plan(knowledge_copy, "2009-04-01", "2009-05-31")
     expire_entry(knowledge_copy, "talking_points.yaml", DUI, EXPIRY)
+    expire_entry(knowledge_copy, "talking_points.yaml", TRANSPARENCY, STARTS, "effective")
     clock = FakeClock(noon_utc(EXPIRY))
     service = await start_service(settings_for(slack, tmp_path, knowledge_dir=knowledge_copy),
                                   clock)
@@ -79,6 +96,17 @@ async def test_an_entry_is_answered_on_its_expiry_day_and_never_after(withdrawn_
         assert not shows_entry(after, DUI, text), query
     assert [row.top_id for row in bot.queries()][1:] != [DUI, DUI]
     assert all(DUI not in row.shown_ids for row in bot.queries()[1:])
+
+
+async def test_an_entry_is_not_answered_before_its_own_start_day(withdrawn_bot, snapshot):
+    bot, clock = withdrawn_bot
+    entry = snapshot.by_id[TRANSPARENCY]
+    before = await bot.ask(entry.title)
+    assert not shows_entry(before, TRANSPARENCY, entry.text)
+    clock.set(noon_utc(STARTS))
+    on_the_day = await bot.ask(entry.title)
+    assert escape(entry.text) in all_text(on_the_day)
+    assert button_values(on_the_day, "facts_share")[0]["entry"] == TRANSPARENCY
 
 
 async def test_show_by_id_warns_once_the_entry_has_expired(withdrawn_bot, snapshot):
