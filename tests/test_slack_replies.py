@@ -31,6 +31,7 @@ NORTH_TITLE = "Zeppelin hangar north <!channel> & gate"
 NORTH_TEXT = "Tell <!channel> & <@U0HOSTILE> to read <https://evil.example|the hangar rules> > now."
 SOUTH_TITLE = "Zeppelin hangar south <!here> & gate"
 SOUTH_TEXT = "Southern <!subteam^S1> & hangar words."
+CONTACT = "Gillian <!channel> Brigham & <@U0HOSTILE>"
 QA_TITLE = "Airship mooring mast questions"
 QA_QUESTION = "Will <!channel> & <@U0HOSTILE> hear about the <https://evil.example|mast>?"
 
@@ -56,6 +57,10 @@ async def bot_on(slack, tmp_path: Path, knowledge: Path):
 
 @pytest.fixture
 async def hostile(slack, tmp_path, knowledge_copy):
+    document = knowledge_copy / PLAN / "document.yaml"
+    text = document.read_text()
+    assert "    name: Gillian Brigham\n" in text
+    document.write_text(text.replace("    name: Gillian Brigham\n", f"    name: '{CONTACT}'\n"))
     add_entries(knowledge_copy,
                 {"id": "tp-hangar-north", "title": NORTH_TITLE, "text": NORTH_TEXT},
                 {"id": "tp-hangar-south", "title": SOUTH_TITLE, "text": SOUTH_TEXT},
@@ -117,6 +122,7 @@ async def test_no_approved_response_shows_the_query_as_plain_text(hostile):
     assert "There is no approved response for “&lt;!everyone&gt; parking at headquarters " \
         "&amp; &lt;@UNOBODY1&gt;”" in all_text(body)
     assert "&lt;!everyone&gt;" in body["text"]
+    assert f"Press contact: *{escape(CONTACT)}*" in all_text(body)
     assert_plain(body)
 
 
@@ -172,6 +178,19 @@ async def test_long_content_is_split_to_slack_limits_and_loses_no_word(
             for piece in pieces:  # no cut inside an &entity;
                 assert not re.search(r"&(?!amp;|lt;|gt;)", piece), piece[-20:]
             assert button_values(body, "facts_share")[0]["entry"] == LONG_ID
+
+
+async def test_a_reply_of_exactly_fifty_blocks_is_sent_whole(slack, tmp_path, knowledge_copy):
+    """48 sections of approved text, its source line and its buttons: all 50 fit."""
+    text = "\n\n".join(f"P{n:02d}" + "x" * 2996 for n in range(48))  # a section each
+    add_entries(knowledge_copy, {"id": LONG_ID, "title": LONG_TITLE, "text": text})
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        body = await bot.ask(f"show {LONG_ID}")
+        assert len(body["blocks"]) == 50
+        assert squeeze(text) == squeeze("".join(section_texts(body)))
+        assert "did not fit" not in all_text(body)
+        [share] = button_values(body, "facts_share")
+        assert (await bot.click("facts_share", share))["response_type"] == "in_channel"
 
 
 async def test_a_reply_never_exceeds_fifty_blocks_and_says_what_did_not_fit(

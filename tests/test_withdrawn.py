@@ -149,11 +149,13 @@ async def test_a_share_on_the_expiry_day_itself_is_posted(withdrawn_bot, snapsho
     assert escape(snapshot.by_id[DUI].text) in all_text(posted)
 
 
-async def test_the_morning_alert_leaves_out_expired_sound_bites(slack, tmp_path, knowledge_copy):
+async def test_the_morning_alert_leaves_out_expired_sound_bites_and_actions(
+        slack, tmp_path, knowledge_copy):
     """Key messages are posted "word for word": a withdrawn one must not be among them."""
     expire_entry(knowledge_copy, "sound_bites.yaml", "sb-fewer-murderers", EXPIRY
                  - dt.timedelta(days=1))
     expire_entry(knowledge_copy, "sound_bites.yaml", "sb-color-blind", EXPIRY)
+    expire_entry(knowledge_copy, "outreach.yaml", "action-national-interviews", EXPIRY)
     snapshot = load_snapshot(knowledge_copy)
     clock = FakeClock(dt.datetime(2009, 4, 27, 0, 1, tzinfo=NEW_YORK))
     store = open_store(str(tmp_path / "facts.db"))
@@ -176,3 +178,6 @@ async def test_the_morning_alert_leaves_out_expired_sound_bites(slack, tmp_path,
     assert bites["sb-color-blind"] not in shown(tuesday)
     assert bites["sb-color-blind"] not in tuesday.params["text"]
     assert bites["sb-information-sharing"] in shown(tuesday)
+    interviews = "National-level interviews with A/S Morton"  # Apr 26-30, approved to the 27th
+    assert interviews in shown(monday) and interviews not in shown(tuesday)
+    assert interviews not in tuesday.params["text"]
