@@ -202,6 +202,8 @@ def write_entry(root: Path, entry_yaml: str) -> None:
 
 @pytest.mark.parametrize("kind, needed, extra", [
     ("qa", "question", "    topic: Anything\n"),
+    ("qa", "question", "    question:\n"),  # present, but empty
+    ("if_asked", "topic", "    topic:\n"),
     ("if_asked", "topic", "    question: Anything?\n"),
     ("event", "schedule", "    question: Anything?\n    topic: Anything\n"),
 ])

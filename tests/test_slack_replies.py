@@ -32,6 +32,7 @@ NORTH_TEXT = "Tell <!channel> & <@U0HOSTILE> to read <https://evil.example|the h
 SOUTH_TITLE = "Zeppelin hangar south <!here> & gate"
 SOUTH_TEXT = "Southern <!subteam^S1> & hangar words."
 CONTACT = "Gillian <!channel> Brigham & <@U0HOSTILE>"
+ACTION_TITLE = "Airship <!channel> & <https://evil.example|launch> day"
 QA_TITLE = "Airship mooring mast questions"
 QA_QUESTION = "Will <!channel> & <@U0HOSTILE> hear about the <https://evil.example|mast>?"
 
@@ -65,7 +66,12 @@ async def hostile(slack, tmp_path, knowledge_copy):
                 {"id": "tp-hangar-north", "title": NORTH_TITLE, "text": NORTH_TEXT},
                 {"id": "tp-hangar-south", "title": SOUTH_TITLE, "text": SOUTH_TEXT},
                 {"id": "qa-mooring-mast", "kind": "qa", "title": QA_TITLE,
-                 "question": QA_QUESTION, "text": "Yes, at the mast."})
+                 "question": QA_QUESTION, "text": "Yes, at the mast."},
+                {"id": "action-far-future", "kind": "media_action", "title": ACTION_TITLE,
+                 "text": "An action.", "schedule": {
+                     "as_written": "<!here> & the year 2099", "date": "2099-01-05",
+                     "owner": "<@U0HOSTILE> & co", "spokespeople": ["<!channel>"],
+                     "cities": ["<https://evil.example|Atlantis>"]}})
     async with bot_on(slack, tmp_path, knowledge_copy) as bot:
         yield bot
 
@@ -94,6 +100,17 @@ async def test_a_qa_shows_its_hostile_question_as_plain_text(hostile):
         assert button_values(body, "facts_share")[0]["entry"] == "qa-mooring-mast"
         assert f"Q: {escape(QA_QUESTION)}" in all_text(body)
         assert_plain(body)
+
+
+async def test_list_and_events_show_hostile_titles_and_schedules_as_plain_text(hostile):
+    listed = await hostile.ask("list")
+    assert escape(NORTH_TITLE) in all_text(listed) and escape(ACTION_TITLE) in all_text(listed)
+    assert_plain(listed)
+    events = await hostile.ask("events")
+    coming = all_text(events).split("*Coming up*")[1]
+    assert escape(ACTION_TITLE) in coming and "&lt;!here&gt; &amp; the year 2099" in coming
+    assert "&lt;@U0HOSTILE&gt; &amp; co" in coming and "&lt;!channel&gt;" in coming
+    assert_plain(events)
 
 
 async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):
@@ -178,6 +195,19 @@ async def test_long_content_is_split_to_slack_limits_and_loses_no_word(
             for piece in pieces:  # no cut inside an &entity;
                 assert not re.search(r"&(?!amp;|lt;|gt;)", piece), piece[-20:]
             assert button_values(body, "facts_share")[0]["entry"] == LONG_ID
+
+
+async def test_a_hard_cut_never_breaks_an_escaped_character(slack, tmp_path, knowledge_copy):
+    """Unbroken runs of `&` (five characters once escaped), offset by 0-4 characters, so a
+    hard cut at 3,000 falls on every position inside an `&amp;`."""
+    add_entries(knowledge_copy, *({"id": f"tp-ampersands-{offset}", "title": f"Ampersands {offset}",
+                                   "text": "z" * offset + "&" * 1300} for offset in range(5)))
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        for offset in range(5):
+            pieces = section_texts(await bot.ask(f"show tp-ampersands-{offset}"))
+            assert "".join(pieces) == "z" * offset + "&amp;" * 1300
+            for piece in pieces:
+                assert re.fullmatch(r"z*(&amp;)*", piece), (offset, piece[-7:])
 
 
 async def test_a_reply_of_exactly_fifty_blocks_is_sent_whole(slack, tmp_path, knowledge_copy):

@@ -181,3 +181,23 @@ async def test_the_morning_alert_leaves_out_expired_sound_bites_and_actions(
     interviews = "National-level interviews with A/S Morton"  # Apr 26-30, approved to the 27th
     assert interviews in shown(monday) and interviews not in shown(tuesday)
     assert interviews not in tuesday.params["text"]
+
+
+async def test_no_event_day_alert_once_the_event_itself_is_withdrawn(
+        slack, tmp_path, knowledge_copy):
+    """The week's events were approved to the 27th: the 28th gets no event-day post."""
+    expire_entry(knowledge_copy, "outreach.yaml", "event-week", EXPIRY)
+    snapshot = load_snapshot(knowledge_copy)
+    clock = FakeClock(dt.datetime(2009, 4, 27, 0, 1, tzinfo=NEW_YORK))
+    store = open_store(str(tmp_path / "facts.db"))
+    sender = AlertSender(store, slack_client("xoxb-test", slack.api_url), clock, "bot-a")
+    stop = asyncio.Event()
+    task = asyncio.create_task(AlertScheduler(sender, lambda: snapshot, clock).run(stop))
+    try:
+        await clock.run_until(dt.datetime(2009, 4, 30, 12, tzinfo=NEW_YORK))
+    finally:
+        stop.set()
+        await task
+        await store.close()
+    [monday] = posts(slack)
+    assert "Monday, April 27" in shown(monday)
