@@ -103,6 +103,9 @@ async def test_an_entry_is_not_answered_before_its_own_start_day(withdrawn_bot, 
     entry = snapshot.by_id[TRANSPARENCY]
     before = await bot.ask(entry.title)
     assert not shows_entry(before, TRANSPARENCY, entry.text)
+    shown = await bot.ask(f"show {TRANSPARENCY}")
+    assert f"not approved until {STARTS} and must not be used yet" in all_text(shown)
+    assert "expired" not in all_text(shown) and button_values(shown, "facts_share") == []
     clock.set(noon_utc(STARTS))
     on_the_day = await bot.ask(entry.title)
     assert escape(entry.text) in all_text(on_the_day)

@@ -32,8 +32,7 @@ class BrowseCommands:
             return render.text_message(f"No approved response has the id "
                                        f"`{render.escape(argument)}`. Try `/facts list`.")
         context = {"r": request_id, "q": "", "o": []}
-        return render.show_message(entry, context, entry.servable_on(self.today()),
-                                   self.review_label(entry))
+        return render.show_message(entry, context, self.today(), self.review_label(entry))
 
     async def events(self, user_id: str) -> render.Message:
         problems: list[str] = []

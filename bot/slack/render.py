@@ -358,11 +358,17 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
     return Message(fit(blocks), f"{title}: {len(entries)}")
 
 
-def show_message(entry: Entry, context: dict, servable: bool, label: str | None = None
+def show_message(entry: Entry, context: dict, today: dt.date, label: str | None = None
                  ) -> Message:
+    """One response by id: shown even when not approved today, with a warning first."""
+    servable = entry.servable_on(today)
     blocks = entry_blocks(entry, label if servable else None)
+    start = entry.start()
     if servable:
         blocks.append(shown_controls(entry, context))
+    elif start is not None and today < start:
+        blocks.insert(0, section(f":warning: *This response is not approved until {start} "
+                                 "and must not be used yet.*"))
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
     return Message(fit(blocks), entry_fallback(entry, label if servable else None))
