@@ -197,7 +197,8 @@ def write_entry(root: Path, entry_yaml: str) -> None:
     """One extra entry in its own file; `entry_yaml` is its fields, four-space indented."""
     (root / PLAN / "extra.yaml").write_text(
         f"entries:\n  - id: new-one\n    document: {PLAN}\n    title: New\n"
-        f"    section: New section\n    text: Approved words.\n{entry_yaml}")
+        f"    section: New section\n    text: Approved words.\n    source_check: none\n"
+        f"    approved_by: Test author\n    approved_on: 2009-04-23\n{entry_yaml}")
 
 
 @pytest.mark.parametrize("kind, needed, extra", [
@@ -231,7 +232,7 @@ def test_a_schedule_that_ends_before_it_starts_is_an_error(knowledge_copy):
     write_entry(knowledge_copy, "    kind: media_action\n    schedule:\n"
                 "      as_written: April 27-26\n      date: 2009-04-27\n      end: 2009-04-26\n")
     [error] = errors_of(knowledge_copy)
-    assert error == (f"error: {PLAN}/extra.yaml:8: entry new-one.schedule.end: "
+    assert error == (f"error: {PLAN}/extra.yaml:11: entry new-one.schedule.end: "
                      "ends before it starts")
 
 

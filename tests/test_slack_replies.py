@@ -39,8 +39,10 @@ QA_QUESTION = "Will <!channel> & <@U0HOSTILE> hear about the <https://evil.examp
 
 def add_entries(knowledge: Path, *entries: dict) -> None:
     """Extra approved entries in a file of their own, as an author would add them."""
-    full = [{"document": PLAN, "kind": "talking_point", "section": "Talking Points", **e}
-            for e in entries]
+    # Not from the plan's source document: each says so, and who approved it.
+    full = [{"document": PLAN, "kind": "talking_point", "section": "Talking Points",
+             "source_check": "none", "approved_by": "Test author", "approved_on": "2009-04-23",
+             **e} for e in entries]
     (knowledge / PLAN / "extra.yaml").write_text(
         yaml.safe_dump({"entries": full}, allow_unicode=True, width=10**9))
 
