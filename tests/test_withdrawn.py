@@ -159,6 +159,8 @@ async def test_the_morning_alert_leaves_out_expired_sound_bites_and_actions(
                  - dt.timedelta(days=1))
     expire_entry(knowledge_copy, "sound_bites.yaml", "sb-color-blind", EXPIRY)
     expire_entry(knowledge_copy, "outreach.yaml", "action-national-interviews", EXPIRY)
+    expire_entry(knowledge_copy, "outreach.yaml", "action-bbc-the-world",
+                 EXPIRY - dt.timedelta(days=1))
     snapshot = load_snapshot(knowledge_copy)
     clock = FakeClock(dt.datetime(2009, 4, 27, 0, 1, tzinfo=NEW_YORK))
     store = open_store(str(tmp_path / "facts.db"))
@@ -181,6 +183,8 @@ async def test_the_morning_alert_leaves_out_expired_sound_bites_and_actions(
     assert bites["sb-color-blind"] not in shown(tuesday)
     assert bites["sb-color-blind"] not in tuesday.params["text"]
     assert bites["sb-information-sharing"] in shown(tuesday)
+    assert "Regional PAOs reach out to local reporters" in shown(monday)  # dated, the 27th
+    assert "The World" not in shown(monday)  # dated the 27th, but withdrawn the day before
     interviews = "National-level interviews with A/S Morton"  # Apr 26-30, approved to the 27th
     assert interviews in shown(monday) and interviews not in shown(tuesday)
     assert interviews not in tuesday.params["text"]
