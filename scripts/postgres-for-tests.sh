@@ -67,6 +67,9 @@ if [[ -f "$PG_DIR/port" ]] && as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/nul
     PORT=$(cat "$PG_DIR/port")
     if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 5; then
         log "reusing server in $DATA on port $PORT"
+        # Another caller may have asked for another database name: make this one exist.
+        "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres "$DB_NAME" </dev/null \
+            >/dev/null 2>&1 || true
         url_for "$PORT"
         exit 0
     fi
