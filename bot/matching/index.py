@@ -22,7 +22,6 @@ import math
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -39,36 +38,15 @@ from bot.matching.analysis import (
 )
 from bot.matching.intent import asked_for, stated_in
 from bot.matching.lexicon import is_real_word
+from bot.matching.outcome import (
+    ANSWER,
+    NO_MATCH,
+    SUGGESTIONS,
+    Match,
+    MatchSettings,
+    Result,
+)
 
-ANSWER = "answer"
-SUGGESTIONS = "suggestions"
-NO_MATCH = "no_match"
-#: How results offered under NO_MATCH are labelled wherever they are shown.
-NOT_A_MATCH = "not a match"
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    """Thresholds of the outcome. Defaults were set on our own phrasings (see README).
-
-    answer_min_score: the best score must reach this for a confident answer.
-    answer_min_margin: ...and lead the runner-up by this many points.
-    suggest_min_score: below this nothing is relevant enough to suggest (no_match).
-    typo_min_similarity: how alike (0-100) an unknown word must be to a known one
-        to be read as a typo of it.
-    typo_min_length: shorter words are never "corrected" (too many near neighbours).
-    """
-
-    answer_min_score: float = 80.0
-    answer_min_margin: float = 10.0
-    suggest_min_score: float = 40.0
-    typo_min_similarity: float = 80.0
-    typo_min_length: int = 5
-
-
-# How much a word in each field says about what the entry answers. Titles,
-# alternate questions and keywords are written to describe the entry; the
-# approved text also talks about other things on the way.
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
         "title": 3.0,
@@ -110,31 +88,6 @@ TYPO_CACHE_SIZE = 10_000
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
-
-
-@dataclass(frozen=True)
-class Result:
-    entry: Entry
-    score: float
-
-
-@dataclass(frozen=True)
-class Match:
-    query: str
-    status: str
-    results: tuple[Result, ...]
-    corrections: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def top(self) -> Result | None:
-        return self.results[0] if self.results else None
-
-    def is_topic(self, answer_min_score: float) -> bool:
-        """Several responses fit about equally ("racial profiling"): none is *the* answer,
-        but each is a right one, so the best is shown in full and the others offered."""
-        fitting = [r for r in self.results if r.score >= answer_min_score]
-        return self.status == SUGGESTIONS and len(fitting) >= 2 and fitting == list(
-            self.results[:len(fitting)])
 
 
 def entry_fields(entry: Entry) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.content import Entry
-from bot.matching.index import ANSWER, NO_MATCH, Match, MatchSettings, Result
+from bot.matching.outcome import ANSWER, NO_MATCH, Match, MatchSettings, Result
 
 SAME_TOPIC_POINTS = 10.0
 
