@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +20,7 @@ from bot.service.settings import Settings
 from bot.slack.inflight import InFlight
 from bot.slack.render import escape
 from bot.store import ALERT_FAILED, open_store
-from fakeslack import block_actions_payload, signed_interaction, signed_slash_command
+from fakeslack import FakeSlack, block_actions_payload, signed_interaction, signed_slash_command
 
 SECRET = "test-signing-secret"
 ADMIN = "UADMIN01"
@@ -55,6 +55,15 @@ def button_values(body: dict, action_id: str) -> list[dict]:
     return found
 
 
+@dataclass(frozen=True)
+class Acked:
+    """What Slack got back for one /facts request: the HTTP status and body of the ack."""
+
+    status: int
+    url: str  # the request's response_url
+    body: dict | None  # the reply, when it went out in the ack itself
+
+
 class Harness:
     """The real service on loopback, talking to the fake Slack."""
 
@@ -62,20 +71,25 @@ class Harness:
         self.slack, self.service, self.http, self.db = slack, service, http, db
 
     async def command(self, text: str, user_id: str = "UPRESS01", timestamp: int | None = None,
-                      secret: str = SECRET) -> tuple[aiohttp.ClientResponse, str]:
+                      secret: str = SECRET) -> Acked:
         response_url = self.slack.response_url()
         body, headers = signed_slash_command(secret, text=text, user_id=user_id,
                                              user_name="pat.press", response_url=response_url,
                                              timestamp=timestamp)
         async with self.http.post(self.service.url + "/slack/events", data=body,
                                   headers=headers) as response:
-            await response.read()
-        return response, response_url
+            raw = await response.read()
+        return Acked(response.status, response_url, json.loads(raw) if raw else None)
 
     async def ask(self, text: str, user_id: str = "UPRESS01") -> dict:
-        response, url = await self.command(text, user_id)
-        assert response.status == 200
-        [post] = await self.slack.wait_for_responses(1, url=url)
+        """The reply the asker sees: in the ack itself, or (late) through response_url."""
+        acked = await self.command(text, user_id)
+        assert acked.status == 200
+        if acked.body is not None:
+            # Slack shows nothing for blocks it refuses, in an ack as in a late reply
+            assert FakeSlack._blocks_problem(acked.body.get("blocks")) is None
+            return acked.body
+        [post] = await self.slack.wait_for_responses(1, url=acked.url)
         assert post.status == 200, post.reply  # e.g. invalid_blocks: Slack would show nothing
         return post.body
 
@@ -122,10 +136,7 @@ async def bot(slack, tmp_path):
 
 
 async def test_facts_answers_verbatim_with_source_and_logs_it(bot, snapshot):
-    response, url = await bot.command("traffic offenses")
-    assert response.status == 200
-    [post] = await bot.slack.wait_for_responses(1, url=url)
-    body = post.body
+    body = await bot.ask("traffic offenses")
     assert body["response_type"] == "ephemeral"
     entry = snapshot.by_id["tp-drug-dui-charges"]
     text = all_text(body)
@@ -137,6 +148,22 @@ async def test_facts_answers_verbatim_with_source_and_logs_it(bot, snapshot):
     assert row.user_id == "UPRESS01" and row.user_name == "pat.press"
     assert row.content_version == snapshot.version and row.latency_ms >= 0
     assert row.shown_ids[0] == entry.id
+
+
+async def test_the_answer_is_the_ack_itself_and_nothing_follows(bot, snapshot):
+    """The quick path: one HTTP exchange, no second request to response_url."""
+    started = time.monotonic()
+    acked = await bot.command("traffic offenses")
+    assert acked.status == 200 and time.monotonic() - started < 3
+    assert acked.body is not None and acked.body["response_type"] == "ephemeral"
+    assert snapshot.by_id["tp-drug-dui-charges"].text in all_text(acked.body)
+    assert button_values(acked.body, "facts_share")
+    assert await bot.service.bot.inflight.wait_idle(5)  # nothing still on its way
+    assert bot.slack.responses(acked.url) == []
+    async with bot.http.get(bot.service.url + "/metrics") as response:
+        exposition = await response.text()
+    assert 'facts_replies_total{via="ack"} 1' in exposition
+    assert 'facts_replies_total{via="response_url"}' not in exposition
 
 
 async def test_answer_offers_other_responses_share_and_feedback_buttons(bot):
@@ -224,15 +251,15 @@ async def test_list_and_show(bot, snapshot):
 
 
 async def test_bad_signature_and_stale_timestamp_are_rejected(bot):
-    forged, _ = await bot.command("racial profiling", secret="wrong-secret")
-    stale, _ = await bot.command("racial profiling", timestamp=int(time.time()) - 600)
+    forged = await bot.command("racial profiling", secret="wrong-secret")
+    stale = await bot.command("racial profiling", timestamp=int(time.time()) - 600)
     assert forged.status == 401 and stale.status == 401
     # A genuine request sent after them is answered; had either been let through,
     # its work would have started first (no sleep needed to look for it).
     body = await bot.ask("traffic offenses")
     assert "driving under the influence" in all_text(body)
     assert [q.text for q in bot.queries()] == ["traffic offenses"]
-    assert len(bot.slack.responses()) == 1
+    assert bot.slack.responses() == []  # answered in its ack; nothing else went out
 
 
 async def test_health_readiness_and_metrics(bot):
@@ -326,10 +353,9 @@ async def test_slack_rate_limits_are_waited_out_and_counted(bot_on_copy, slack):
 
 
 async def test_failed_replies_and_slack_errors_are_counted(bot_on_copy, slack):
+    [value] = button_values(await bot_on_copy.ask("traffic offenses"), "facts_helpful")
     slack.fail_next_response(status=404, body="expired_url")
-    response, url = await bot_on_copy.command("traffic offenses")
-    assert response.status == 200
-    await slack.wait_for_responses(1, url=url)
+    await bot_on_copy.click("facts_helpful", value)  # a click's reply goes to response_url
     await bot_on_copy.ask("reload", user_id="UGROUP01")  # S0ADMINS does not exist
     async with bot_on_copy.http.get(bot_on_copy.service.url + "/metrics") as metrics:
         exposition = await metrics.text()
@@ -337,43 +363,49 @@ async def test_failed_replies_and_slack_errors_are_counted(bot_on_copy, slack):
     assert 'facts_slack_api_errors_total{error="no_such_subteam"} 1' in exposition
 
 
-async def test_answers_are_committed_before_they_are_sent(bot):
+def logged_texts(db: Path) -> set[str]:
+    """The query log as another process sees it: only what is committed."""
+    with sqlite3.connect(db) as separate:
+        return {text for (text,) in separate.execute("SELECT text FROM queries")}
+
+
+async def test_answers_in_the_ack_are_committed_before_they_are_sent(bot):
     """A crash after the reply must never lose a row a user saw: look when it arrives."""
+
+    async def committed_when_seen(n: int) -> bool:
+        acked = await bot.command(f"traffic offenses {n}")
+        assert acked.body is not None, "answered in the ack"
+        return f"traffic offenses {n}" in logged_texts(bot.db)
+
+    assert await asyncio.gather(*(committed_when_seen(n) for n in range(10))) == [True] * 10
+
+
+async def test_answers_through_response_url_are_committed_before_they_are_sent(bot):
+    bot.service.bot.inflight.answer_budget = 0  # every answer follows the ack
     committed_at_arrival = []
 
     def check_log(body: dict) -> None:
-        with sqlite3.connect(bot.db) as separate:
-            logged = {text for (text,) in separate.execute("SELECT text FROM queries")}
-        committed_at_arrival.append(any(q in all_text(body) for q in logged))
+        committed_at_arrival.append(any(q in all_text(body) for q in logged_texts(bot.db)))
 
     bot.slack.response_hook = check_log
-    await asyncio.gather(*(bot.ask(f"traffic offenses {n}") for n in range(10)))
+    for n in range(10):
+        acked = await bot.command(f"traffic offenses {n}")
+        assert acked.status == 200 and acked.body is None
+        await bot.slack.wait_for_responses(1, url=acked.url)
     assert committed_at_arrival == [True] * 10
 
 
-async def test_the_ack_never_waits_for_the_reply_to_be_delivered(bot):
-    """Slack gives 3 s for the ack: it must not depend on the lookup's reply getting out.
+async def test_a_slow_slack_holds_acks_briefly_and_every_answer_still_arrives(bot):
+    """Backpressure: past the limit of answers being sent, acks wait, never past max_wait."""
+    # answer_budget 0: every answer follows through response_url, as when the log is slow
+    bot.service.bot.inflight = InFlight(limit=2, max_wait=0.3, answer_budget=0)
+    bot.slack.response_delay = 1.0  # each answer takes a second to deliver
 
-    The fake Slack holds every reply until the test has seen the ack, so an ack
-    that waited for its reply would never come (the test fails at the deadline,
-    however loaded the machine), instead of being judged by a stopwatch.
-    """
-    [share] = button_values(await bot.ask("traffic offenses"), "facts_share")
-    requests = [lambda text=text: bot.command(text)
-                for text in ("traffic offenses", "list", "show sb-color-blind")]
-    requests += [lambda action=action: bot.press(action, share)
-                 for action in ("facts_show", "facts_share", "facts_helpful")]
-    bot.slack.hold_responses()
-    for request in requests:
-        response, url = await asyncio.wait_for(request(), timeout=15)
-        assert response.status == 200
-        await bot.slack.wait_for(lambda: bot.slack.held_responses == 1, timeout=15,
-                                 what="the reply on its way, held")
-        assert bot.slack.responses(url) == []
-        bot.slack.release_responses()
-        [post] = await bot.slack.wait_for_responses(1, url=url, timeout=15)
-        assert post.status == 200 and all_text(post.body).strip()
-        bot.slack.hold_responses()
+    async def timed_command(n: int) -> tuple[float, str]:
+        started = time.monotonic()
+        acked = await bot.command(f"traffic offenses {n}")
+        assert acked.status == 200
+        return time.monotonic() - started, acked.url
 
 
 class WatchedInFlight(InFlight):
@@ -568,5 +600,52 @@ async def test_answers_continue_through_a_database_outage_and_rows_catch_up(slac
             await slack.wait_for(lambda: len(list(flaky.store.query_rows())) == 1, timeout=15,
                                  what="the spooled row written")
             assert [r.text for r in flaky.store.query_rows()] == ["traffic offenses"]
+    finally:
+        await service.stop()
+
+
+# ---------------------------------------------------------------- a slow log: the late answer
+
+
+class GatedStore:
+    """A real store whose query-log writes wait until the test opens the gate."""
+
+    def __init__(self, store) -> None:
+        self.store, self.gate, self.waiting = store, asyncio.Event(), 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    async def record_query(self, record) -> None:
+        self.waiting += 1
+        await self.gate.wait()
+        await self.store.record_query(record)
+
+
+async def test_a_slow_log_commit_acks_empty_and_the_answer_follows(slack, tmp_path, snapshot):
+    """Past the ack's budget the answer cannot ride in the ack: it must not leave before
+    its row is committed, so the ack goes out empty and the answer follows."""
+    gated = GatedStore(open_store(str(tmp_path / "facts.db")))
+    settings = settings_for(slack, tmp_path, answer_in_ack_ms=50)
+    service = await start_service(settings, SystemClock(), store=gated)
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            acked = await harness.command("traffic offenses")
+            assert acked.status == 200 and acked.body is None  # in time, and shows nothing
+            assert gated.waiting == 1 and logged_texts(harness.db) == set()
+            seen_committed = []
+            slack.response_hook = lambda body: seen_committed.append(
+                "traffic offenses" in logged_texts(harness.db))
+            gated.gate.set()
+            [post] = await slack.wait_for_responses(1, url=acked.url)
+            assert seen_committed == [True]
+            assert post.body["response_type"] == "ephemeral"
+            assert snapshot.by_id["tp-drug-dui-charges"].text in all_text(post.body)
+            assert button_values(post.body, "facts_share")
+            async with http.get(service.url + "/metrics") as response:
+                exposition = await response.text()
+            assert 'facts_replies_total{via="response_url"} 1' in exposition
+            assert 'facts_replies_total{via="ack"}' not in exposition
     finally:
         await service.stop()

@@ -99,6 +99,10 @@ class Metrics:
         "facts_http_refused_total",
         "/slack/events requests refused before bolt, by reason (signature, replay, ...)."))
 
+    replies: Counter = field(default_factory=lambda: Counter(
+        "facts_replies_total", "/facts replies by how they went out: in the ack, or late "
+        "through response_url (the lookup or log commit overran the ack budget)."))
+
     gauges: dict[str, tuple[str, Callable[[], float]]] = field(default_factory=dict)
 
     def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
@@ -109,7 +113,8 @@ class Metrics:
         lines: list[str] = []
         for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms, self.reloads,
                        self.alert_posts, self.slack_errors, self.slack_retries,
-                       self.log_write_errors, self.http_refused):
+                       self.log_write_errors, self.http_refused,
+                       self.replies):
             lines += metric.render()
         for name, (help_text, read) in sorted(self.gauges.items()):
             kind = "counter" if name.endswith("_total") else "gauge"

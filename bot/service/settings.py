@@ -46,6 +46,7 @@ class Settings:
     spool_path: str = "./facts-bot-spool.jsonl"
     review_days: int = 90  # a re-approval keeps content current this long
     http_idle_seconds: int = 10
+    answer_in_ack_ms: int = 500
     match: MatchSettings = MatchSettings()
 
     @property
@@ -165,6 +166,8 @@ _SETTINGS = {
     "FACTS_SPOOL": ("spool_path", _text),
     "FACTS_REVIEW_DAYS": ("review_days", _int(1, 3650)),
     "FACTS_HTTP_IDLE_SECONDS": ("http_idle_seconds", _int(1, 3600)),
+    # how long an ack may wait for its answer; 0: every answer follows via response_url
+    "FACTS_ANSWER_IN_ACK_MS": ("answer_in_ack_ms", _int(0, 2000)),
 }
 _MATCH_SETTINGS = {
     "FACTS_ANSWER_MIN_SCORE": ("answer_min_score", _number(0, 100)),

@@ -1,10 +1,14 @@
 """Slack wiring: the /facts command and its buttons on a slack-bolt AsyncApp.
 
-Every handler acks first, so Slack always hears back within its 3 seconds;
-the lookup, the log write (committed before the answer goes out) and the
-reply follow. Knowledge, store, clock and client are passed in, never global.
-What each subcommand and button does lives beside this module (asking,
-browsing, admin, buttons, recording); this one only connects them to Slack.
+A /facts answer goes out as the ack itself when the lookup and its log
+commit finish within a budget (they take about a millisecond), saving the
+second HTTP request to response_url; when they cannot, the ack goes out empty
+in time and the answer follows through response_url. Either way the log row
+is committed before the answer leaves. Button clicks ack empty and reply
+through response_url: Slack ignores a message in a block_actions ack.
+Knowledge, store, clock and client are passed in, never global. What each
+subcommand and button does lives beside this module (asking, browsing, admin,
+buttons, recording); this one only connects them to Slack.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         self.store = store
         self.clock = clock
         self.client = client
-        self.inflight = InFlight()
+        self.inflight = InFlight(answer_budget=settings.answer_in_ack_ms / 1000)
         self.replies = RecentReplies()
         self.metrics = metrics or Metrics()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
@@ -113,10 +117,10 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         # Bolt sets each request's token from `authorize`; its client needs none of its own.
         tokenless = AsyncWebClient(base_url=self.client.base_url,
                                    retry_handlers=self.client.retry_handlers)
-        # The listeners below ack and return at once, starting the work as a task
-        # of their own; so bolt can answer as soon as they return (rather than
-        # polling every 10 ms for the ack), which is what `process_before_response`
-        # does.
+        # The listeners below return as soon as they have acked (with the answer,
+        # or empty once the budget is spent, the work going on as a task of its
+        # own); so bolt can answer as soon as they return (rather than polling
+        # every 10 ms for the ack), which is what `process_before_response` does.
         with _bolt_blind_to_token_env():
             app = AsyncApp(client=tokenless, signing_secret=self.settings.signing_secret or "x",
                            authorize=authorize, request_verification_enabled=not
@@ -134,11 +138,21 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
 
     async def on_command(self, ack: Callable, command: dict) -> None:
         await self.inflight.wait_for_room()
-        await ack()
-        self.inflight.start(
-            self.handle_command(command, self.responder(command.get("response_url", ""))))
+        response_url = command.get("response_url", "")
 
-    async def handle_command(self, command: dict, respond: Respond) -> None:
+        async def deliver_late(message: render.Message) -> None:
+            self.metrics.replies.inc(via="response_url")
+            await self.send(self.responder(response_url), message)
+
+        message = await self.inflight.answer(self.handle_command(command), deliver_late)
+        if message is None:
+            await ack()
+            return
+        self.metrics.replies.inc(via="ack")
+        await ack(reply_body(message))
+
+    async def handle_command(self, command: dict) -> render.Message:
+        """The reply to one /facts request, its log row committed first."""
         started = time.perf_counter()
         who = Who.from_command(command)
         request_id = new_request_id()
@@ -168,7 +182,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
                                               "logged for the bot's operators.")
             await self.log_query(who, request_id, (command.get("text") or "")[:LOGGED_TEXT_CHARS],
                                  "help" if name == "help" else "command", (), started)
-        await self.send(respond, message)
+        return message
 
     async def subcommand(self, name: str, argument: str, who: Who, request_id: str
                          ) -> render.Message:
@@ -236,8 +250,13 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             await self._http.close()
 
     async def send(self, respond: Respond, message: render.Message) -> None:
-        message = render.within_limits(message)
         try:
-            await respond(blocks=message.blocks, text=message.text, response_type="ephemeral")
+            await respond(**reply_body(message))
         except Exception:  # a lost reply must not take the service down
             log.exception("could not send the reply")
+
+
+def reply_body(message: render.Message) -> dict[str, Any]:
+    """A reply only the asker sees, within Slack's limits: the same in an ack or late."""
+    message = render.within_limits(message)
+    return {"blocks": message.blocks, "text": message.text, "response_type": "ephemeral"}
