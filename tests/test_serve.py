@@ -166,6 +166,8 @@ async def test_sighup_reloads_the_knowledge(slack, tmp_path, knowledge_copy):
     ({"FACTS_KNOWLEDGE_DIR": "/no/such/dir"}, "FACTS_KNOWLEDGE_DIR"),
     ({"FACTS_DB": "host=db user=facts dbname=facts"}, "FACTS_DB"),
     ({"FACTS_DB": "mysql://db/facts"}, "FACTS_DB"),
+    ({"FACTS_ANSWER_IN_ACK_MS": "5000"}, "FACTS_ANSWER_IN_ACK_MS"),
+    ({"FACTS_ANSWER_IN_ACK_MS": "-1"}, "FACTS_ANSWER_IN_ACK_MS"),
 ])
 async def test_a_bad_setting_is_one_clear_error_and_exit_2(tmp_path, env, named):
     environment = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
