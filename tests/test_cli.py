@@ -115,3 +115,65 @@ def test_internal_notes_are_labelled_on_the_command_line():
     assert "Internal: not for quoting" in run("ask", "BBC", "The", "World").stdout
     saying = json.loads(run("ask", "--json", "traffic", "offenses").stdout)["results"][0]
     assert saying["internal"] is False
+
+
+# ---------------------------------------------------------------- what a command imports
+
+SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "bot.slack", "bot.store",
+                "bot.service.server", "bot.alerts", "bot.review")
+
+
+# What the console script runs, then every module loaded by the end, as the last line.
+WRAPPER = """import sys
+from bot.cli import main
+try:
+    sys.exit(main(sys.argv[1:]))
+finally:
+    print(" ".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run `facts-bot ARGS` in a fresh interpreter: what it did, and the modules it loaded."""
+    done = subprocess.run([sys.executable, "-c", WRAPPER, *args], capture_output=True,
+                          text=True, timeout=60)
+    return done, set(done.stderr.splitlines()[-1].split())
+
+
+def test_ask_imports_only_what_asking_needs():
+    done, modules = imported_modules("ask", "racial", "profiling")
+    assert done.returncode == 0 and "Several approved responses fit" in done.stdout
+    assert {"bot.cli.ask", "bot.matching", "bot.content"} <= modules  # it was measured
+    heavy = sorted(m for m in modules if m.split(".")[0] in SERVING_ONLY
+                   or m.startswith(SERVING_ONLY))
+    assert heavy == []
+
+
+def test_help_lists_every_command_without_importing_them():
+    from bot.cli import COMMANDS
+
+    done, modules = imported_modules("--help")
+    assert done.returncode == 0
+    for name, (_, summary) in COMMANDS.items():
+        assert any(line.split() == [name, *summary.split()] for line in
+                   done.stdout.replace("\n" + " " * 24, " ").splitlines()), name
+    assert not {module for module, _ in COMMANDS.values()} & modules
+    typo = run("aks", "racial", "profiling")
+    assert typo.returncode == 2 and "invalid choice: 'aks'" in typo.stderr
+    assert "Traceback" not in typo.stderr
+
+
+def test_the_command_table_names_what_each_module_registers():
+    """`--help` shows the table; each command's own module must agree with it."""
+    import argparse
+    import importlib
+
+    from bot.cli import COMMANDS
+
+    for module in {module for module, _ in COMMANDS.values()}:
+        parser = argparse.ArgumentParser()
+        commands = parser.add_subparsers()
+        importlib.import_module(module).register(commands)
+        registered = {action.dest: action.help for action in commands._choices_actions}
+        assert registered == {name: summary for name, (where, summary) in COMMANDS.items()
+                              if where == module}

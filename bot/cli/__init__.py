@@ -1,55 +1,80 @@
-"""The `facts-bot` command line: one parser, each command group registered from its module."""
+"""The `facts-bot` command line: one parser, each command group registered from its module.
+
+Only the module of the command being run is imported: `facts-bot ask` must
+not pay for Slack's and the database's clients (aiohttp alone is about
+180 ms), and `facts-bot --help` still lists every command from the table.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-import sqlite3
 import sys
-from collections.abc import Callable, Sequence
-from importlib import metadata
+from collections.abc import Sequence
+from typing import Any
 
-from bot.service.settings import ConfigError
+#: command -> (the module whose `register(commands)` adds it, its line in `--help`).
+#: A module may add several commands; tests/test_cli.py checks the table against them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("bot.cli.ask", "find the approved response for a question"),
+    "validate": ("bot.cli.ask", "check a knowledge directory"),
+    "check": ("bot.cli.check", "is every sentence of a draft approved, word for word?"),
+    "serve": ("bot.cli.service", "run the Slack bot (HTTP, or Socket Mode with "
+              "SLACK_APP_TOKEN)"),
+    "log": ("bot.cli.log", "print the query log or the audit trail (FACTS_DB)"),
+    "alerts": ("bot.cli.alerts", "event-day alerts: preview, or send what is due"),
+    "review": ("bot.cli.review", "what people asked, and what had no approved answer"),
+    "import": ("bot.cli.importing", "draft a plan folder from a media plan (.docx, .md, .txt)"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """`--version`, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib import metadata
+        try:
+            version = metadata.version("facts-bot")
+        except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+            version = "unknown"
+        parser.exit(message=f"facts-bot {version}\n")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with the full arguments of the command `argv` names (if any).
+
+    The other commands are listed by name and help only; their modules are
+    never imported.
+    """
     parser = argparse.ArgumentParser(
         prog="facts-bot", description="Approved press-office language, served verbatim."
     )
-    parser.add_argument("--version", action="version", version=f"facts-bot {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    for register in _command_groups():
-        register(commands)
+    chosen = command_module(sys.argv[1:] if argv is None else argv)
+    if chosen is not None:
+        importlib.import_module(chosen).register(commands)
+    for name, (module, summary) in COMMANDS.items():
+        if module != chosen:
+            commands.add_parser(name, help=summary)
     return parser
 
 
-def _command_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Subcommands that live with their own modules; each adds its parsers and handlers.
-
-    Each module's `register(commands)` adds subparsers with `set_defaults(handler=...)`;
-    a handler takes the parsed arguments and returns the exit code.
-    """
-    from bot.cli import alerts, ask, check, importing, log, review, service
-
-    return [ask.register, check.register, service.register, log.register, alerts.register,
-            review.register, importing.register]
-
-
-def _version() -> str:
-    try:
-        return metadata.version("facts-bot")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
+def command_module(argv: Sequence[str]) -> str | None:
+    """The module of the command `argv` names; None for `--help`, nothing or a typo."""
+    name = next((arg for arg in argv if not arg.startswith("-")), None)
+    return COMMANDS[name][0] if name in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an ordinary mistake is one line on stderr and exit 2, never a traceback."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as problem:
-        return _fail(str(problem))
     except BrokenPipeError:
         # `facts-bot log | head`: the reader left. Point stdout at /dev/null so the
         # interpreter's final flush does not raise again on the way out.
@@ -59,10 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if failed.filename:
             return _fail(f"{failed.filename}: {failed.strerror or failed}")
         return _fail(str(failed))
-    except sqlite3.Error as failed:
-        return _fail(f"the query log (FACTS_DB) cannot be used: {failed}")
     except KeyboardInterrupt:
         return 130
+    except Exception as problem:
+        # Settings and SQLite errors are one line too. Only a command that read its
+        # settings or opened SQLite can raise them, so `ask` never imports them to check.
+        settings, sqlite3 = sys.modules.get("bot.service.settings"), sys.modules.get("sqlite3")
+        if settings is not None and isinstance(problem, settings.ConfigError):
+            return _fail(str(problem))
+        if sqlite3 is not None and isinstance(problem, sqlite3.Error):
+            return _fail(f"the query log (FACTS_DB) cannot be used: {problem}")
+        raise
 
 
 def _fail(message: str) -> int:
