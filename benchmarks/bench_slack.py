@@ -1,18 +1,27 @@
-"""Slack ack benchmark: signed /facts requests over loopback, 50 at a time.
+"""Slack benchmark: facts-bot against the bare-bolt floor, in the same run, alternating.
 
-Starts `facts-bot serve` as its own process against a fake Slack (in a third
-process), sends N signed slash commands with C in flight at once, and prints
-the ack latency (the HTTP 200 Slack waits for) p50/p99, requests per second,
-how many answers reached the response_url and how long they took from the
-request being sent. Numbers only; no asserts.
+Each round starts `facts-bot serve` and the floor (benchmarks/bolt_floor.py:
+a bare slack-bolt AsyncApp whose /facts only acks a fixed text), in
+alternating order, each as its own process against one fake Slack (a third
+process), and sends each the same signed /facts requests from this process:
 
-Every answered query is committed to the query log before its answer goes
-out, so this is also the log's write path under load, with acks measured at
-the same time: SQLite by default, PostgreSQL with --postgres-url.
+* closed loop: C requests in flight, each client sending its next when acked:
+  requests/s and ack latency;
+* open loop: a steady R requests/s, as Slack sends them: ack latency, and
+  answer latency (request sent to the answer seen: the ack itself when it
+  carries the answer, else its arrival at the fake Slack's response_url).
+
+It prints, for every figure, min and median over the rounds of each server
+and of their per-round ratio (facts-bot / floor). On a shared machine read the
+ratios: both servers run on the same noisy machine minutes apart. Every
+answered query is committed to the query log before its answer leaves, so
+this is also the log's write path under load: SQLite by default, PostgreSQL
+with --postgres-url. Numbers only; no asserts.
 
 Run: .venv/bin/pip install -e '.[bench]'
-     .venv/bin/python benchmarks/bench_slack.py [--requests 3000] [--concurrency 50]
-         [--rate 1000] [--postgres-url "$(bash scripts/postgres-for-tests.sh)"]
+     .venv/bin/python benchmarks/bench_slack.py [--rounds 3] [--requests 3000]
+         [--concurrency 50] [--rate 500] [--answer-in-ack-ms 500]
+         [--postgres-url "$(bash scripts/postgres-for-tests.sh)"]
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
 import resource
@@ -30,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,16 +49,31 @@ import aiohttp
 import psycopg
 import uvloop
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
 from fakeslack import FakeSlack, signed_slash_command  # noqa: E402
 
 SECRET = "bench-secret"
 QUERIES = ["racial profiling", "how many removed", "DUI", "parking at headquarters",
            "who is the press contact", "racail profilng", "op-ed", "secure communities"]
+WARM_UP = 200
+_run_ids = itertools.count(1)
+
+
+@dataclass
+class Phase:
+    """One measured load on one server: what its clients saw."""
+
+    acks: list[float] = field(default_factory=list)  # ms, request sent to ack read
+    in_ack: dict[str, float] = field(default_factory=dict)  # request key -> ms, answered in ack
+    sent: dict[str, float] = field(default_factory=dict)  # request key -> time.time() sent
+    elapsed: float = 0.0
+    cpu_seconds: float = 0.0
+    answers: list[float] = field(default_factory=list)  # ms, filled in at the end
 
 
 def run_fake_slack(ready: multiprocessing.Queue, stop: multiprocessing.Event,
-                   counts: multiprocessing.Queue) -> None:
+                   posts: multiprocessing.Queue) -> None:
     """The fake Slack in its own process, so its work does not skew the measured acks."""
     async def serve() -> None:
         async with FakeSlack() as slack:
@@ -55,10 +81,9 @@ def run_fake_slack(ready: multiprocessing.Queue, stop: multiprocessing.Event,
             ready.put((slack.api_url, slack.response_url("bench")))
             while not stop.is_set():
                 await asyncio.sleep(0.05)
-            # The client put its send time (time.time()) in each response_url's query.
-            sent = [(float(post.query.split("=", 1)[1]), post.time)
-                    for post in slack.responses() if post.query.startswith("sent=")]
-            counts.put([(at, (arrived - at) * 1000) for at, arrived in sent])
+            # Each response_url carries its request's key; the fake notes the arrival.
+            posts.put([(post.query.split("=", 1)[1], post.time) for post in slack.responses()
+                       if post.query.startswith("key=")])
     run(serve())
 
 
@@ -75,7 +100,7 @@ def query_log(postgres_url: str | None) -> Iterator[tuple[str, Callable[[], int]
                     return db.execute("SELECT count(*) FROM queries").fetchone()[0]
             yield path, count
         return
-    name = f"facts_bench_{os.getpid()}"
+    name = f"facts_bench_{os.getpid()}_{next(_run_ids)}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     url = urlsplit(postgres_url)._replace(path=f"/{name}").geturl()
@@ -90,109 +115,173 @@ def query_log(postgres_url: str | None) -> Iterator[tuple[str, Callable[[], int]
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-async def main(requests: int, concurrency: int, rate: float | None,
-               postgres_url: str | None) -> None:
-    ready, counts = multiprocessing.Queue(), multiprocessing.Queue()
-    stop = multiprocessing.Event()
-    fake = multiprocessing.Process(target=run_fake_slack, args=(ready, stop, counts))
-    fake.start()
-    api_url, response_url = ready.get(timeout=30)
-    with query_log(postgres_url) as (facts_db, logged_queries):
-        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_URL": api_url, "FACTS_DB": facts_db, "FACTS_PORT": "0"}
-        server = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("facts-bot")), "serve", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-        url = (await server.stdout.readline()).decode().split()[2] + "/slack/events"
-        latencies: list[float] = []
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as http:
+async def start_server(command: list[str], env: dict[str, str]) -> tuple[Any, str]:
+    server = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode()
+    if " serving http://" not in line:
+        raise SystemExit(f"{command[-1]} did not start: {line!r}")
+    return server, line.split()[2] + "/slack/events"
 
-            async def one(number: int) -> None:
-                body, headers = signed_slash_command(
-                    SECRET, text=QUERIES[number % len(QUERIES)],
-                    response_url=f"{response_url}?sent={time.time()!r}")
-                start = time.perf_counter()
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    assert response.status == 200
-                latencies.append((time.perf_counter() - start) * 1000)
 
-            async def closed_loop(total: int) -> None:
-                """`concurrency` clients, each sending its next request when acked.
+async def load(url: str, response_url: str, run_id: int, total: int, concurrency: int,
+               rate: float | None) -> Phase:
+    """Send `total` signed /facts requests: `concurrency` at a time, or `rate` per second."""
+    phase = Phase()
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
 
-                Workers rather than one task per request: creating thousands of
-                tasks at once stalls this process, and that stall used to show
-                up as ack latency that the bot never caused.
-                """
-                numbers = iter(range(total))
+        async def one(number: int) -> None:
+            key = f"{run_id}-{number}"
+            body, headers = signed_slash_command(SECRET, text=QUERIES[number % len(QUERIES)],
+                                                 response_url=f"{response_url}?key={key}")
+            phase.sent[key] = time.time()
+            start = time.perf_counter()
+            async with http.post(url, data=body, headers=headers) as response:
+                answered = bool(await response.read())
+                assert response.status == 200, response.status
+            ms = (time.perf_counter() - start) * 1000
+            phase.acks.append(ms)
+            if answered:
+                phase.in_ack[key] = ms
 
-                async def client() -> None:
-                    for number in numbers:
-                        await one(number)
-                await asyncio.gather(*(client() for _ in range(concurrency)))
+        started = time.perf_counter()
+        if rate:  # open loop: as Slack sends them, however long each takes
+            sending = []
+            for number in range(total):
+                await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
+                sending.append(asyncio.create_task(one(number)))
+            await asyncio.gather(*sending)
+        else:  # closed loop: workers, not a task per request (thousands at once stall us)
+            numbers = iter(range(total))
 
-            async def open_loop(total: int) -> None:
-                """Requests at a steady `rate` per second, however long each takes,
-                as Slack sends them: the ack latency at a given load."""
-                began, sent = time.perf_counter(), []
-                for number in range(total):
-                    await asyncio.sleep(max(0.0, began + number / rate - time.perf_counter()))
-                    sent.append(asyncio.create_task(one(number)))
-                await asyncio.gather(*sent)
+            async def client() -> None:
+                for number in numbers:
+                    await one(number)
+            await asyncio.gather(*(client() for _ in range(concurrency)))
+        phase.elapsed = time.perf_counter() - started
+    return phase
 
-            await closed_loop(min(200, requests))  # warm-up
-            await asyncio.sleep(1.0)  # the warm-up's answers go out before measuring
-            latencies.clear()
-            measured_from = time.time()
-            started = time.perf_counter()
-            await (open_loop(requests) if rate else closed_loop(requests))
-            elapsed = time.perf_counter() - started
-        await asyncio.sleep(1.0)  # let the last answers land
-        server_cpu = _cpu_seconds(server.pid)
-        async with aiohttp.ClientSession() as http, \
-                http.get(url.replace("/slack/events", "/metrics")) as response:
-            exposition = await response.text()
-        server_side = [line for line in exposition.splitlines()
-                       if line.startswith("facts_ack_milliseconds_bucket")]
+
+async def measure(command: list[str], env: dict[str, str], response_url: str,
+                  args: argparse.Namespace) -> dict[str, Phase]:
+    """Start a server, warm it up, load it closed then open loop, stop it."""
+    server, url = await start_server(command, env)
+    try:
+        await load(url, response_url, 0, WARM_UP, args.concurrency, None)
+        await asyncio.sleep(0.5)  # the warm-up's late answers, if any, go out first
+        phases = {}
+        for mode, rate in (("closed", None), ("open", args.rate)):
+            cpu = _cpu_seconds(server.pid)
+            phases[mode] = await load(url, response_url, next(_run_ids), args.requests,
+                                      args.concurrency, rate)
+            await asyncio.sleep(0.5)  # late answers land before the next phase
+            phases[mode].cpu_seconds = _cpu_seconds(server.pid) - cpu
+        return phases
+    finally:
         server.terminate()
         await server.wait()
-        logged = logged_queries()
+
+
+def answer_latencies(phase: Phase, arrivals: dict[str, float]) -> list[float]:
+    """Each request's answer: its ack if it carried it, else its response_url arrival."""
+    late = [(arrivals[key] - sent) * 1000 for key, sent in phase.sent.items()
+            if key not in phase.in_ack and key in arrivals]
+    return sorted(list(phase.in_ack.values()) + late)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * p / 100) - 1)]
+
+
+async def main(args: argparse.Namespace) -> None:
+    ready, posted = multiprocessing.Queue(), multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    fake = multiprocessing.Process(target=run_fake_slack, args=(ready, stop, posted))
+    fake.start()
+    api_url, response_url = ready.get(timeout=30)
+    base_env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": api_url, "FACTS_PORT": "0",
+                "FACTS_ANSWER_IN_ACK_MS": str(args.answer_in_ack_ms)}
+    bot = [str(Path(sys.executable).with_name("facts-bot")), "serve"]
+    floor = [sys.executable, str(HERE / "bolt_floor.py")]
+    results: dict[str, list[dict[str, Phase]]] = {"facts-bot": [], "floor": []}
+    logged = []
+    for round_number in range(args.rounds):
+        order = [("facts-bot", bot), ("floor", floor)]
+        for name, command in order if round_number % 2 == 0 else order[::-1]:
+            with query_log(args.postgres_url) as (facts_db, count):
+                phases = await measure(command, {**base_env, "FACTS_DB": facts_db},
+                                       response_url, args)
+                if name == "facts-bot":
+                    logged.append(count())
+            results[name].append(phases)
+            closed = phases["closed"]
+            print(f"round {round_number + 1} {name}: {args.requests / closed.elapsed:,.0f} "
+                  f"req/s at {args.concurrency} in flight", flush=True)
     stop.set()
-    answered = counts.get(timeout=30)
-    answers = sorted(ms for at, ms in answered if at >= measured_from)
+    arrivals = dict(posted.get(timeout=60))
     fake.join(timeout=10)
-    latencies.sort()
-    marks = {p: latencies[int(len(latencies) * p / 100) - 1] for p in (50, 90, 95, 99)}
-    print("ack latency percentiles (ms): " + ", ".join(f"p{p} {v:.1f}" for p, v in marks.items())
-          + f", max {latencies[-1]:.1f}")
-    load = f"at {rate:g}/s" if rate else f"{concurrency} in flight"
-    print(f"{requests} signed /facts requests, {load}: "
-          f"ack p50 {statistics.median(latencies):.1f} ms, "
-          f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms, "
-          f"{requests / elapsed:.0f} requests/s; answers delivered: "
-          f"{len(answered)} of {requests + min(200, requests)}")
-    print(f"query log ({'PostgreSQL' if postgres_url else 'SQLite'}): {logged} rows for "
-          f"{requests + min(200, requests)} requests, {requests / elapsed:.0f} rows/s committed "
-          f"before each answer")
-    print(f"answer latency (request sent to reply at Slack's response_url): "
-          f"p50 {statistics.median(answers):.1f} ms, "
-          f"p99 {answers[int(len(answers) * 0.99) - 1]:.1f} ms, max {answers[-1]:.1f} ms")
-    print("server-side ack histogram (cumulative, ms): " + ", ".join(
-        line.split("{")[1].replace('le="', "≤").replace('"}', ":") for line in server_side))
+    for runs in results.values():
+        for phases in runs:
+            for phase in phases.values():
+                phase.answers = answer_latencies(phase, arrivals)
+    report(results, logged, args)
+
+
+def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
+           args: argparse.Namespace) -> None:
+    figures: list[tuple[str, Callable[[dict[str, Phase]], float], str]] = [
+        (f"requests/s at {args.concurrency} in flight",
+         lambda p: args.requests / p["closed"].elapsed, "higher is better"),
+        (f"ack p50 at {args.concurrency} in flight (ms)",
+         lambda p: statistics.median(p["closed"].acks), ""),
+        (f"ack p99 at {args.concurrency} in flight (ms)", lambda p: pct(p["closed"].acks, 99), ""),
+        (f"server CPU per request at {args.concurrency} in flight (ms)",
+         lambda p: p["closed"].cpu_seconds * 1000 / args.requests, ""),
+        (f"ack p50 at {args.rate:g}/s (ms)", lambda p: statistics.median(p["open"].acks), ""),
+        (f"ack p99 at {args.rate:g}/s (ms)", lambda p: pct(p["open"].acks, 99), ""),
+        (f"answer p50 at {args.rate:g}/s (ms)",
+         lambda p: statistics.median(p["open"].answers or [float("nan")]), ""),
+        (f"answer p99 at {args.rate:g}/s (ms)",
+         lambda p: pct(p["open"].answers or [float("nan")], 99), ""),
+    ]
+    bot, floor = results["facts-bot"], results["floor"]
+    print(f"\n{args.rounds} rounds, {args.requests} signed /facts requests per phase, "
+          f"FACTS_ANSWER_IN_ACK_MS={args.answer_in_ack_ms}, query log "
+          f"{'PostgreSQL' if args.postgres_url else 'SQLite'}; min / median over the rounds")
+    print(f"{'':44} {'facts-bot':>17} {'floor':>17} {'facts-bot/floor':>17}")
+    for label, value, note in figures:
+        ours = [value(p) for p in bot]
+        base = [value(p) for p in floor]
+        ratios = [a / b for a, b in zip(ours, base, strict=True)]
+        print(f"{label:44} {_mm(ours):>17} {_mm(base):>17} {_mm(ratios, 2):>17} {note}")
+    closed = [p["closed"] for p in bot]
+    opened = [p["open"] for p in bot]
+    in_ack = sum(len(p.in_ack) for p in closed + opened)
+    answered = sum(len(p.answers) for p in closed + opened)
+    total = 2 * args.requests * args.rounds
+    print(f"facts-bot answers seen: {answered} of {total} measured requests, {in_ack} of them "
+          f"in the ack; query log rows per run (incl. {WARM_UP} warm-up): {logged}")
     own = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"CPU seconds over the whole run: bot process {server_cpu:.1f}, load generator "
-          f"{own.ru_utime + own.ru_stime:.1f} (wall {elapsed:.1f} s measured part)")
+    print(f"load generator CPU over the whole run: {own.ru_utime + own.ru_stime:.1f} s; "
+          f"load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
+
+
+def _mm(values: list[float], digits: int = 1) -> str:
+    return f"{min(values):,.{digits}f} / {statistics.median(values):,.{digits}f}"
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
     """Runs the load generator and the fake Slack, which must not pause.
 
     They run on uvloop: on two cores, every millisecond of CPU they save is one
-    the bot under test does not wait for. And without the cyclic garbage
+    the server under test does not wait for. And without the cyclic garbage
     collector: the fake keeps every reply it receives, and collecting that heap
     paused it for up to 180 ms in a 20,000-request run, which showed up as the
-    bot's latency. (The bot's own collector stays on; its pauses are real.)
+    bot's latency. (The servers' own collectors stay on; their pauses are real.)
     """
     gc.disable()
     uvloop.run(main)
@@ -205,13 +294,15 @@ def _cpu_seconds(pid: int) -> float:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=3000, help="per measured phase")
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=None,
-                        help="send this many requests per second (open loop) instead of "
-                             "keeping --concurrency in flight")
+    parser.add_argument("--rate", type=float, default=500.0,
+                        help="requests per second in the open-loop (steady rate) phase")
+    parser.add_argument("--answer-in-ack-ms", type=int, default=500,
+                        help="facts-bot's FACTS_ANSWER_IN_ACK_MS (0: the old "
+                             "ack-then-response_url path, to compare)")
     parser.add_argument("--postgres-url", default=None,
                         help="log to a throwaway database on this PostgreSQL server instead "
                              "of SQLite (scripts/postgres-for-tests.sh prints a URL)")
-    arguments = parser.parse_args()
-    run(main(arguments.requests, arguments.concurrency, arguments.rate, arguments.postgres_url))
+    run(main(parser.parse_args()))
