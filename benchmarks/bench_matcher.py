@@ -1,31 +1,65 @@
-"""Matcher benchmark: accuracy on the dev queries, lookup latency, load time, memory.
+"""Matcher benchmark: accuracy on the dev queries, and load, memory and lookup at scale
+beside what it must beat: PyYAML's C parser, rank-bm25 and a rapidfuzz scan.
 
-Run: .venv/bin/python benchmarks/bench_matcher.py [--dev PATH] [--misses]
-Prints numbers; asserts nothing (targets are in the issue, results in the closing note).
+At each size (1,000 and 10,000 entries; 100,000 with --large) and for each
+generator (plan-derived, the realistic one, and random words, the old one:
+benchmarks/plan_content.py), every system loads the same files in a fresh
+process of its own, one after another, in an order that rotates each round:
+
+* PyYAML C parse: `yaml.load(..., CSafeLoader)` of every file, nothing else:
+  the floor for loading;
+* facts-bot: `load_snapshot` (parse, validate) and `Index` (analyse, index);
+* rank-bm25: the C parse, the entries' searchable fields lower-cased and
+  split into words, `BM25Okapi`; a lookup scores every entry, keeps 3;
+* rapidfuzz scan: the C parse, the same fields joined and preprocessed;
+  a lookup is `process.extract(..., scorer=token_set_ratio, limit=3)`.
+
+Load is wall time; peak memory is the process's peak resident size minus its
+size before loading (imports excluded); lookups are the dev queries
+(shared/eval), timed one by one. Each figure is min / median over --rounds
+rounds. On a shared machine read the ratios (facts-bot against the others,
+measured minutes apart on the same machine). Generated content is cached in
+$TMPDIR/facts-bench-content. Numbers only; no asserts.
+
+Run: .venv/bin/pip install -e '.[bench]'
+     .venv/bin/python benchmarks/bench_matcher.py [--rounds 3] [--large] [--misses]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import random
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
-from bot.matching import ANSWER, Index
-
-DEV_QUERIES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_queries.yaml"
+HERE = Path(__file__).resolve().parent
+DEV_QUERIES = HERE.parents[1] / "shared" / "eval" / "dev_queries.yaml"
 TODAY = dt.date(2026, 11, 25)
+SYSTEMS = ("PyYAML C parse", "facts-bot", "rank-bm25", "rapidfuzz scan")
+CACHE = Path(tempfile.gettempdir()) / "facts-bench-content"
+CONTENT_VERSION = "v1"  # bump when plan_content.py changes what it makes
+EXTRA_QUERIES = ["racial profiling", "how many removed", "racail profilng", "DUI", "ACLU",
+                 "Critics say the fingerprint program lets local police profile Latino "
+                 "drivers; how does ICE respond to that and can people file complaints?"]
 
 
-def accuracy(index: Index, dev_path: Path, show_misses: bool) -> None:
+# ---------------------------------------------------------------- accuracy (real knowledge)
+
+
+def accuracy(dev_path: Path, show_misses: bool) -> None:
+    from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
+    from bot.matching import ANSWER, Index
+
+    index = Index(load_snapshot(BUNDLED_KNOWLEDGE))
     data = yaml.safe_load(dev_path.read_text())
     top1 = top3 = 0
     for item in data["in_scope"]:
@@ -44,121 +78,201 @@ def accuracy(index: Index, dev_path: Path, show_misses: bool) -> None:
         if show_misses and match.status == ANSWER:
             print(f"  out-of-scope answered: {item['q']!r} -> {match.results[0].entry.id}")
     total = len(data["in_scope"])
-    print(
-        f"accuracy: top-1 {top1}/{total} = {100 * top1 / total:.1f}%, "
-        f"top-3 {top3}/{total} = {100 * top3 / total:.1f}%, "
-        f"out-of-scope answered {answered}/{len(data['out_of_scope'])}"
-    )
+    print(f"real knowledge ({len(index.entries)} entries): top-1 {top1}/{total} = "
+          f"{100 * top1 / total:.1f}%, top-3 {top3}/{total} = {100 * top3 / total:.1f}%, "
+          f"out-of-scope answered {answered}/{len(data['out_of_scope'])}")
 
 
-def latency(index: Index, queries: list[str], label: str, rounds: int = 20) -> None:
-    timings = []
-    for _ in range(rounds):
-        for query in queries:
-            start = time.perf_counter()
-            index.search(query, TODAY, limit=3)
-            timings.append((time.perf_counter() - start) * 1000)
-    timings.sort()
-    p50 = statistics.median(timings)
-    p99 = timings[int(len(timings) * 0.99) - 1]
-    print(f"lookup latency ({label}, {len(timings)} lookups): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+# ---------------------------------------------------------------- one system, in its own process
 
 
-def generate_knowledge(directory: Path, count: int, seed: int = 7) -> None:
-    """A plan-shaped knowledge set of `count` entries, words drawn from real English."""
-    rng = random.Random(seed)
-    source_text = " ".join(p.read_text() for p in sorted(BUNDLED_KNOWLEDGE.rglob("*.yaml")))
-    vocabulary = sorted(
-        {w.strip(".,:;\"'()").lower() for w in source_text.split() if w.isalpha() and len(w) > 3}
-    )
-    vocabulary += [f"term{n}" for n in range(5000)]
-    per_file = 500
-    for start in range(0, count, per_file):
-        plan = start // per_file
-        doc = {
-            "id": f"plan-{plan}",
-            "title": f"Generated plan {plan}",
-            "office": "Press Office",
-            "date": "2026-01-15",
-            "timezone": "America/Chicago",
-            "contact": {"name": "Pat Example", "phone": "555-0100"},
-        }
-        entries = []
-        for number in range(start, min(start + per_file, count)):
+def _searchable(entry: dict) -> str:
+    """An entry's searchable words from the raw YAML, as the matcher's fields have them."""
+    schedule = entry.get("schedule") or {}
+    parts = [entry.get(k) or "" for k in ("title", "topic", "question", "text", "section")]
+    parts += [str(item) for k in ("questions", "keywords", "supporting") for item in
+              entry.get(k) or ()]
+    parts += [str(schedule.get(k) or "") for k in ("as_written", "owner")]
+    parts += [str(item) for k in ("spokespeople", "cities") for item in schedule.get(k) or ()]
+    return " ".join(parts)
 
-            def sentence(n: int) -> str:
-                return " ".join(rng.choice(vocabulary) for _ in range(n)).capitalize() + "."
 
-            entries.append(
-                {
-                    "id": f"gen-{number}",
-                    "document": f"plan-{plan}",
-                    "kind": "talking_point",
-                    "title": sentence(5),
-                    "section": "Talking Points",
-                    "text": " ".join(
-                        sentence(rng.randint(12, 30)) for _ in range(rng.randint(1, 3))
-                    ),
-                    "questions": [sentence(7) for _ in range(3)],
-                    "keywords": [rng.choice(vocabulary) for _ in range(6)],
-                }
-            )
-        folder = directory / f"plan-{plan}"
-        folder.mkdir(parents=True)
-        (folder / "document.yaml").write_text(yaml.safe_dump({"document": doc}))
-        (folder / "entries.yaml").write_text(yaml.safe_dump({"entries": entries}, width=1000))
+def _parse(directory: Path) -> list[dict]:
+    """Every file parsed by PyYAML's C loader; the entries found in them."""
+    entries: list[dict] = []
+    for path in sorted(directory.rglob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        entries += (data or {}).get("entries") or []
+    return entries
+
+
+def _load(system: str, directory: Path) -> Callable[[str], object] | None:
+    """Load `directory` as `system` does; its lookup (None for the bare parse)."""
+    if system == "PyYAML C parse":
+        _parse(directory)
+        return None
+    if system == "facts-bot":
+        from bot.content import load_snapshot
+        from bot.matching import Index
+        index = Index(load_snapshot(directory))
+        return lambda query: index.search(query, TODAY, limit=3)
+    if system == "rank-bm25":
+        import re
+
+        import numpy
+        from rank_bm25 import BM25Okapi
+
+        def tokens(text: str) -> list[str]:
+            return re.findall(r"[a-z0-9]+", text.lower())
+        bm25 = BM25Okapi([tokens(_searchable(e)) for e in _parse(directory)])
+
+        def lookup(query: str) -> object:
+            scores = bm25.get_scores(tokens(query))
+            return numpy.argpartition(-scores, 3)[:3]
+        return lookup
+    from rapidfuzz import fuzz, process, utils
+    choices = [utils.default_process(_searchable(e)) for e in _parse(directory)]
+    return lambda query: process.extract(utils.default_process(query), choices,
+                                         scorer=fuzz.token_set_ratio, processor=None, limit=3)
+
+
+def _memory_mb(field: str) -> float:
+    """VmRSS (resident now) or VmHWM (its peak) of this process, from /proc.
+
+    Not getrusage's ru_maxrss: Linux carries that over from the parent process.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
+def worker(system: str, directory: Path, queries: list[str], passes: int) -> dict:
+    """Runs in a fresh process: load, then every query `passes` times, each timed."""
+    import numpy  # noqa: F401  (imports are not loading: done before the clock starts)
+    import rank_bm25  # noqa: F401
+    import rapidfuzz  # noqa: F401
+
+    import bot.content  # noqa: F401
+    import bot.matching  # noqa: F401
+    before = _memory_mb("VmRSS")
+    started = time.perf_counter()
+    lookup = _load(system, directory)
+    load_seconds = time.perf_counter() - started
+    peak = _memory_mb("VmHWM") - before
+    timings: list[float] = []
+    if lookup is not None:
+        for _ in range(passes):
+            for query in queries:
+                start = time.perf_counter()
+                lookup(query)
+                timings.append((time.perf_counter() - start) * 1000)
+    return {"load": load_seconds, "peak_mb": peak, "lookups_ms": timings}
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+def content(generator: str, count: int) -> Path:
+    """Generated knowledge of `count` entries, made once and cached."""
+    from plan_content import GENERATORS
+    directory = CACHE / f"{generator.replace(' ', '-')}-{count}-{CONTENT_VERSION}"
+    if not (directory / ".complete").exists():
+        if directory.exists():
+            import shutil
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        started = time.perf_counter()
+        GENERATORS[generator](directory, count)
+        (directory / ".complete").write_text("")
+        print(f"  (generated {generator} x {count:,} in {time.perf_counter() - started:.0f} s,"
+              f" cached in {directory})", flush=True)
+    return directory
+
+
+def run_worker(system: str, directory: Path, queries_file: Path, passes: int) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--worker", system, str(directory),
+                           str(queries_file), str(passes)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(HERE)})
+    if done.returncode != 0:
+        raise SystemExit(f"{system} on {directory} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def compare(generator: str, count: int, queries_file: Path, rounds: int) -> None:
+    directory = content(generator, count)
+    yaml_mb = sum(p.stat().st_size for p in directory.rglob("*.yaml")) / 2**20
+    passes = max(1, 3000 // count)
+    runs: dict[str, list[dict]] = {system: [] for system in SYSTEMS}
+    for number in range(rounds):
+        order = SYSTEMS[number % len(SYSTEMS):] + SYSTEMS[:number % len(SYSTEMS)]
+        for system in order:
+            runs[system].append(run_worker(system, directory, queries_file, passes))
+    print(f"\n{count:,} entries, {generator} ({yaml_mb:.0f} MB of YAML); min / median of "
+          f"{rounds} rounds")
+    print(f"  {'':16} {'load s':>15} {'x parse':>13} {'peak MB':>11} "
+          f"{'lookup mean ms':>17} {'lookup p99 ms':>17}")
+    parse = [r["load"] for r in runs["PyYAML C parse"]]
+    for system in SYSTEMS:
+        loads = [r["load"] for r in runs[system]]
+        ratios = [a / b for a, b in zip(loads, parse, strict=True)]
+        line = (f"  {system:16} {_mm(loads, 2):>15} {_mm(ratios, 2):>13} "
+                f"{_mm([r['peak_mb'] for r in runs[system]], 0):>11}")
+        if runs[system][0]["lookups_ms"]:
+            line += (f" {_mm([statistics.mean(r['lookups_ms']) for r in runs[system]], 3):>17}"
+                     f" {_mm([_p99(r['lookups_ms']) for r in runs[system]], 3):>17}")
+        print(line)
+    for other in ("rank-bm25", "rapidfuzz scan"):
+        mean = [statistics.mean(a["lookups_ms"]) / statistics.mean(b["lookups_ms"])
+                for a, b in zip(runs["facts-bot"], runs[other], strict=True)]
+        p99 = [_p99(a["lookups_ms"]) / _p99(b["lookups_ms"])
+               for a, b in zip(runs["facts-bot"], runs[other], strict=True)]
+        print(f"  facts-bot / {other}: lookup mean {_mm(mean, 2)}, p99 {_mm(p99, 2)}")
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
+def _mm(values: list[float], digits: int) -> str:
+    return f"{min(values):,.{digits}f} / {statistics.median(values):,.{digits}f}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dev", type=Path, default=DEV_QUERIES)
     parser.add_argument("--misses", action="store_true", help="print the queries missed")
-    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--large", action="store_true", help="also 100,000 entries (slow)")
+    parser.add_argument("--generators", nargs="+", default=["plan-derived", "random words"])
     args = parser.parse_args()
 
-    snapshot = load_snapshot(BUNDLED_KNOWLEDGE)
-    index = Index(snapshot)
-    print(f"real knowledge: {len(snapshot.entries)} entries, version {snapshot.version}")
-    dev_queries: list[str] = []
+    queries = list(EXTRA_QUERIES)
     if args.dev.exists():
-        accuracy(index, args.dev, args.misses)
+        accuracy(args.dev, args.misses)
         data = yaml.safe_load(args.dev.read_text())
-        dev_queries = [i["q"] for i in data["in_scope"] + data["out_of_scope"]]
+        queries += [item["q"] for item in data["in_scope"] + data["out_of_scope"]]
     else:
         print(f"accuracy: skipped, no dev queries at {args.dev}")
-    sample = dev_queries or ["racial profiling", "how many removed", "racail profilng"]
-    sample += [
-        "Critics say the fingerprint program lets local police profile Latino drivers; "
-        "how does ICE respond to that and can people file complaints?",
-        "DUI",
-        "ACLU",
-    ]
-    latency(index, sample, "real knowledge")
-
-    with tempfile.TemporaryDirectory() as tmp:
-        generate_knowledge(Path(tmp), args.entries)
-        start = time.perf_counter()
-        big = Index(load_snapshot(tmp))
-        load_seconds = time.perf_counter() - start
-        print(f"load + validate + index of {len(big.entries)} entries: {load_seconds:.2f} s")
-        del big
-        tracemalloc.start()  # a second load, traced: tracing slows it, so it is not timed
-        big = Index(load_snapshot(tmp))
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(
-            f"peak memory allocated while loading {len(big.entries)} entries: {peak / 2**20:.0f} MB"
-        )
-        latency(big, sample, f"{len(big.entries)} entries", rounds=5)
-    try:
-        import resource
-
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"process peak RSS: {peak_rss:.0f} MB")
-    except ImportError:
-        pass
+    sizes = args.sizes + ([100_000] if args.large else [])
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as queries_file:
+        json.dump(queries, queries_file)
+        queries_file.flush()
+        print(f"lookups: {len(queries)} queries (the dev set and a few more), each timed")
+        for count in sizes:
+            for generator in args.generators:
+                compare(generator, count, Path(queries_file.name), args.rounds)
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        system, directory, queries_path, passes = sys.argv[2:6]
+        result = worker(system, Path(directory), json.loads(Path(queries_path).read_text()),
+                        int(passes))
+        print(json.dumps(result))
+        sys.exit(0)
+    sys.path.insert(0, str(HERE))
     sys.exit(main())
