@@ -1,0 +1,94 @@
+"""`facts-bot ask racial profiling` against its floor: starting Python with the libraries
+asking needs (`python -c "import yaml, rapidfuzz, snowballstemmer"`).
+
+Both run as fresh processes, alternately, --runs times each (plus one unmeasured
+warm-up, so the disk cache is warm for both); a bare `python -c pass` runs
+beside them for scale. Prints min and median wall time of each, and min and
+median of the per-pair ratio ask/floor: the pair ran seconds apart, so the
+ratio holds up on a shared machine better than either time. Numbers only.
+
+Run: .venv/bin/python benchmarks/bench_cli.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PYTHON = sys.executable
+COMMANDS = {
+    "facts-bot ask racial profiling": [str(Path(PYTHON).with_name("facts-bot")), "ask",
+                                       "racial", "profiling"],
+    "python -c 'import yaml, rapidfuzz, snowballstemmer'": [
+        PYTHON, "-c", "import yaml, rapidfuzz, snowballstemmer"],
+    "python -c pass": [PYTHON, "-c", "pass"],
+}
+
+
+# Where ask's time goes past the floor, measured inside one fresh process.
+SPLIT = """import time
+started = time.perf_counter()
+import yaml, rapidfuzz, snowballstemmer
+floor = time.perf_counter()
+import datetime
+from bot.cli import main
+from bot.cli import ask
+from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
+from bot.matching import Index
+imported = time.perf_counter()
+snapshot = load_snapshot(BUNDLED_KNOWLEDGE)
+loaded = time.perf_counter()
+index = Index(snapshot)
+indexed = time.perf_counter()
+index.search("racial profiling", datetime.date.today(), limit=3)
+done = time.perf_counter()
+print(floor - started, imported - floor, loaded - imported, indexed - loaded, done - indexed)
+"""
+SPLIT_PARTS = ("floor's imports", "facts-bot's own imports", "read and validate the knowledge",
+               "build the index (bot/matching)", "the lookup")
+
+
+def wall_seconds(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    names = list(COMMANDS)
+    for command in COMMANDS.values():
+        wall_seconds(command)  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for run in range(args.runs):
+        order = names if run % 2 == 0 else names[::-1]
+        for name in order:
+            times[name].append(wall_seconds(COMMANDS[name]))
+    print(f"{args.runs} runs each, alternating; wall time in ms, min / median "
+          f"(median/min shows the noise)")
+    for name in names:
+        ms = [t * 1000 for t in times[name]]
+        print(f"  {name:55} {min(ms):7.0f} / {statistics.median(ms):7.0f}"
+              f"   (x{statistics.median(ms) / min(ms):.2f})")
+    ask, floor = times[names[0]], times[names[1]]
+    ratios = [a / b for a, b in zip(ask, floor, strict=True)]
+    print(f"  ask / floor: min-to-min {min(ask) / min(floor):.2f}, per-pair ratio "
+          f"min {min(ratios):.2f} / median {statistics.median(ratios):.2f} (target <= 1.5)")
+    splits = [[float(x) * 1000 for x in subprocess.run(
+        [PYTHON, "-c", SPLIT], check=True, capture_output=True, text=True).stdout.split()]
+        for _ in range(args.runs)]
+    print("where ask's time goes, in one process (ms, min / median):")
+    for number, part in enumerate(SPLIT_PARTS):
+        values = [split[number] for split in splits]
+        print(f"  {part:55} {min(values):7.1f} / {statistics.median(values):7.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
