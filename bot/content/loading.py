@@ -8,9 +8,12 @@ old one keeps serving it until a new one loads cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -224,10 +227,46 @@ def knowledge_files(directory: Path) -> list[Path]:
     )
 
 
+_pauses = 0
+_pauses_lock = threading.Lock()
+_collector_was_enabled = True
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while content loads, on again after.
+
+    Loading makes hundreds of thousands of objects that all live on, and the
+    collector, triggered by the allocations, rescans the growing heap again
+    and again: a sixth of the time at 10,000 entries, more as it grows. It
+    frees nothing here. Reference counting still frees what dies. Pauses may
+    nest and overlap across threads (a reload runs in one); the last to end
+    restores the collector as the first found it.
+    """
+    global _pauses, _collector_was_enabled
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
 def check_knowledge(directory: str | Path, today: dt.date | None = None
                     ) -> tuple[Snapshot | None, list[Problem]]:
     """Validate a knowledge directory; the snapshot is None when there is any error."""
-    root = Path(directory)
+    with collector_paused():
+        return _check_knowledge(Path(directory), today)
+
+
+def _check_knowledge(root: Path, today: dt.date | None
+                     ) -> tuple[Snapshot | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem("error", str(root), 0, "", "no such knowledge directory")]

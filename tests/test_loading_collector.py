@@ -1,0 +1,105 @@
+"""Loading pauses the cyclic garbage collector, and always gives it back as it was.
+
+The pause is what keeps load time linear at department scale (the speed
+itself lives in benchmarks/bench_matcher.py); these tests guard that it
+happens, and that no load, failed or concurrent, leaves the collector off
+for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from bot.content import BUNDLED_KNOWLEDGE, KnowledgeError, load_snapshot, loading
+
+PLAN = "ice-secure-communities-2009-04"
+
+
+@contextmanager
+def collections_seen() -> Iterator[list[int]]:
+    """The generation of every collection the collector runs meanwhile."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+    gc.callbacks.append(note)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(note)
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_no_collection_runs_while_content_loads(collector_on):
+    with collections_seen() as seen:
+        snapshot = load_snapshot(BUNDLED_KNOWLEDGE)
+    assert len(snapshot.entries) == 28
+    assert seen == []
+    assert gc.isenabled()
+    with collections_seen() as seen:
+        garbage = [[] for _ in range(5000)]  # the collector runs again as usual afterwards
+    assert garbage and seen
+
+
+def test_a_failed_load_gives_the_collector_back(collector_on, knowledge_copy, monkeypatch):
+    qa = knowledge_copy / PLAN / "qa.yaml"
+    qa.write_text(qa.read_text().replace("kind: qa", "kind: [qa", 1))
+    with pytest.raises(KnowledgeError):
+        load_snapshot(knowledge_copy)
+    with pytest.raises(KnowledgeError):
+        load_snapshot(knowledge_copy / "no-such-folder")
+    assert gc.isenabled()
+
+    def crash(*_: object) -> None:  # anything unforeseen, half way through a load
+        raise MemoryError("out of memory while building entries")
+    monkeypatch.setattr(loading, "_build_entries", crash)
+    with pytest.raises(MemoryError):
+        load_snapshot(BUNDLED_KNOWLEDGE)
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        load_snapshot(BUNDLED_KNOWLEDGE)
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_loads_overlapping_in_threads_leave_the_collector_on(collector_on):
+    """A reload runs in a thread while others may load: the last one out switches it on."""
+    started = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            started.wait(timeout=10)
+            for _ in range(3):
+                load_snapshot(BUNDLED_KNOWLEDGE)
+        except BaseException as failed:  # reported below, not lost in the thread
+            failures.append(failed)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == [] and not any(thread.is_alive() for thread in threads)
+    assert gc.isenabled()
