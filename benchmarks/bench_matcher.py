@@ -46,7 +46,7 @@ DEV_QUERIES = HERE.parents[1] / "shared" / "eval" / "dev_queries.yaml"
 TODAY = dt.date(2026, 11, 25)
 SYSTEMS = ("PyYAML C parse", "facts-bot", "rank-bm25", "rapidfuzz scan")
 CACHE = Path(tempfile.gettempdir()) / "facts-bench-content"
-CONTENT_VERSION = "v1"  # bump when plan_content.py changes what it makes
+CONTENT_VERSION = "v2"  # bump when plan_content.py changes what it makes
 EXTRA_QUERIES = ["racial profiling", "how many removed", "racail profilng", "DUI", "ACLU",
                  "Critics say the fingerprint program lets local police profile Latino "
                  "drivers; how does ICE respond to that and can people file complaints?"]

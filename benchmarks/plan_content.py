@@ -112,7 +112,7 @@ def _source(entries: list[dict]) -> str:
         blocks += [entry[name] for name in ("topic", "question") if name in entry]
         blocks.append(entry["text"])
         blocks += entry.get("supporting", [])
-        if "schedule" in entry:
+        if (entry.get("schedule") or {}).get("as_written"):
             blocks.append(entry["schedule"]["as_written"])
     return "\n\n".join(blocks) + "\n"
 
@@ -173,6 +173,8 @@ def random_words(directory: Path, count: int, seed: int = 7) -> None:
                    for number in range(start, min(start + per_file, count))]
         folder = directory / f"plan-{plan}"
         folder.mkdir(parents=True)
+        doc["source_file"] = "source.txt"
+        (folder / "source.txt").write_text(_source(entries))
         _dump(folder / "document.yaml", {"document": doc})
         _dump(folder / "entries.yaml", {"entries": entries})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,9 @@ async def ask_in(bot, channel_id: str, text: str, user_id: str = "UPRESS01") -> 
     async with bot.http.post(bot.service.url + "/slack/events", data=body,
                              headers=headers) as response:
         assert response.status == 200
+        raw = await response.read()
+    if raw:  # answered in the ack itself
+        return json.loads(raw)
     [post] = await bot.slack.wait_for_responses(1, url=url)
     return post.body
 

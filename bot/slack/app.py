@@ -138,6 +138,12 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
 
     async def on_command(self, ack: Callable, command: dict) -> None:
         await self.inflight.wait_for_room()
+        name, argument = parse_command(command.get("text") or "")
+        if name == "check":  # answered in as many messages as the draft needs: ack first
+            await ack()
+            self.inflight.start(self.check_command(command, argument, Who.from_command(command),
+                                                   new_request_id()))
+            return
         response_url = command.get("response_url", "")
 
         async def deliver_late(message: render.Message) -> None:
@@ -157,9 +163,6 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         who = Who.from_command(command)
         request_id = new_request_id()
         name, argument = parse_command(command.get("text") or "")
-        if name == "check":  # answered in as many messages as the draft needs
-            await self.check_command(command, argument, who, request_id)
-            return
         if name == "ask":
             read, cut = readable_part(argument)
             match = self.search(read)
