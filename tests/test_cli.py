@@ -119,8 +119,8 @@ def test_internal_notes_are_labelled_on_the_command_line():
 
 # ---------------------------------------------------------------- what a command imports
 
-SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "bot.slack", "bot.store",
-                "bot.service.server", "bot.alerts", "bot.review")
+SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "asyncio", "bot.slack",
+                "bot.store", "bot.service.server", "bot.alerts", "bot.review")
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
