@@ -74,10 +74,15 @@ async def test_a_form_body_labelled_json_is_400(edge, caplog):
 async def test_a_replayed_command_is_answered_and_logged_once(edge):
     url = edge.slack.response_url()
     body, headers = signed_slash_command(SECRET, text="traffic offenses", response_url=url)
-    assert await post(edge, body, headers) == 200
-    assert await post(edge, body, headers) == 200  # acked, so Slack shows no error
+    answers = []
+    for _ in range(2):
+        async with edge.http.post(edge.service.url + "/slack/events", data=body,
+                                  headers=headers) as response:
+            assert response.status == 200  # the replay is acked too, so Slack shows no error
+            answers.append(await response.read())
+    assert answers[0] and not answers[1]  # answered in the first ack only
     assert await edge.service.bot.inflight.wait_idle(10)
-    assert len(edge.slack.responses(url)) == 1 and len(edge.queries()) == 1
+    assert edge.slack.responses(url) == [] and len(edge.queries()) == 1
     assert 'facts_http_refused_total{reason="replay"} 1' in await metrics(edge)
 
 
@@ -94,7 +99,8 @@ async def test_a_failed_signature_is_logged_without_the_body(edge, caplog):
 
 
 async def test_after_sigterm_kept_alive_connections_get_no_new_work(edge):
-    edge.slack.response_delay = 1.0  # the first answer is still in flight while stopping
+    edge.service.bot.inflight.answer_budget = 0  # the answer follows the ack...
+    edge.slack.response_delay = 1.0  # ...and is still in flight while stopping
     first = edge.slack.response_url()
     body, headers = signed_slash_command(SECRET, text="traffic offenses", response_url=first)
     assert await post(edge, body, headers) == 200
@@ -202,11 +208,13 @@ async def test_a_flood_of_idle_connections_does_not_lock_out_slack(slack, tmp_pa
                 try:
                     async with http.post(url + "/slack/events", data=body, headers=headers,
                                          timeout=aiohttp.ClientTimeout(total=3)) as response:
+                        answer = await response.read()
                         if response.status == 200:
                             break
                 except (aiohttp.ClientError, TimeoutError):
                     await asyncio.sleep(0.2)
-            await slack.wait_for_responses(1, url=response_url, timeout=10)
+            if not answer:  # not in the ack: then through response_url
+                await slack.wait_for_responses(1, url=response_url, timeout=10)
     finally:
         for _, writer in flood:
             writer.close()

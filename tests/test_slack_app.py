@@ -79,7 +79,8 @@ class Harness:
         async with self.http.post(self.service.url + "/slack/events", data=body,
                                   headers=headers) as response:
             raw = await response.read()
-        return Acked(response.status, response_url, json.loads(raw) if raw else None)
+        answered = raw and response.content_type == "application/json"
+        return Acked(response.status, response_url, json.loads(raw) if answered else None)
 
     async def ask(self, text: str, user_id: str = "UPRESS01") -> dict:
         """The reply the asker sees: in the ack itself, or (late) through response_url."""

@@ -41,7 +41,8 @@ class _Version(argparse.Action):
             version = metadata.version("facts-bot")
         except metadata.PackageNotFoundError:  # run from a checkout that was never installed
             version = "unknown"
-        parser.exit(message=f"facts-bot {version}\n")
+        print(f"facts-bot {version}")
+        parser.exit()
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

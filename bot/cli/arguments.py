@@ -6,10 +6,12 @@ import argparse
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.content import BUNDLED_KNOWLEDGE
-from bot.service.settings import ConfigError
-from bot.store import LogStore, open_store
+
+if TYPE_CHECKING:  # the store is imported by the commands that open one, not by `ask`
+    from bot.store import LogStore
 
 
 def default_knowledge_dir() -> Path:
@@ -46,6 +48,9 @@ def existing_store(db: str) -> LogStore:
     Opening a SQLite path creates the file (and its folder); a mistyped FACTS_DB
     would then print "(0 rows)" as if nobody had asked anything.
     """
+    from bot.service.settings import ConfigError
+    from bot.store import open_store
+
     path = sqlite_file(db)
     if path is not None and not path.is_file():
         raise ConfigError(f"FACTS_DB: no query log at {str(path)!r} (nothing was created); "
