@@ -55,32 +55,17 @@ EXTRA_QUERIES = ["racial profiling", "how many removed", "racail profilng", "DUI
 # ---------------------------------------------------------------- accuracy (real knowledge)
 
 
-def accuracy(dev_path: Path, show_misses: bool) -> None:
+def accuracy(show_misses: bool) -> None:
+    """Both dev query files and our own set, per failure class (benchmarks/eval_dev.py)."""
     from bot.content import BUNDLED_KNOWLEDGE, load_snapshot
-    from bot.matching import ANSWER, Index
+    from bot.matching import Index
+
+    sys.path.insert(0, str(HERE))
+    from eval_dev import report
 
     index = Index(load_snapshot(BUNDLED_KNOWLEDGE))
-    data = yaml.safe_load(dev_path.read_text())
-    top1 = top3 = 0
-    for item in data["in_scope"]:
-        match = index.search(item["q"], TODAY, limit=3)
-        expected = [e.lower() for e in item["expect"]]
-        hits = [any(e in r.entry.display_text.lower() for e in expected) for r in match.results]
-        top1 += bool(hits[:1] and hits[0])
-        top3 += any(hits)
-        if show_misses and not (hits[:1] and hits[0]):
-            got = [(r.entry.id, r.score) for r in match.results]
-            print(f"  miss: {item['q']!r} -> {match.status} {got}")
-    answered = 0
-    for item in data["out_of_scope"]:
-        match = index.search(item["q"], TODAY, limit=3)
-        answered += match.status == ANSWER
-        if show_misses and match.status == ANSWER:
-            print(f"  out-of-scope answered: {item['q']!r} -> {match.results[0].entry.id}")
-    total = len(data["in_scope"])
-    print(f"real knowledge ({len(index.entries)} entries): top-1 {top1}/{total} = "
-          f"{100 * top1 / total:.1f}%, top-3 {top3}/{total} = {100 * top3 / total:.1f}%, "
-          f"out-of-scope answered {answered}/{len(data['out_of_scope'])}")
+    print(f"real knowledge ({len(index.entries)} entries):")
+    report(index, show_misses)
 
 
 # ---------------------------------------------------------------- one system, in its own process
@@ -251,7 +236,7 @@ def main() -> int:
 
     queries = list(EXTRA_QUERIES)
     if args.dev.exists():
-        accuracy(args.dev, args.misses)
+        accuracy(args.misses)
         data = yaml.safe_load(args.dev.read_text())
         queries += [item["q"] for item in data["in_scope"] + data["out_of_scope"]]
     else:

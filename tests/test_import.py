@@ -9,7 +9,7 @@ import yaml
 
 from bot.cli import main
 from bot.content import BUNDLED_KNOWLEDGE, check_knowledge, load_snapshot
-from bot.content.importing import ImportOptions, draft_plan
+from bot.content.importing.plan import ImportOptions, draft_plan
 from bot.content.source_check import normalise
 from plans.fixtures import (
     Plan,

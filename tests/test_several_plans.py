@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.content import load_snapshot
-from bot.content.importing import ImportOptions, draft_plan
+from bot.content.importing.plan import ImportOptions, draft_plan
 from bot.content.importing.writer import write_plan
 from bot.service.clock import FakeClock
 from bot.service.server import start_service

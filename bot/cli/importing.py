@@ -14,14 +14,14 @@ from pathlib import Path
 
 from bot.cli.arguments import positive
 from bot.content import KINDS, check_knowledge
-from bot.content.importing import (
+from bot.content.importing.blocks import SourceError
+from bot.content.importing.plan import (
     DEFAULT_REVIEW_DAYS,
     ImportOptions,
     counts,
     draft_plan,
     plan_id_for,
 )
-from bot.content.importing.blocks import SourceError
 from bot.content.importing.writer import write_plan
 from bot.service.settings import load_settings
 

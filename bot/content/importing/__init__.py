@@ -4,60 +4,7 @@
 recognises headings, lists and Q&A in them; `drafting` makes entries of each
 kind; `writer` writes the folder `facts-bot validate` reads. The verbatim
 check (`bot.content.source_check`) reads sources through the same readers.
+
+The package itself imports nothing, so the verbatim check reads sources
+without loading the drafting machinery; `plan` drafts a whole plan.
 """
-
-from __future__ import annotations
-
-import datetime as dt
-import re
-from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
-
-from bot.content.importing.blocks import paragraphs
-from bot.content.importing.drafting import Draft, draft_entries
-from bot.content.importing.header import draft_document
-from bot.content.importing.reading import read_blocks
-from bot.content.importing.structure import sections
-
-DEFAULT_REVIEW_DAYS = 90
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    plan_id: str | None = None
-    review_days: int = DEFAULT_REVIEW_DAYS
-    timezone: str = "America/New_York"
-    today: dt.date | None = None
-
-
-def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
-    """Read `source` and draft its plan; SourceError when it cannot be read."""
-    options = options or ImportOptions()
-    blocks = read_blocks(source)
-    found = sections(blocks)
-    draft = Draft()
-    every = paragraphs(blocks)
-    document = draft_document(found, every, draft, default_timezone=options.timezone,
-                              today=options.today or dt.date.today())
-    document["id"] = options.plan_id or plan_id_for(document["title"], document["date"])
-    document["review_by"] = document["date"] + dt.timedelta(days=options.review_days)
-    draft.document = _document_order(document)
-    draft_entries(found, document, draft)
-    return draft
-
-
-def counts(draft: Draft) -> Counter[str]:
-    return Counter(entry["kind"] for entry in draft.entries)
-
-
-def plan_id_for(title: str, date: dt.date) -> str:
-    words = re.findall(r"[a-z0-9]+", title.lower())
-    words = [w for w in words if w not in ("the", "a", "of", "for", "and", "media", "plan")]
-    stem = "-".join(words[:4]) or "plan"
-    return f"{stem}-{date:%Y-%m}"
-
-
-def _document_order(document: dict) -> dict:
-    order = ("id", "title", "office", "date", "timezone", "contact", "review_by", "events")
-    return {key: document[key] for key in order if key in document}
