@@ -11,7 +11,7 @@ from bot.alerts.sender import recent_statuses
 from bot.content import KINDS, Entry
 from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
-from bot.slack import render
+from bot.slack import render, render_events
 from bot.slack.admin import AdminCheck
 from bot.store import LogStore
 
@@ -41,7 +41,7 @@ class BrowseCommands:
             failed = await asyncio.to_thread(recent_statuses, self.store, since,
                                              failed_only=True)
             problems = [describe_status(status) for status in failed]
-        return render.events_message(self.live.snapshot, self.clock.now(), problems)
+        return render_events.events_message(self.live.snapshot, self.clock.now(), problems)
 
     def list_entries(self, argument: str) -> render.Message:
         kind = argument.strip().lower().replace(" ", "_").replace("-", "_") or None
