@@ -124,6 +124,7 @@ class Harness:
 def settings_for(slack, tmp_path: Path, **changes) -> Settings:
     base = Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url,
                     knowledge_dir=BUNDLED_KNOWLEDGE, db=str(tmp_path / "facts.db"),
+                    spool_path=str(tmp_path / "facts-bot-spool.jsonl"),
                     admins=frozenset({ADMIN}), port=0)
     return replace(base, **changes)
 
