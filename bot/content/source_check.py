@@ -64,8 +64,11 @@ class Source:
         `whole_words`: it must also end where a source word ends (at a space), so
         "Fingerprint" is not found in "Fingerprint-matching".
         """
-        for found in re.finditer(re.escape(passage), self.text):
-            start, end = found.start(), found.end()
+        if not passage:
+            return -1
+        start = self.text.find(passage)  # plain search: a regex per passage costs a compile
+        while start >= 0:
+            end = start + len(passage)
             before_ok = start == 0 or not self.text[start - 1].isalnum() \
                 or not passage[:1].isalnum()
             after_ok = end == len(self.text) or not self.text[end].isalnum() \
@@ -74,6 +77,7 @@ class Source:
                 after_ok = end == len(self.text) or self.text[end] == " "
             if before_ok and after_ok:
                 return start
+            start = self.text.find(passage, start + 1)
         return -1
 
     def block_at(self, offset: int) -> int:
