@@ -76,3 +76,11 @@ def test_our_own_phrasings_get_no_confident_wrong_answer(index: Index):
     for query in data["out_of_scope"]:
         assert index.search(query, TODAY).status != ANSWER, query
     assert top3 >= 0.85 * len(data["in_scope"])
+
+
+@pytest.mark.parametrize("query", ["how many criminals has it caught",
+                                   "how many criminals has secure communities identified",
+                                   "how many people have been removed so far"])
+def test_number_questions_offer_the_approved_figures_first(index, query):
+    top = index.search(query, TODAY).results[0].entry
+    assert "18,000" in top.display_text and "4,000" in top.display_text
