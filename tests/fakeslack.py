@@ -794,32 +794,26 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- builders bound to this fake
 
-    def slash_command_payload(self, **kwargs: Any) -> dict[str, str]:
-        """``slash_command_payload`` with this workspace's ids and a fresh response_url."""
+    def _in_workspace(self, kwargs: dict[str, Any], name: str | None) -> dict[str, Any]:
+        """A payload's keyword arguments with this workspace's ids and a fresh response_url."""
         kwargs.setdefault("team_id", self.team_id)
         kwargs.setdefault("team_domain", self.team_domain)
         kwargs.setdefault("api_app_id", self.app_id)
         if "response_url" not in kwargs:
-            kwargs["response_url"] = self.response_url(name=kwargs.get("command", "/facts"))
-        return slash_command_payload(**kwargs)
+            kwargs["response_url"] = self.response_url(name=name)
+        return kwargs
+
+    def slash_command_payload(self, **kwargs: Any) -> dict[str, str]:
+        """``slash_command_payload`` with this workspace's ids and a fresh response_url."""
+        return slash_command_payload(**self._in_workspace(kwargs, kwargs.get("command", "/facts")))
 
     def block_actions_payload(self, **kwargs: Any) -> JSON:
         """``block_actions_payload`` with this workspace's ids and a fresh response_url."""
-        kwargs.setdefault("team_id", self.team_id)
-        kwargs.setdefault("team_domain", self.team_domain)
-        kwargs.setdefault("api_app_id", self.app_id)
-        if "response_url" not in kwargs:
-            kwargs["response_url"] = self.response_url(name=kwargs.get("action_id"))
-        return block_actions_payload(**kwargs)
+        return block_actions_payload(**self._in_workspace(kwargs, kwargs.get("action_id")))
 
     def message_action_payload(self, **kwargs: Any) -> JSON:
         """``message_action_payload`` with this workspace's ids and a fresh response_url."""
-        kwargs.setdefault("team_id", self.team_id)
-        kwargs.setdefault("team_domain", self.team_domain)
-        kwargs.setdefault("api_app_id", self.app_id)
-        if "response_url" not in kwargs:
-            kwargs["response_url"] = self.response_url(name=kwargs.get("callback_id"))
-        return message_action_payload(**kwargs)
+        return message_action_payload(**self._in_workspace(kwargs, kwargs.get("callback_id")))
 
     # ---------------------------------------------------------------- HTTP: Web API
 

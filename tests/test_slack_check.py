@@ -22,16 +22,9 @@ from bot.service.server import start_service
 from bot.slack.checking import CHECK_CALLBACK_ID, MAX_SLACK_DRAFT, RESPONSE_URL_USES
 from bot.slack.render_check import CHECK_SHOW_ACTION, MESSAGE_BUDGET
 from fakeslack import block_actions_payload, signed_interaction
+from test_check import COLOR_BLIND, FINGERPRINTS, INCEPTION, PRIORITY
 from test_slack_app import SECRET, Harness, all_text, button_values, settings_for
 
-COLOR_BLIND = "Secure Communities is a color blind system."
-FINGERPRINTS = ("Fingerprint-matching databases don't lie and they can't tell what race "
-                "you are.")
-INCEPTION = ("Since its inception in October 2008, Secure Communities has identified more than "
-             "18,000 aliens charged with or convicted of Level 1 crimes, such as murder, rape "
-             "and kidnapping — 4,000 of whom have already been removed from the United States.")
-PRIORITY = ("Congress, DHS and ICE recognize that identifying and removing criminal aliens "
-            "from the United States is a priority and essential to our nation's security.")
 COMPLAINTS = "http://www.ice.gov/secure_communities/complaint_process.htm."
 INVENTED = "ICE will stop all deportations next year."
 

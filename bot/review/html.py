@@ -114,8 +114,8 @@ def _outcomes(summary: Summary) -> str:
     low = ""
     if summary.low_confidence_answers:
         low = (f"<p class=note>{summary.low_confidence_answers:,} of the answers only just "
-               f"qualified (score below {summary.low_confidence_score:.0f} of 100); they are "
-               "listed with the gaps below so the team can check them.</p>")
+               f"qualified (score below {summary.low_confidence_score:.0f} of 100); the team may "
+               "want to check them.</p>")
     other = sum(summary.other_uses.values())
     uses = "use" if other == 1 else "uses"
     others = (f"<p class=note>Not counted here: {other:,} {uses} of /facts that asked no "

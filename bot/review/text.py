@@ -78,7 +78,7 @@ def _text_outcomes(summary: Summary) -> str:
                      f"{n:>10,}  {_bar(n, summary.lookups)}")
     if summary.low_confidence_answers:
         lines.append(f"  of the answers, {summary.low_confidence_answers:,} scored below "
-                     f"{summary.low_confidence_score:.0f} (low confidence; listed with the gaps)")
+                     f"{summary.low_confidence_score:.0f} (low confidence: worth a check)")
     return "\n".join(lines)
 
 
