@@ -168,3 +168,14 @@ def test_typo_lookups_are_remembered_in_a_bounded_cache(snapshot, monkeypatch):
     for word in unknown:
         index.search(word, TODAY)
     assert len(index._typo_cache) == 5
+
+
+def test_a_synonym_counts_once_however_many_of_its_phrases_share_a_stem():
+    """"remove" and "removal" are one stem: "removed" must not weigh the group twice."""
+    from bot.matching.analysis import Analyzer
+
+    analyzer = Analyzer([("removal", "deportation", "remove", "deport")])
+    group = [t for t in analyzer.terms("aliens removed") if t.startswith("~")]
+    assert group == ["~g0"]
+    (concept,) = analyzer.concepts("removed")
+    assert [t for t, _ in concept.alternatives].count("~g0") == 1

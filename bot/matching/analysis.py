@@ -131,8 +131,9 @@ class Analyzer:
             term = f"{SYNONYM_TERM_PREFIX}{number}"
             for phrase in group:
                 stems = tuple(stem(w) for w in words(phrase))
-                if stems:
-                    self._phrases.setdefault(stems[0], []).append((stems, term))
+                options = self._phrases.setdefault(stems[0], []) if stems else []
+                if stems and (stems, term) not in options:  # remove / removal: one stem
+                    options.append((stems, term))
         for options in self._phrases.values():
             options.sort(key=lambda option: -len(option[0]))
 

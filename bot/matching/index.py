@@ -17,7 +17,6 @@ query's terms and scores a few candidates.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import math
 from bisect import bisect_left
 from collections import OrderedDict
@@ -46,6 +45,7 @@ from bot.matching.outcome import (
     MatchSettings,
     Result,
 )
+from bot.matching.pruning import best_by_relevance
 
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
@@ -137,6 +137,12 @@ class Index:
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = _idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
+        self._limits: dict[tuple[dt.date | None, dt.date | None], list[int]] = {}
+        for number, entry in enumerate(self.entries):
+            start, expiry = entry.start(), entry.expiry()
+            if start is not None or expiry is not None:
+                self._limits.setdefault((start, expiry), []).append(number)
+        self._unservable_on: dict[dt.date, frozenset[int]] = {}
 
     def _weighted_terms(self, number: int, entry: Entry) -> dict[str, float]:
         """Term frequencies weighted by field; records where each term says most."""
@@ -184,12 +190,16 @@ class Index:
             for term in counts:
                 frequency[term] = frequency.get(term, 0) + 1
         self.idf = {term: _idf(df, total) for term, df in frequency.items()}
-        self.postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
-        idf, postings, boost = self.idf, self.postings, BM25_K1 + 1
+        postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
+        idf, boost = self.idf, BM25_K1 + 1
         for number, counts in enumerate(weighted):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
             for term, tf in counts.items():
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
+        # Each list best first, ties in content order, so a lookup can stop early
+        # (see pruning.py).
+        self.postings = {term: dict(sorted(found.items(), key=_contribution, reverse=True))
+                         for term, found in postings.items()}
 
     # ------------------------------------------------------------ lookup
 
@@ -203,8 +213,7 @@ class Index:
         concepts, corrections = self._resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
                    for concept, alternatives in concepts]
-        relevance, covered = self._accumulate(concepts, weights)
-        ranked = self._rank(relevance, covered, sum(weights), today)
+        ranked = self._rank(self._scored(concepts, weights, today), sum(weights))
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
 
@@ -277,40 +286,54 @@ class Index:
         weight = max(self.idf[term] for term, _ in alternatives)
         return weight * INTENT_SHARE if concept.word.startswith("~") else weight
 
-    def _accumulate(self, concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]],
-                    weights: list[float]) -> tuple[dict[int, float], dict[int, float]]:
-        relevance: dict[int, float] = {}
-        covered: dict[int, float] = {}
-        for (_, alternatives), weight in zip(concepts, weights, strict=True):
-            best: dict[int, tuple[float, float]] = {}
-            for term, quality in alternatives:
-                about = self._about.get(term, {})
-                for number, contribution in self.postings[term].items():
-                    value = contribution * quality
-                    if value > best.get(number, (0.0, 0.0))[0]:
-                        best[number] = (value, quality * about.get(number, 1.0))
-            for number, (value, credit) in best.items():
-                relevance[number] = relevance.get(number, 0.0) + value
-                covered[number] = covered.get(number, 0.0) + weight * credit
-        return relevance, covered
+    def _scored(self, concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]],
+                weights: list[float], today: dt.date, pool: int = 40
+                ) -> list[tuple[int, float, float]]:
+        """The `pool` most relevant servable entries: (number, relevance, coverage credit).
 
-    def _rank(self, relevance: dict[int, float], covered: dict[int, float], total_weight: float,
-              today: dt.date, pool: int = 40) -> list[Result]:
-        best = heapq.nlargest(pool, relevance.items(), key=lambda kv: kv[1])
-        servable = [(n, r) for n, r in best if self.entries[n].servable_on(today)]
-        if len(servable) < min(pool, len(best)) and len(relevance) > pool:
-            everything = sorted(relevance.items(), key=lambda kv: -kv[1])
-            servable = [(n, r) for n, r in everything if self.entries[n].servable_on(today)]
-            servable = servable[:pool]
-        if not servable:
+        Relevance sums each concept's best alternative; coverage sums the
+        concept's weight times how fully that alternative satisfies it, and how
+        much the entry is about it.
+        """
+        alternatives = [known for _, known in concepts]
+        numbers = best_by_relevance(alternatives, self.postings, self._unservable(today), pool)
+        scored = []
+        for number in numbers:
+            relevance = covered = 0.0
+            for known, weight in zip(alternatives, weights, strict=True):
+                value = credit = 0.0
+                for term, quality in known:
+                    contribution = self.postings[term].get(number)
+                    if contribution is not None and contribution * quality > value:
+                        value = contribution * quality
+                        credit = quality * self._about.get(term, {}).get(number, 1.0)
+                relevance += value
+                covered += weight * credit
+            scored.append((number, relevance, covered))
+        return scored
+
+    def _unservable(self, today: dt.date) -> frozenset[int]:
+        """Entries not served on `today` (expired, or not yet in effect); cached per day."""
+        cached = self._unservable_on.get(today)
+        if cached is None:
+            cached = frozenset().union(*(
+                numbers for (start, expiry), numbers in self._limits.items()
+                if (start and today < start) or (expiry and today > expiry)))
+            if len(self._unservable_on) >= 8:
+                self._unservable_on.clear()
+            self._unservable_on[today] = cached
+        return cached
+
+    def _rank(self, scored: list[tuple[int, float, float]], total_weight: float) -> list[Result]:
+        if not scored:
             return []
-        top_relevance = servable[0][1]
+        top_relevance = max(relevance for _, relevance, _ in scored)
         results = []
-        for number, value in servable:
-            coverage = covered[number] / total_weight
-            score = 100 * coverage * (value / top_relevance) ** RELEVANCE_EXPONENT
-            results.append((score, value, number))
-        results.sort(key=lambda item: (-item[0], -item[1]))
+        for number, relevance, covered in scored:
+            coverage = covered / total_weight
+            score = 100 * coverage * (relevance / top_relevance) ** RELEVANCE_EXPONENT
+            results.append((score, relevance, number))
+        results.sort(key=lambda item: (-item[0], -item[1], item[2]))
         ranked = [Result(self.entries[n], round(score, 1)) for score, _, n in results]
         return _lines_to_say_first(ranked, self.settings.answer_min_score)
 
@@ -355,6 +378,10 @@ class Index:
             return [r for r in ranked[:limit] if r.score > 0]
         floor = self.settings.suggest_min_score
         return [r for r in ranked[:limit] if r is ranked[0] or r.score >= floor]
+
+
+def _contribution(posting: tuple[int, float]) -> float:
+    return posting[1]
 
 
 def _kind_order(entry: Entry) -> int:
