@@ -21,6 +21,7 @@ import math
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -88,6 +89,7 @@ TYPO_CACHE_SIZE = 10_000
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
+_CONTRIBUTION = itemgetter(1)  # of a posting (entry number, contribution)
 
 
 def entry_fields(entry: Entry) -> dict[str, list[str]]:
@@ -127,8 +129,10 @@ class Index:
         self._about: dict[str, dict[int, float]] = {}
         self._titles: list[frozenset[str]] = []
         self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
-        weighted = [self._weighted_terms(number, entry)
+        seen: dict[str, None] = {}
+        weighted = [self._weighted_terms(number, entry, seen)
                     for number, entry in enumerate(self.entries)]
+        self._remember_words(seen)
         self._vocabulary_words = list(self._vocabulary)
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
@@ -144,8 +148,13 @@ class Index:
                 self._limits.setdefault((start, expiry), []).append(number)
         self._unservable_on: dict[dt.date, frozenset[int]] = {}
 
-    def _weighted_terms(self, number: int, entry: Entry) -> dict[str, float]:
-        """Term frequencies weighted by field; records where each term says most."""
+    def _weighted_terms(self, number: int, entry: Entry, seen: dict[str, None]
+                        ) -> dict[str, float]:
+        """Term frequencies weighted by field; records where each term says most.
+
+        `seen` collects every content word in order of first appearance (for
+        typo correction); compounds go straight to the known words.
+        """
         counts: dict[str, float] = {}
         about_of: dict[str, float] = {}
         title: frozenset[str] = frozenset()
@@ -154,16 +163,21 @@ class Index:
                 continue
             weight, about = FIELD_WEIGHTS[name], FIELD_ABOUTNESS[name]
             folded, joined = folded_words(f" {FIELD_BREAK} ".join(texts))
-            terms = self.analyzer.terms_of_words(folded) + [stem(w) for w in joined]
+            terms = self.analyzer.terms_of_words(folded)
+            if joined:
+                terms += map(stem, joined)
+                self._known_words.update(joined)
             for term in terms:
                 counts[term] = counts.get(term, 0.0) + weight
-                if about > about_of.get(term, 0.0):
-                    about_of[term] = about
+            if about == 1.0:
+                about_of.update(dict.fromkeys(terms, 1.0))
+            else:
+                for term in set(terms):
+                    if about > about_of.get(term, 0.0):
+                        about_of[term] = about
             if name == "title":
                 title = frozenset(terms)
-            self._remember_words(folded)
-            self._known_words.update(folded)
-            self._known_words.update(joined)
+            seen.update(dict.fromkeys(folded))
         self._titles.append(title)
         places = entry.schedule.cities if entry.schedule else ()
         for fact in stated_in([entry.text, *entry.supporting], places):
@@ -174,12 +188,12 @@ class Index:
                 self._about.setdefault(term, {})[number] = about
         return counts
 
-    def _remember_words(self, folded: list[str]) -> None:
+    def _remember_words(self, seen: dict[str, None]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
-        for word in folded:
-            if (word not in self._vocabulary and len(word) >= self.settings.typo_min_length
-                    and not word.isdigit() and word not in STOPWORDS):
-                self._vocabulary[word] = stem(word)
+        self._known_words.update(seen)
+        shortest = self.settings.typo_min_length
+        self._vocabulary = {word: stem(word) for word in seen if len(word) >= shortest
+                            and not word.isdigit() and word not in STOPWORDS}
 
     def _build_postings(self, weighted: list[dict[str, float]]) -> None:
         total = len(weighted)
@@ -198,7 +212,7 @@ class Index:
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
         # Each list best first, ties in content order, so a lookup can stop early
         # (see pruning.py).
-        self.postings = {term: dict(sorted(found.items(), key=_contribution, reverse=True))
+        self.postings = {term: dict(sorted(found.items(), key=_CONTRIBUTION, reverse=True))
                          for term, found in postings.items()}
 
     # ------------------------------------------------------------ lookup
@@ -378,10 +392,6 @@ class Index:
             return [r for r in ranked[:limit] if r.score > 0]
         floor = self.settings.suggest_min_score
         return [r for r in ranked[:limit] if r is ranked[0] or r.score >= floor]
-
-
-def _contribution(posting: tuple[int, float]) -> float:
-    return posting[1]
 
 
 def _kind_order(entry: Entry) -> int:

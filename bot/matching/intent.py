@@ -40,6 +40,7 @@ _STATES = re.compile(
 _NUMBERS = re.compile(r"(\b\d{1,3}(,\d{3})+\b|\b\d+(\.\d+)?\s?(%|percent)|\b\d{2,}\b)")
 _NUMBER_WORDS = re.compile(
     r"\b(hundreds?|thousands?|millions?|billions?|dozens?|majority|percent)\b")
+_NUMBER_WORD_STEMS = ("hundred", "thousand", "million", "billion", "dozen", "majority", "percent")
 _DATES_AND_YEARS = re.compile(rf"\b(({_MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b")
 _PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b")
 
@@ -49,13 +50,26 @@ def asked_for(folded_query: str) -> tuple[str, ...]:
     return tuple(kind for kind, pattern in _ASKS.items() if pattern.search(folded_query))
 
 
+def _states_a_quantity(text: str) -> bool:
+    """A number word, or a number that is not a year, a day of the month or a phone number.
+
+    Each test runs only where it can succeed (cheap substring and digit checks
+    first): this runs on every entry of every load. Taking dates and phone
+    numbers out only removes numbers, so text with none to begin with has none.
+    """
+    if any(word in text for word in _NUMBER_WORD_STEMS) and _NUMBER_WORDS.search(text):
+        return True
+    if not _DIGIT.search(text) or not _NUMBERS.search(text):
+        return False
+    return bool(_NUMBERS.search(_PHONE.sub(" ", _DATES_AND_YEARS.sub(" ", text))))
+
+
 def stated_in(texts: Iterable[str], places: Iterable[str] = ()) -> tuple[str, ...]:
     """The kinds of fact these texts (an entry's approved words) state."""
     text = "\n".join(texts).lower()
     found = []
-    if _NUMBER_WORDS.search(text) or (_DIGIT.search(text) and _NUMBERS.search(
-            _PHONE.sub(" ", _DATES_AND_YEARS.sub(" ", text)))):
-        found.append(QUANTITY)  # a year or a day of the month is a time, not a quantity
+    if _states_a_quantity(text):
+        found.append(QUANTITY)
     if _STATES.search(text):
         found.append(TIME)
     if any(places) or _PLACE_WORDS.search(text):

@@ -26,6 +26,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Container, Mapping, Sequence
 
+#: How many of each list's first entries are scored exactly to set the first
+#: `theta`, in pools; worth it only when the lists are this many times longer.
+SEED_POOLS = 4
+SEED_WORTH = 4
+#: Rounding room: comparisons against `theta` err towards walking one more posting.
+SLACK = 1e-9
 #: A concept's acceptable terms, each with how fully it satisfies the concept.
 Alternatives = Sequence[tuple[str, float]]
 #: Per term, entry number -> contribution, in descending order of contribution.
@@ -47,7 +53,7 @@ def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
         rest = sum(bounds[position + 1:])  # the most the later concepts can add
         theta = max(seeded, _weakest(gathered, pool))
         if theta > 0:
-            reach = bounds[position] + rest
+            reach = bounds[position] + rest + SLACK
             gathered = {n: v for n, v in gathered.items() if v + reach >= theta}
         _add_concept(gathered, alternatives, postings, rest, theta, excluded, pool)
     best = heapq.nsmallest(pool, gathered.items(), key=lambda item: (-item[1], item[0]))
@@ -65,20 +71,23 @@ def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Contai
     """A first `theta`: the pool's weakest if it were the heads of the lists, scored exactly.
 
     Entries at the head of some list are likely to rank; their exact relevance
-    (a few hundred lookups) gives a bound high enough that even the first
-    list's walk stops early, instead of starting from nothing.
+    (a few thousand lookups) gives a bound high enough that even the first
+    list's walk stops early, instead of starting from nothing. Short lists
+    are simply walked.
     """
     heads: set[int] = set()
+    walked = 0
     for alternatives in concepts:
         for term, _ in alternatives:
+            walked += len(postings[term])
             taken = 0
             for number in postings[term]:
                 if number not in excluded:
                     heads.add(number)
                     taken += 1
-                    if taken == pool:
+                    if taken == pool * SEED_POOLS:
                         break
-    if len(heads) < pool:
+    if len(heads) < pool or walked < SEED_WORTH * len(heads):
         return 0.0
     return heapq.nlargest(pool, (_relevance(n, concepts, postings) for n in heads))[-1]
 
@@ -107,27 +116,36 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
     """Add one concept's contribution (its best alternative per entry) to `gathered`."""
     first = not gathered  # the first concept: the pool fills from these postings alone
     best: dict[int, float] = {}
+    known = best.get
     for term, quality in alternatives:
         contributions = postings[term]
+        floor = (theta - rest) / quality - SLACK  # below it, no entry can reach the pool
         walked = taken = 0
         for number, contribution in contributions.items():
-            value = contribution * quality
-            if value + rest < theta:
-                break  # sorted: no entry from here on can reach the pool
+            if contribution < floor:
+                break  # sorted: nothing from here on can enter the pool
             walked += 1
-            if value > best.get(number, 0.0):
+            value = contribution * quality
+            if value > known(number, 0.0):
                 best[number] = value
             if first and number not in excluded:
                 taken += 1
                 if taken == pool:  # `pool` entries have at least `value` already
                     theta = max(theta, value)
+                    floor = (theta - rest) / quality - SLACK
         if walked < len(contributions):
-            for number in gathered:  # reached by lookup instead
-                contribution = contributions.get(number)
-                if contribution is not None and contribution * quality > best.get(number, 0.0):
-                    best[number] = contribution * quality
+            _look_up(gathered, contributions, quality, best)
     for number, value in best.items():
         if number in gathered:
             gathered[number] += value
         elif number not in excluded:
             gathered[number] = value
+
+
+def _look_up(gathered: Mapping[int, float], contributions: Mapping[int, float], quality: float,
+             best: dict[int, float]) -> None:
+    """What a term adds to the entries already gathered that its walk stopped before."""
+    for number in gathered:
+        contribution = contributions.get(number)
+        if contribution is not None and contribution * quality > best.get(number, 0.0):
+            best[number] = contribution * quality

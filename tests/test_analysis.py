@@ -1,0 +1,59 @@
+"""Text analysis takes shortcuts for speed; it must still find exactly the words the
+plain definitions find, on any text a plan or a person may write.
+
+The plain definitions: fold (lower case, accents dropped, "1,000" -> "1000",
+possessives and apostrophes dropped), then words are runs of [a-z0-9] and
+compounds are hyphen- or slash-joined runs of them. Random text full of the
+characters where shortcuts go wrong (underscores, typographic apostrophes,
+digit groups, dashes, slashes, accents, line breaks) is compared with them.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+
+import pytest
+
+from bot.matching.analysis import folded_words, words
+from bot.matching.intent import stated_in
+
+
+def _plain_fold(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = re.sub(r"['’]", "", re.sub(r"['’]s\b", "", plain))
+    plain = plain.encode("ascii", "ignore").decode("ascii")
+    plain = re.sub(r"(?<=\d),(?=\d{3})", "", plain)
+    return re.sub(r"'", "", re.sub(r"'s\b", "", plain))
+
+
+def _plain_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", _plain_fold(text))
+
+
+def _plain_compounds(text: str) -> list[str]:
+    found = re.findall(r"[a-z0-9]+(?:[-/][a-z0-9]+)+", _plain_fold(text))
+    return [f.replace("-", "").replace("/", "") for f in found]
+
+
+PIECES = ["ICE", "op-ed", "a/b", "1,000", "12,34", "O'Brien's", "it’s", "Cádiz", "_x", "x_y",
+          "-", "/", " ", "\n", "\t", ",", "'", "’", "—", "2009", "April 26", "non-citizen",
+          "http://www.ice.gov/secure_communities/index.htm", "â", "ß", "ﬁ", "Ⅻ", "..", "s"]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_words_and_compounds_are_what_the_plain_definitions_find(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(50):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 25)))
+        assert words(text) == _plain_words(text), text
+        assert folded_words(text) == (_plain_words(text), _plain_compounds(text)), text
+
+
+def test_what_an_entry_states_is_found_with_or_without_shortcuts() -> None:
+    assert stated_in(["We removed 4,000 aliens."]) == ("~quantity",)
+    assert stated_in(["Since April 26, 2009."]) == ("~time",)
+    assert stated_in(["Call 202-555-0100 in 2009."]) == ("~time",)
+    assert stated_in(["Thousands were identified in 12 counties."]) == ("~quantity", "~place")
+    assert stated_in(["Nothing to count here."]) == ()
