@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from types import MappingProxyType
 from rapidfuzz import fuzz, process
 
 from bot.content import LINES_TO_SAY, Entry, Snapshot
+from bot.content.loading import collector_paused
 from bot.matching.analysis import (
     FIELD_BREAK,
     STOPWORDS,
@@ -120,6 +121,10 @@ class Index:
     """Everything a lookup needs, precomputed from one snapshot."""
 
     def __init__(self, snapshot: Snapshot, settings: MatchSettings | None = None) -> None:
+        with collector_paused():  # millions of objects that all live on: nothing to collect
+            self._build(snapshot, settings)
+
+    def _build(self, snapshot: Snapshot, settings: MatchSettings | None) -> None:
         self.snapshot = snapshot
         self.settings = settings or MatchSettings()
         self.analyzer = Analyzer(snapshot.synonyms)
@@ -167,8 +172,8 @@ class Index:
             if joined:
                 terms += map(stem, joined)
                 self._known_words.update(joined)
-            for term in terms:
-                counts[term] = counts.get(term, 0.0) + weight
+            for term, times in Counter(terms).items():  # exact: weights are halves
+                counts[term] = counts.get(term, 0.0) + times * weight
             if about == 1.0:
                 about_of.update(dict.fromkeys(terms, 1.0))
             else:
