@@ -201,13 +201,13 @@ class Index:
                             and not word.isdigit() and word not in STOPWORDS}
 
     def _build_postings(self, weighted: list[dict[str, float]]) -> None:
+        """BM25 contributions per term and entry; empties `weighted` as it goes (memory)."""
         total = len(weighted)
         lengths = [sum(counts.values()) for counts in weighted]
         average = (sum(lengths) / total) if total else 1.0
-        frequency: dict[str, int] = {}
+        frequency: Counter[str] = Counter()
         for counts in weighted:
-            for term in counts:
-                frequency[term] = frequency.get(term, 0) + 1
+            frequency.update(counts.keys())
         self.idf = {term: _idf(df, total) for term, df in frequency.items()}
         postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
         idf, boost = self.idf, BM25_K1 + 1
@@ -215,10 +215,12 @@ class Index:
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
             for term, tf in counts.items():
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
+            weighted[number] = {}
         # Each list best first, ties in content order, so a lookup can stop early
-        # (see pruning.py).
-        self.postings = {term: dict(sorted(found.items(), key=_CONTRIBUTION, reverse=True))
-                         for term, found in postings.items()}
+        # (see pruning.py); one list at a time, so that only one is ever held twice.
+        for term, found in postings.items():
+            postings[term] = dict(sorted(found.items(), key=_CONTRIBUTION, reverse=True))
+        self.postings = postings
 
     # ------------------------------------------------------------ lookup
 
