@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,6 +158,8 @@ class Analyzer:
         self._one_word: dict[str, list[str]] = {
             first: [term for _, term in options]
             for first, options in self._phrases.items() if len(options[0][0]) == 1}
+        self._longer = {first: options for first, options in self._phrases.items()
+                        if first not in self._one_word}
 
     def _phrase_at(self, stems: Sequence[str], start: int) -> tuple[int, list[str]]:
         """Length of the longest synonym phrase starting at `start`, and its groups."""
@@ -178,17 +181,16 @@ class Analyzer:
         stems = list(map(stem, folded))
         found = [s for w, s in zip(folded, stems, strict=True)
                  if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]  # is_content, inlined
-        phrases = self._phrases
-        if phrases.keys().isdisjoint(stems):
+        if self._phrases.keys().isdisjoint(stems):
             return found
-        one_word = self._one_word
-        for start, first in enumerate(stems):
-            if first in one_word:
-                found += one_word[first]
-            elif first in phrases:
+        present = Counter(stems)  # one-word phrases: each group once per occurrence
+        for first in self._one_word.keys() & present.keys():
+            found += self._one_word[first] * present[first]
+        longer = self._longer.keys() & present.keys()
+        for start, first in enumerate(stems if longer else ()):
+            if first in longer:
                 length, groups = self._phrase_at(stems, start)
-                if length:
-                    found += groups
+                found += groups
         return found
 
     def concepts(self, query: str, known: Callable[[str], bool] | None = None

@@ -91,6 +91,9 @@ BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
 _CONTRIBUTION = itemgetter(1)  # of a posting (entry number, contribution)
+# Field weights in half-units: a term in a title counts 6 halves (3.0).
+_HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
+assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), strict=True))
 
 
 def entry_fields(entry: Entry) -> dict[str, list[str]]:
@@ -131,12 +134,11 @@ class Index:
         self.entries = snapshot.entries
         self._vocabulary: dict[str, str] = {}
         self._known_words: set[str] = set()
-        self._about: dict[str, dict[int, float]] = {}
+        self._about_below_one: list[dict[str, float]] = []
         self._titles: list[frozenset[str]] = []
         self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
         seen: dict[str, None] = {}
-        weighted = [self._weighted_terms(number, entry, seen)
-                    for number, entry in enumerate(self.entries)]
+        weighted = [self._weighted_terms(entry, seen) for entry in self.entries]
         self._remember_words(seen)
         self._vocabulary_words = list(self._vocabulary)
         self._spelling: dict[str, str] = {}
@@ -153,45 +155,45 @@ class Index:
                 self._limits.setdefault((start, expiry), []).append(number)
         self._unservable_on: dict[dt.date, frozenset[int]] = {}
 
-    def _weighted_terms(self, number: int, entry: Entry, seen: dict[str, None]
-                        ) -> dict[str, float]:
-        """Term frequencies weighted by field; records where each term says most.
+    def _weighted_terms(self, entry: Entry, seen: dict[str, None]) -> Counter[str]:
+        """Term frequencies weighted by field, in half-units; records where each term
+        says least about the entry (see FIELD_ABOUTNESS).
 
-        `seen` collects every content word in order of first appearance (for
-        typo correction); compounds go straight to the known words.
+        Counting whole half-units (every field weight is a multiple of one half)
+        lets C do the counting, and the sums stay exact. `seen` collects every
+        content word in order of first appearance (for typo correction);
+        compounds go straight to the known words.
         """
-        counts: dict[str, float] = {}
-        about_of: dict[str, float] = {}
+        halves: list[str] = []
+        about: set[str] = set()  # terms in a field that says what the entry is about
+        partly: list[tuple[float, list[str]]] = []
         title: frozenset[str] = frozenset()
         for name, texts in entry_fields(entry).items():
             if not any(texts):
                 continue
-            weight, about = FIELD_WEIGHTS[name], FIELD_ABOUTNESS[name]
             folded, joined = folded_words(f" {FIELD_BREAK} ".join(texts))
             terms = self.analyzer.terms_of_words(folded)
             if joined:
                 terms += map(stem, joined)
                 self._known_words.update(joined)
-            for term, times in Counter(terms).items():  # exact: weights are halves
-                counts[term] = counts.get(term, 0.0) + times * weight
-            if about == 1.0:
-                about_of.update(dict.fromkeys(terms, 1.0))
+            halves += terms * _HALVES[name]
+            if FIELD_ABOUTNESS[name] == 1.0:
+                about.update(terms)
             else:
-                for term in set(terms):
-                    if about > about_of.get(term, 0.0):
-                        about_of[term] = about
+                partly.append((FIELD_ABOUTNESS[name], terms))
             if name == "title":
                 title = frozenset(terms)
             seen.update(dict.fromkeys(folded))
         self._titles.append(title)
         places = entry.schedule.cities if entry.schedule else ()
-        for fact in stated_in([entry.text, *entry.supporting], places):
-            counts[fact] = counts.get(fact, 0.0) + FIELD_WEIGHTS["facts"]
-            about_of[fact] = FIELD_ABOUTNESS["facts"]
-        for term, about in about_of.items():
-            if about < 1.0:  # most terms say what the entry is about (1); store the rest
-                self._about.setdefault(term, {})[number] = about
-        return counts
+        facts = stated_in([entry.text, *entry.supporting], places)
+        halves += facts * _HALVES["facts"]
+        about.update(facts)
+        below: dict[str, float] = {}  # each term at the most its fields say of it
+        for aboutness, terms in sorted(partly, key=lambda field: -field[0]):
+            below.update(dict.fromkeys(set(terms).difference(about, below), aboutness))
+        self._about_below_one.append(below)
+        return Counter(halves)
 
     def _remember_words(self, seen: dict[str, None]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
@@ -200,22 +202,23 @@ class Index:
         self._vocabulary = {word: stem(word) for word in seen if len(word) >= shortest
                             and not word.isdigit() and word not in STOPWORDS}
 
-    def _build_postings(self, weighted: list[dict[str, float]]) -> None:
+    def _build_postings(self, weighted: list[Counter[str]]) -> None:
         """BM25 contributions per term and entry; empties `weighted` as it goes (memory)."""
         total = len(weighted)
-        lengths = [sum(counts.values()) for counts in weighted]
+        lengths = [sum(halves.values()) * 0.5 for halves in weighted]
         average = (sum(lengths) / total) if total else 1.0
         frequency: Counter[str] = Counter()
-        for counts in weighted:
-            frequency.update(counts.keys())
+        for halves in weighted:
+            frequency.update(halves.keys())
         self.idf = {term: _idf(df, total) for term, df in frequency.items()}
         postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
         idf, boost = self.idf, BM25_K1 + 1
-        for number, counts in enumerate(weighted):
+        for number, halves in enumerate(weighted):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
-            for term, tf in counts.items():
+            for term, count in halves.items():
+                tf = count * 0.5
                 postings[term][number] = idf[term] * tf * boost / (tf + norm)
-            weighted[number] = {}
+            weighted[number] = Counter()
         # Each list best first, ties in content order, so a lookup can stop early
         # (see pruning.py); one list at a time, so that only one is ever held twice.
         for term, found in postings.items():
@@ -327,7 +330,7 @@ class Index:
                     contribution = self.postings[term].get(number)
                     if contribution is not None and contribution * quality > value:
                         value = contribution * quality
-                        credit = quality * self._about.get(term, {}).get(number, 1.0)
+                        credit = quality * self._about_below_one[number].get(term, 1.0)
                 relevance += value
                 covered += weight * credit
             scored.append((number, relevance, covered))
