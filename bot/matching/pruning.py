@@ -28,7 +28,7 @@ from collections.abc import Container, Mapping, Sequence
 
 #: How many of each list's first entries are scored exactly to set the first
 #: `theta`, in pools; worth it only when the lists are this many times longer.
-SEED_POOLS = 4
+SEED_POOLS = 8
 SEED_WORTH = 4
 #: Rounding room: comparisons against `theta` err towards walking one more posting.
 SLACK = 1e-9
