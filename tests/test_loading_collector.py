@@ -131,3 +131,21 @@ def test_loads_overlapping_in_threads_leave_the_collector_on(collector_on):
         thread.join(timeout=60)
     assert failures == [] and not any(thread.is_alive() for thread in threads)
     assert gc.isenabled()
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_a_large_load_is_kept_out_of_later_collections(collector_on, unfrozen, monkeypatch):
+    """What a department-size load makes is frozen, so lookups never walk it again."""
+    load_snapshot(BUNDLED_KNOWLEDGE)
+    assert gc.get_freeze_count() == 0  # the bundled plan is small: nothing to spare
+    monkeypatch.setattr(loading, "FREEZE_MIN_OBJECTS", 100)
+    snapshot = load_snapshot(BUNDLED_KNOWLEDGE)
+    assert gc.get_freeze_count() >= len(snapshot.entries)
+    assert not any(o is snapshot.entries[0] for o in gc.get_objects())
+    assert gc.isenabled()
