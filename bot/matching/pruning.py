@@ -24,7 +24,7 @@ relevance, so the pool is exactly the one that scoring everything gives.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 
 #: How many of each list's first entries are scored exactly to set the first
 #: `theta`, in pools; worth it only when the lists are this many times longer.
@@ -39,7 +39,7 @@ Postings = Mapping[str, Mapping[int, float]]
 
 
 def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
-                      excluded: Container[int], pool: int) -> list[int]:
+                      excluded: Set[int], pool: int) -> list[int]:
     """The `pool` entries (not `excluded`) with the highest relevance, best first.
 
     Ties go to the lower entry number, so equal entries always come in
@@ -66,7 +66,7 @@ def _bound(alternatives: Alternatives, postings: Postings) -> float:
                default=0.0)
 
 
-def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Container[int],
+def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Set[int],
           pool: int) -> float:
     """A first `theta`: the pool's weakest if it were the heads of the lists, scored exactly.
 
@@ -112,7 +112,7 @@ def _weakest(gathered: Mapping[int, float], pool: int) -> float:
 
 
 def _add_concept(gathered: dict[int, float], alternatives: Alternatives, postings: Postings,
-                 rest: float, theta: float, excluded: Container[int], pool: int) -> None:
+                 rest: float, theta: float, excluded: Set[int], pool: int) -> None:
     """Add one concept's contribution (its best alternative per entry) to `gathered`."""
     first = not gathered  # the first concept: the pool fills from these postings alone
     best: dict[int, float] = {}
@@ -121,10 +121,10 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
         contributions = postings[term]
         floor = (theta - rest) / quality - SLACK  # below it, no entry can reach the pool
         walked = taken = 0
-        for number, contribution in contributions.items():
+        for walked, (number, contribution) in enumerate(contributions.items(), start=1):
             if contribution < floor:
+                walked -= 1
                 break  # sorted: nothing from here on can enter the pool
-            walked += 1
             value = contribution * quality
             if value > known(number, 0.0):
                 best[number] = value
@@ -135,6 +135,11 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
                     floor = (theta - rest) / quality - SLACK
         if walked < len(contributions):
             _look_up(gathered, contributions, quality, best)
+    if first:
+        gathered.update(best)
+        for number in [n for n in best if n in excluded] if excluded else ():
+            del gathered[number]
+        return
     for number, value in best.items():
         if number in gathered:
             gathered[number] += value
