@@ -186,11 +186,11 @@ class Analyzer:
         present = Counter(stems)  # one-word phrases: each group once per occurrence
         for first in self._one_word.keys() & present.keys():
             found += self._one_word[first] * present[first]
-        longer = self._longer.keys() & present.keys()
-        for start, first in enumerate(stems if longer else ()):
-            if first in longer:
-                length, groups = self._phrase_at(stems, start)
-                found += groups
+        for first in self._longer.keys() & present.keys():
+            start = -1
+            for _ in range(present[first]):  # where each occurrence is (list.index: in C)
+                start = stems.index(first, start + 1)
+                found += self._phrase_at(stems, start)[1]
         return found
 
     def concepts(self, query: str, known: Callable[[str], bool] | None = None
