@@ -121,6 +121,10 @@ def test_internal_notes_are_labelled_on_the_command_line():
 
 SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "asyncio", "bot.slack",
                 "bot.store", "bot.service.server", "bot.alerts", "bot.review")
+# Needed only sometimes, so imported where they are needed: the English word list
+# (a query with an unknown word), JSON (--json), the Word reader (a .docx source).
+ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipfile", "docx",
+                    "bot.content.importing.word")
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
@@ -147,6 +151,8 @@ def test_ask_imports_only_what_asking_needs():
     heavy = sorted(m for m in modules if m.split(".")[0] in SERVING_ONLY
                    or m.startswith(SERVING_ONLY))
     assert heavy == []
+    assert sorted(m for m in modules if m in ONLY_WHEN_NEEDED or m.startswith(
+        tuple(f"{name}." for name in ONLY_WHEN_NEEDED))) == []
 
 
 def test_help_lists_every_command_without_importing_them():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import sys
 import textwrap
@@ -79,8 +78,7 @@ def run_ask(args: argparse.Namespace) -> int:
             for line in stream:
                 read, cut = readable_part(line.rstrip("\r\n"))
                 found = _search(index, read, today, args.limit, currency)
-                print(json.dumps(match_json(found, currency, today, cut), ensure_ascii=False),
-                      flush=False)
+                print(json_line(match_json(found, currency, today, cut)), flush=False)
         sys.stdout.flush()
         return 0
     query = " ".join(args.query).strip()
@@ -91,7 +89,7 @@ def run_ask(args: argparse.Namespace) -> int:
     read, cut = readable_part(query)
     match = _search(index, read, today, args.limit, currency)
     if args.json:
-        print(json.dumps(match_json(match, currency, today, cut), ensure_ascii=False))
+        print(json_line(match_json(match, currency, today, cut)))
     else:
         contacts = snapshot.contacts_for(r.entry for r in match.results)
         if cut:
@@ -153,6 +151,18 @@ def _open_batch(source: str) -> TextIO:
     if source == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     return open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
+
+
+def json_line(value: dict) -> str:
+    """One JSON object on one line, as written (no escapes for non-ASCII text).
+
+    json is imported here, not at the top: the plain-text answer, the common
+    case, does without it (a few ms of a run that should take little more
+    than Python's start).
+    """
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 def match_json(match: Match, currency: Currency | None = None,
