@@ -8,11 +8,11 @@ old one keeps serving it until a new one loads cleanly.
 
 from __future__ import annotations
 
+import _thread  # threading.Lock without importing threading (asking needs no threads)
 import contextlib
 import datetime as dt
 import gc
 import hashlib
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +228,7 @@ def knowledge_files(directory: Path) -> list[Path]:
 
 
 _pauses = 0
-_pauses_lock = threading.Lock()
+_pauses_lock = _thread.allocate_lock()
 _collector_was_enabled = True
 
 
