@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -124,7 +125,10 @@ SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "asyncio", "bot
 # Needed only sometimes, so imported where they are needed: the English word list
 # (a query with an unknown word), JSON (--json), the Word reader (a .docx source).
 ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipfile", "docx",
-                    "bot.content.importing.word")
+                    "bot.content.importing.word",
+                    # argparse's help sizing (shutil, with bz2 and lzma) and wrapping (textwrap),
+                    # and threads (the content loader's lock needs only _thread).
+                    "shutil", "bz2", "lzma", "textwrap", "threading")
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
@@ -167,6 +171,46 @@ def test_help_lists_every_command_without_importing_them():
     typo = run("aks", "racial", "profiling")
     assert typo.returncode == 2 and "invalid choice: 'aks'" in typo.stderr
     assert "Traceback" not in typo.stderr
+
+
+def test_help_is_as_wide_as_argparse_would_make_it(monkeypatch, capsys):
+    """The CLI sizes help itself (not importing shutil); the text must be argparse's own."""
+    import argparse
+
+    import bot.cli
+
+    def help_text(*args: str) -> str:
+        with contextlib.suppress(SystemExit):  # --help exits
+            bot.cli.main([*args, "--help"])
+        return capsys.readouterr().out
+
+    for columns in ("40", "72", "200", "0", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        for command in ((), ("ask",), ("log",)):
+            ours = help_text(*command)
+            with monkeypatch.context() as plain:
+                plain.setattr(bot.cli, "_HelpFormatter", argparse.HelpFormatter)
+                assert ours == help_text(*command), (columns, command)
+    whole = "knowledge directory (default: $FACTS_KNOWLEDGE_DIR or the bundled one)"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert whole in help_text("ask")  # a wide terminal: one line
+    monkeypatch.setenv("COLUMNS", "60")
+    assert whole not in help_text("ask")  # a narrow one: wrapped
+
+
+def test_answers_are_indented_as_textwrap_would():
+    """ask indents without importing textwrap; the terminal text must not change."""
+    import textwrap
+
+    from bot.cli.ask import indent
+
+    for text in ("one line", "a\n\n  b\n", "a\r\n \t\r\nb", "", "\n", "  - point\n  - two",
+                 "x\x0bnot a line end for textwrap?\x0cy\u2028z"):
+        for prefix in ("    ", "    Q: ", ""):
+            assert indent(text, prefix) == textwrap.indent(text, prefix), (text, prefix)
 
 
 def test_the_command_table_names_what_each_module_registers():
