@@ -128,7 +128,8 @@ ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipf
                     "bot.content.importing.word",
                     # argparse's help sizing (shutil, with bz2 and lzma) and wrapping (textwrap),
                     # and threads (the content loader's lock needs only _thread).
-                    "shutil", "bz2", "lzma", "textwrap", "threading")
+                    "shutil", "bz2", "lzma", "textwrap", "threading",
+                    "hashlib")  # the content version needs SHA-256 only, not OpenSSL
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
