@@ -160,6 +160,41 @@ def test_ask_imports_only_what_asking_needs():
         tuple(f"{name}." for name in ONLY_WHEN_NEEDED))) == []
 
 
+# As the console script runs it (main() reading sys.argv), reporting at exit, before the
+# interpreter's final garbage collection, how many objects that collection will skip.
+AT_EXIT = """import atexit, gc, sys
+atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
+from bot.cli import main
+sys.argv[0] = "facts-bot"
+sys.exit(main())
+"""
+
+
+def frozen_at_exit(*args: str, cwd: Path | None = None) -> int:
+    done = subprocess.run([sys.executable, "-c", AT_EXIT, *args], capture_output=True,
+                          text=True, timeout=60, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.split("frozen ")[-1])
+
+
+def test_ask_leaves_without_the_collector_walking_its_content(tmp_path):
+    """The final collection skips what ask built (about 20 ms of a run); only commands that
+    print and nothing else do this, and never inside a caller's process."""
+    import gc
+
+    from bot.cli import main
+
+    assert frozen_at_exit("ask", "racial", "profiling") > 10_000
+    assert frozen_at_exit("validate") > 10_000
+    # A command that writes files lets every finalizer run as usual.
+    source = tmp_path / "plan.md"
+    source.write_text("# Plan\n\n## Talking points\n\n- We are ready.\n", encoding="utf-8")
+    assert frozen_at_exit("import", str(source), "--out", str(tmp_path / "out")) == 0
+    before = gc.get_freeze_count()
+    assert main(["ask", "racial", "profiling"]) == 0
+    assert gc.get_freeze_count() == before
+
+
 def test_help_lists_every_command_without_importing_them():
     from bot.cli import COMMANDS
 

@@ -35,13 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="serve as on this day (default today); expired content is not served")
     ask.add_argument("query", nargs="*", help="the question, in any words")
 
-    ask.set_defaults(handler=run_ask)
+    ask.set_defaults(handler=run_ask, quick_exit=True)  # prints only: see bot.cli.main
 
     validate = commands.add_parser("validate", help="check a knowledge directory")
     validate.add_argument("directory", nargs="?", type=Path, default=None)
     validate.add_argument("--date", type=date_argument, default=None,
                           help="check expiry as of this day (default today)")
-    validate.set_defaults(handler=run_validate)
+    validate.set_defaults(handler=run_validate, quick_exit=True)
 
 
 def run_validate(args: argparse.Namespace) -> int:
