@@ -186,6 +186,9 @@ def test_ask_leaves_without_the_collector_walking_its_content(tmp_path):
 
     assert frozen_at_exit("ask", "racial", "profiling") > 10_000
     assert frozen_at_exit("validate") > 10_000
+    draft = tmp_path / "draft.txt"
+    draft.write_text("Secure Communities is a color blind system.\n", encoding="utf-8")
+    assert frozen_at_exit("check", str(draft)) > 10_000
     # A command that writes files lets every finalizer run as usual.
     source = tmp_path / "plan.md"
     source.write_text("# Plan\n\n## Talking points\n\n- We are ready.\n", encoding="utf-8")
