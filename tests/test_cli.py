@@ -170,9 +170,9 @@ sys.exit(main())
 """
 
 
-def frozen_at_exit(*args: str, cwd: Path | None = None) -> int:
+def frozen_at_exit(*args: str) -> int:
     done = subprocess.run([sys.executable, "-c", AT_EXIT, *args], capture_output=True,
-                          text=True, timeout=60, cwd=cwd)
+                          text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return int(done.stderr.split("frozen ")[-1])
 
