@@ -198,6 +198,38 @@ def test_ask_leaves_without_the_collector_walking_its_content(tmp_path):
     assert gc.get_freeze_count() == before
 
 
+# As the console script runs it, noting each garbage collection: one that starts while the
+# command line is set up, and for the others how many objects were hidden from it by then.
+COLLECTIONS = """import gc, sys
+setup, later = [], []
+def note(phase, info):
+    frame, names = sys._getframe(0).f_back, set()
+    while frame is not None:
+        names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    if phase == "start" and "build_parser" in names:
+        setup.append(info["generation"])
+    elif phase == "start" and "_run" in names:
+        later.append(gc.get_freeze_count())
+gc.callbacks.append(note)
+from bot.cli import main
+sys.argv[0] = "facts-bot"
+code = main()
+print("setup", len(setup), "later", *later, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_ask_keeps_the_collector_off_its_modules():
+    """Setting up the command imports its modules; no collection walks them, then or later."""
+    done = subprocess.run([sys.executable, "-c", COLLECTIONS, "ask", "racial", "profiling"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    words = done.stderr.split("setup ")[-1].split()
+    assert words[:2] == ["0", "later"]
+    assert all(int(frozen) > 10_000 for frozen in words[2:])
+
+
 def test_help_lists_every_command_without_importing_them():
     from bot.cli import COMMANDS
 
