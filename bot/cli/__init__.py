@@ -149,7 +149,8 @@ def _set_aside() -> None:
     exit (about 25 ms of `facts-bot ask` in all) without freeing anything the
     end of the process does not. Such a command's output is stdout and stderr,
     which the interpreter flushes regardless; a hidden object's finalizer may
-    never run, so no command that writes files or holds a connection opts in.
+    never run, so no command that writes files or leaves a connection open
+    opts in (ask closes the FACTS_DB it reads before it returns).
     """
     gc.freeze()
 
