@@ -7,12 +7,19 @@ beside them for scale. Prints min and median wall time of each, and min and
 median of the per-pair ratio ask/floor: the pair ran seconds apart, so the
 ratio holds up on a shared machine better than either time. Numbers only.
 
+Both sides run from cached bytecode, as an installed package does (pip
+compiles it at install time): with PYTHONDONTWRITEBYTECODE set, facts-bot's
+own modules would be compiled from source on every run (about 80 ms) while
+the floor's libraries were compiled by pip, so the runs here unset it and the
+warm-up writes facts-bot's __pycache__.
+
 Run: .venv/bin/python benchmarks/bench_cli.py [--runs 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +27,7 @@ import time
 from pathlib import Path
 
 PYTHON = sys.executable
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 COMMANDS = {
     "facts-bot ask racial profiling": [str(Path(PYTHON).with_name("facts-bot")), "ask",
                                        "racial", "profiling"],
@@ -29,11 +37,35 @@ COMMANDS = {
 }
 
 
+# The modules outside facts-bot that `ask` loads beyond the floor's (argparse, dataclasses...).
+LIBRARIES = """import contextlib, io, sys
+import yaml, rapidfuzz, snowballstemmer
+floor = set(sys.modules)
+from bot.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["ask", "racial", "profiling"])
+print(" ".join(sorted(m for m in set(sys.modules) - floor if m.split(".")[0] != "bot")))
+"""
+
 # Where ask's time goes past the floor, measured inside one fresh process.
-SPLIT = """import time
+SPLIT = """import importlib, sys, time
 started = time.perf_counter()
 import yaml, rapidfuzz, snowballstemmer
 floor = time.perf_counter()
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+libraries = time.perf_counter()
+# How much of facts-bot's own import time is @dataclass making its classes' methods
+# (it compiles each generated method from source, at every start).
+import dataclasses
+making, creating = dataclasses._process_class, [0.0]
+def timed(*args):
+    began = time.perf_counter()
+    try:
+        return making(*args)
+    finally:
+        creating[0] += time.perf_counter() - began
+dataclasses._process_class = timed
 import datetime
 from bot.cli import main
 from bot.cli import ask
@@ -46,15 +78,18 @@ index = Index(snapshot)
 indexed = time.perf_counter()
 index.search("racial profiling", datetime.date.today(), limit=3)
 done = time.perf_counter()
-print(floor - started, imported - floor, loaded - imported, indexed - loaded, done - indexed)
+print(floor - started, libraries - floor, imported - libraries, creating[0],
+      loaded - imported, indexed - loaded, done - indexed)
 """
-SPLIT_PARTS = ("floor's imports", "facts-bot's own imports", "read and validate the knowledge",
+SPLIT_PARTS = ("floor's imports", "other libraries ask imports (listed below)",
+               "facts-bot's own imports", "  of which @dataclass making its classes",
+               "read and validate the knowledge",
                "build the index (bot/matching)", "the lookup")
 
 
 def wall_seconds(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - started
 
 
@@ -80,13 +115,16 @@ def main() -> int:
     ratios = [a / b for a, b in zip(ask, floor, strict=True)]
     print(f"  ask / floor: min-to-min {min(ask) / min(floor):.2f}, per-pair ratio "
           f"min {min(ratios):.2f} / median {statistics.median(ratios):.2f} (target <= 1.5)")
+    libraries = subprocess.run([PYTHON, "-c", LIBRARIES], check=True, capture_output=True,
+                               text=True, env=ENV).stdout.split()
     splits = [[float(x) * 1000 for x in subprocess.run(
-        [PYTHON, "-c", SPLIT], check=True, capture_output=True, text=True).stdout.split()]
-        for _ in range(args.runs)]
+        [PYTHON, "-c", SPLIT, *libraries], check=True, capture_output=True, text=True,
+        env=ENV).stdout.split()] for _ in range(args.runs)]
     print("where ask's time goes, in one process (ms, min / median):")
     for number, part in enumerate(SPLIT_PARTS):
         values = [split[number] for split in splits]
         print(f"  {part:55} {min(values):7.1f} / {statistics.median(values):7.1f}")
+    print(f"  other libraries: {' '.join(m for m in libraries if not m.startswith('_'))}")
     return 0
 
 

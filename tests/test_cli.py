@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -121,6 +122,14 @@ def test_internal_notes_are_labelled_on_the_command_line():
 
 SERVING_ONLY = ("slack_sdk", "slack_bolt", "aiohttp", "psycopg", "asyncio", "bot.slack",
                 "bot.store", "bot.service.server", "bot.alerts", "bot.review")
+# Needed only sometimes, so imported where they are needed: the English word list
+# (a query with an unknown word), JSON (--json), the Word reader (a .docx source).
+ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipfile", "docx",
+                    "bot.content.importing.word",
+                    # argparse's help sizing (shutil, with bz2 and lzma) and wrapping (textwrap),
+                    # and threads (the content loader's lock needs only _thread).
+                    "shutil", "bz2", "lzma", "textwrap", "threading",
+                    "hashlib")  # the content version needs SHA-256 only, not OpenSSL
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
@@ -147,6 +156,78 @@ def test_ask_imports_only_what_asking_needs():
     heavy = sorted(m for m in modules if m.split(".")[0] in SERVING_ONLY
                    or m.startswith(SERVING_ONLY))
     assert heavy == []
+    assert sorted(m for m in modules if m in ONLY_WHEN_NEEDED or m.startswith(
+        tuple(f"{name}." for name in ONLY_WHEN_NEEDED))) == []
+
+
+# As the console script runs it (main() reading sys.argv), reporting at exit, before the
+# interpreter's final garbage collection, how many objects that collection will skip.
+AT_EXIT = """import atexit, gc, sys
+atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
+from bot.cli import main
+sys.argv[0] = "facts-bot"
+sys.exit(main())
+"""
+
+
+def frozen_at_exit(*args: str) -> int:
+    done = subprocess.run([sys.executable, "-c", AT_EXIT, *args], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.split("frozen ")[-1])
+
+
+def test_ask_leaves_without_the_collector_walking_its_content(tmp_path):
+    """The final collection skips what ask built (about 20 ms of a run); only commands that
+    print and nothing else do this, and never inside a caller's process."""
+    import gc
+
+    from bot.cli import main
+
+    assert frozen_at_exit("ask", "racial", "profiling") > 10_000
+    assert frozen_at_exit("validate") > 10_000
+    draft = tmp_path / "draft.txt"
+    draft.write_text("Secure Communities is a color blind system.\n", encoding="utf-8")
+    assert frozen_at_exit("check", str(draft)) > 10_000
+    # A command that writes files lets every finalizer run as usual.
+    source = tmp_path / "plan.md"
+    source.write_text("# Plan\n\n## Talking points\n\n- We are ready.\n", encoding="utf-8")
+    assert frozen_at_exit("import", str(source), "--out", str(tmp_path / "out")) == 0
+    before = gc.get_freeze_count()
+    assert main(["ask", "racial", "profiling"]) == 0
+    assert gc.get_freeze_count() == before
+
+
+# As the console script runs it, noting each garbage collection: one that starts while the
+# command line is set up, and for the others how many objects were hidden from it by then.
+COLLECTIONS = """import gc, sys
+setup, later = [], []
+def note(phase, info):
+    frame, names = sys._getframe(0).f_back, set()
+    while frame is not None:
+        names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    if phase == "start" and "build_parser" in names:
+        setup.append(info["generation"])
+    elif phase == "start" and "_run" in names:
+        later.append(gc.get_freeze_count())
+gc.callbacks.append(note)
+from bot.cli import main
+sys.argv[0] = "facts-bot"
+code = main()
+print("setup", len(setup), "later", *later, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_ask_keeps_the_collector_off_its_modules():
+    """Setting up the command imports its modules; no collection walks them, then or later."""
+    done = subprocess.run([sys.executable, "-c", COLLECTIONS, "ask", "racial", "profiling"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    words = done.stderr.split("setup ")[-1].split()
+    assert words[:2] == ["0", "later"]
+    assert all(int(frozen) > 10_000 for frozen in words[2:])
 
 
 def test_help_lists_every_command_without_importing_them():
@@ -161,6 +242,46 @@ def test_help_lists_every_command_without_importing_them():
     typo = run("aks", "racial", "profiling")
     assert typo.returncode == 2 and "invalid choice: 'aks'" in typo.stderr
     assert "Traceback" not in typo.stderr
+
+
+def test_help_is_as_wide_as_argparse_would_make_it(monkeypatch, capsys):
+    """The CLI sizes help itself (not importing shutil); the text must be argparse's own."""
+    import argparse
+
+    import bot.cli
+
+    def help_text(*args: str) -> str:
+        with contextlib.suppress(SystemExit):  # --help exits
+            bot.cli.main([*args, "--help"])
+        return capsys.readouterr().out
+
+    for columns in ("40", "72", "200", "0", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        for command in ((), ("ask",), ("log",)):
+            ours = help_text(*command)
+            with monkeypatch.context() as plain:
+                plain.setattr(bot.cli, "_HelpFormatter", argparse.HelpFormatter)
+                assert ours == help_text(*command), (columns, command)
+    whole = "knowledge directory (default: $FACTS_KNOWLEDGE_DIR or the bundled one)"
+    monkeypatch.setenv("COLUMNS", "200")
+    assert whole in help_text("ask")  # a wide terminal: one line
+    monkeypatch.setenv("COLUMNS", "60")
+    assert whole not in help_text("ask")  # a narrow one: wrapped
+
+
+def test_answers_are_indented_as_textwrap_would():
+    """ask indents without importing textwrap; the terminal text must not change."""
+    import textwrap
+
+    from bot.cli.ask import indent
+
+    for text in ("one line", "a\n\n  b\n", "a\r\n \t\r\nb", "", "\n", "  - point\n  - two",
+                 "x\x0bnot a line end for textwrap?\x0cy\u2028z"):
+        for prefix in ("    ", "    Q: ", ""):
+            assert indent(text, prefix) == textwrap.indent(text, prefix), (text, prefix)
 
 
 def test_the_command_table_names_what_each_module_registers():

@@ -78,6 +78,18 @@ def test_content_version_changes_with_the_content_and_only_then(knowledge_copy):
     assert load_snapshot(knowledge_copy).version != first
 
 
+def test_content_version_is_the_same_whichever_sha256_computes_it(knowledge_copy, monkeypatch):
+    """Loading hashes with CPython's built-in SHA-256 (no OpenSSL to load); every copy of
+    the bot, on any Python, must still report the same version for the same files."""
+    import hashlib
+
+    import bot.content.loading
+
+    ours = load_snapshot(knowledge_copy).version
+    monkeypatch.setattr(bot.content.loading, "sha256", hashlib.sha256)
+    assert load_snapshot(knowledge_copy).version == ours
+
+
 def test_snapshot_cannot_be_changed_in_place(snapshot):
     with pytest.raises(AttributeError):
         snapshot.version = "x"  # type: ignore[misc]

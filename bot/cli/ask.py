@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -37,13 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="serve as on this day (default today); expired content is not served")
     ask.add_argument("query", nargs="*", help="the question, in any words")
 
-    ask.set_defaults(handler=run_ask)
+    ask.set_defaults(handler=run_ask, quick_exit=True)  # prints only: see bot.cli.main
 
     validate = commands.add_parser("validate", help="check a knowledge directory")
     validate.add_argument("directory", nargs="?", type=Path, default=None)
     validate.add_argument("--date", type=date_argument, default=None,
                           help="check expiry as of this day (default today)")
-    validate.set_defaults(handler=run_validate)
+    validate.set_defaults(handler=run_validate, quick_exit=True)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -79,8 +77,7 @@ def run_ask(args: argparse.Namespace) -> int:
             for line in stream:
                 read, cut = readable_part(line.rstrip("\r\n"))
                 found = _search(index, read, today, args.limit, currency)
-                print(json.dumps(match_json(found, currency, today, cut), ensure_ascii=False),
-                      flush=False)
+                print(json_line(match_json(found, currency, today, cut)), flush=False)
         sys.stdout.flush()
         return 0
     query = " ".join(args.query).strip()
@@ -91,7 +88,7 @@ def run_ask(args: argparse.Namespace) -> int:
     read, cut = readable_part(query)
     match = _search(index, read, today, args.limit, currency)
     if args.json:
-        print(json.dumps(match_json(match, currency, today, cut), ensure_ascii=False))
+        print(json_line(match_json(match, currency, today, cut)))
     else:
         contacts = snapshot.contacts_for(r.entry for r in match.results)
         if cut:
@@ -153,6 +150,18 @@ def _open_batch(source: str) -> TextIO:
     if source == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     return open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
+
+
+def json_line(value: dict) -> str:
+    """One JSON object on one line, as written (no escapes for non-ASCII text).
+
+    json is imported here, not at the top: the plain-text answer, the common
+    case, does without it (a few ms of a run that should take little more
+    than Python's start).
+    """
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 def match_json(match: Match, currency: Currency | None = None,
@@ -243,8 +252,17 @@ def _terminal_entry(result: Result, number: int, full: bool, heading: bool) -> l
     if entry.is_internal:
         lines.append(f"    [{INTERNAL_LABEL}]")
     if entry.question:
-        lines.append(textwrap.indent(plain_words(entry.question), "    Q: "))
+        lines.append(indent(plain_words(entry.question), "    Q: "))
     text = entry.display_text if full else entry.opening()
-    lines.append(textwrap.indent(plain_words(text), "    "))  # a link shown as its words
+    lines.append(indent(plain_words(text), "    "))  # a link shown as its words
     lines.append(f"    -- {entry.document.title}, {entry.section}, {entry.document.date}")
     return lines
+
+
+def indent(text: str, prefix: str) -> str:
+    """`textwrap.indent`: `prefix` before every line that is not blank.
+
+    textwrap itself compiles its wrapping patterns on import, a cost every
+    `facts-bot ask` paid for this one line.
+    """
+    return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))

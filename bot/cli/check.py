@@ -45,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true", help="the result as one JSON object")
     check.add_argument("--date", type=date_argument, default=None,
                        help="check as on this day (default today); expired lines are not approved")
-    check.set_defaults(handler=run_check)
+    check.set_defaults(handler=run_check, quick_exit=True)  # reads and prints only
 
 
 def run_check(args: argparse.Namespace) -> int:

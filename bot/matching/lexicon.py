@@ -12,10 +12,7 @@ is known to be real and typo correction behaves as before.
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import lru_cache
-from importlib import resources
 
 #: Words seen fewer times than this in the list's corpus are its long tail
 #: (names, rare misspellings), not words a typo could hide behind; about
@@ -25,7 +22,15 @@ REAL_WORD_MIN_COUNT = 100
 
 @lru_cache(maxsize=1)
 def _real_words() -> frozenset[str]:
-    """Loaded on first use (about 0.2 s), only when a query has an unknown word."""
+    """Loaded on first use (about 0.2 s), only when a query has an unknown word.
+
+    So are the modules that read it: importlib.resources, json and gzip cost
+    `facts-bot ask` about 10 ms to import, and most questions never get here.
+    """
+    import gzip
+    import json
+    from importlib import resources
+
     try:
         raw = (resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError, OSError):

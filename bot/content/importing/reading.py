@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.content.importing.blocks import Block, SourceError, text_blocks
-from bot.content.importing.word import read_docx
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a media plan is a few pages; refuse anything absurd
 FORMATS = (".txt", ".md", ".markdown", ".docx")
@@ -29,6 +28,9 @@ def read_blocks(path: Path) -> list[Block]:
         raise SourceError(f"{path.name}: {size} bytes is too large for a media plan "
                           f"(at most {MAX_SOURCE_BYTES // (1024 * 1024)} MB)")
     if suffix == ".docx":
+        # Only here: the Word reader (zipfile, then python-docx) is not needed to
+        # check a .txt or .md source, which `facts-bot ask` does on every run.
+        from bot.content.importing.word import read_docx
         return read_docx(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
