@@ -25,8 +25,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts.sender import AlertScheduler, AlertSender
 from bot.review.privacy import pseudonymizer_for, purge_expired
+from bot.service.bolt_entry import slack_events_app
 from bot.service.clock import Clock
-from bot.service.http_guard import AcceptErrorLog, slack_request_guard
+from bot.service.http_guard import AcceptErrorLog
 from bot.service.keeper import LogKeeper
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
@@ -126,11 +127,10 @@ async def start_service(settings: Settings, clock: Clock,
         # Still listen over HTTP, for the health, readiness and metrics probes.
         web_app = web.Application()
     else:
-        web_app = app.web_app(path="/slack/events")
-        web_app.middlewares.append(ack_timer(bot))
-        web_app.middlewares.append(slack_request_guard(
-            settings.signing_secret or "", lambda: bot.accepting, settings.http_idle_seconds,
-            on_refused=lambda reason: bot.metrics.http_refused.inc(reason=reason)))
+        web_app = slack_events_app(
+            app, settings.signing_secret or "", lambda: bot.accepting, settings.http_idle_seconds,
+            on_refused=lambda reason: bot.metrics.http_refused.inc(reason=reason))
+        web_app.middlewares.insert(0, ack_timer(bot))  # outermost: the guard's time counts
     web_app.router.add_get("/healthz", health_handler(bot))
     web_app.router.add_get("/metrics", metrics_handler(bot))
     web_app.router.add_get("/readyz", ready_handler(bot))
