@@ -63,12 +63,20 @@ class InFlight:
         the decision is made once: a result taken for the ack is never sent
         again, a late one never lost.
         """
-        outcome: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[T | None] = loop.create_future()
+        if self.answer_budget <= 0:  # every answer follows through response_url
+            outcome.set_result(None)
+            self.start(self._answer(work, outcome, deliver_late))
+            return None
+        # The budget's end settles `outcome` with None (a timer, not wait_for's second
+        # future and callbacks per request): whichever comes first decides.
+        timer = loop.call_later(self.answer_budget, _settle, outcome, None)
         self.start(self._answer(work, outcome, deliver_late))
         try:
-            return await asyncio.wait_for(outcome, self.answer_budget)
-        except TimeoutError:
-            return None
+            return await outcome
+        finally:
+            timer.cancel()
 
     @staticmethod
     async def _answer(work: Coroutine[Any, Any, T], outcome: asyncio.Future[T | None],
@@ -76,13 +84,10 @@ class InFlight:
         try:
             result = await work
         except BaseException:
-            if not outcome.done():
-                outcome.set_result(None)  # the ack goes out at once; the failure is logged
+            _settle(outcome, None)  # the ack goes out at once; the failure is logged
             raise
-        if not outcome.done():
-            outcome.set_result(result)  # in time: the ack carries it
-        else:
-            await deliver_late(result)  # the ack has left without it
+        if not _settle(outcome, result):  # in time: the ack carries it
+            await deliver_late(result)  # the ack has left without it (or was cancelled)
 
     def start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(work)
@@ -108,3 +113,11 @@ class InFlight:
             return True
         except TimeoutError:
             return False
+
+
+def _settle(outcome: asyncio.Future[T | None], result: T | None) -> bool:
+    """Give `outcome` its result unless it is already decided; True if this decided it."""
+    if outcome.done():
+        return False
+    outcome.set_result(result)
+    return True
