@@ -257,6 +257,7 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
         base = [value(p) for p in floor]
         ratios = [a / b for a, b in zip(ours, base, strict=True)]
         print(f"{label:44} {_mm(ours):>17} {_mm(base):>17} {_mm(ratios, 2):>17} {note}")
+    print_targets(bot, floor, args)
     closed = [p["closed"] for p in bot]
     opened = [p["open"] for p in bot]
     in_ack = sum(len(p.in_ack) for p in closed + opened)
@@ -268,6 +269,27 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
     print(f"load generator CPU over the whole run: {own.ru_utime + own.ru_stime:.1f} s; "
           f"load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
+
+
+#: Issue 16's targets: (what, facts-bot's figure, the bound on facts-bot/floor, at least?)
+TARGETS: list[tuple[str, Callable[[dict[str, Phase], argparse.Namespace], float], float, bool]] = [
+    ("requests/s at {concurrency} in flight", lambda p, a: a.requests / p["closed"].elapsed,
+     0.6, True),
+    ("ack p99 at {rate:g}/s", lambda p, a: pct(p["open"].acks, 99), 1.5, False),
+]
+
+
+def print_targets(bot: list[dict[str, Phase]], floor: list[dict[str, Phase]],
+                  args: argparse.Namespace) -> None:
+    """Each target's facts-bot/floor ratio, min and median of the rounds, and how many met it."""
+    print("targets (issue 16), facts-bot/floor per round:")
+    for label, value, bound, at_least in TARGETS:
+        ratios = [value(ours, args) / value(base, args)
+                  for ours, base in zip(bot, floor, strict=True)]
+        met = sum(r >= bound if at_least else r <= bound for r in ratios)
+        name = label.format(concurrency=args.concurrency, rate=args.rate)
+        print(f"  {name:36} {_mm(ratios, 2):>13} (min / median); target "
+              f"{'>=' if at_least else '<='} {bound:g}: met in {met} of {len(ratios)} rounds")
 
 
 def _mm(values: list[float], digits: int = 1) -> str:
