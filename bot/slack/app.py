@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -110,10 +111,6 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
     def build_app(self, auth_test: dict) -> AsyncApp:
         """A bolt app whose authorization comes from one auth.test made at start-up."""
 
-        async def authorize(**_: Any) -> AuthorizeResult:
-            return AuthorizeResult.from_auth_test_response(
-                auth_test_response=auth_test, bot_token=self.settings.bot_token)
-
         # Bolt sets each request's token from `authorize`; its client needs none of its own.
         tokenless = AsyncWebClient(base_url=self.client.base_url,
                                    retry_handlers=self.client.retry_handlers)
@@ -125,7 +122,8 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         # (service/http_guard.py, the only way in), and Socket Mode has none.
         with _bolt_blind_to_token_env():
             app = AsyncApp(client=tokenless, signing_secret=self.settings.signing_secret or "x",
-                           authorize=authorize, request_verification_enabled=False,
+                           authorize=FixedAuthorize(auth_test, self.settings.bot_token),
+                           request_verification_enabled=False,
                            process_before_response=True, logger=log)
         app.command("/facts")(self.on_command)
         app.action(render.SHOW_ACTION)(self.on_show)
@@ -259,6 +257,22 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             await respond(**reply_body(message))
         except Exception:  # a lost reply must not take the service down
             log.exception("could not send the reply")
+
+
+class FixedAuthorize(AsyncAuthorize):
+    """Every request is authorized as the one auth.test made at start-up.
+
+    An `AsyncAuthorize` rather than a plain function: bolt inspects a
+    function's signature on every request to choose its arguments.
+    """
+
+    def __init__(self, auth_test: dict, bot_token: str | None) -> None:
+        super().__init__()
+        self.auth_test, self.bot_token = auth_test, bot_token
+
+    async def __call__(self, **_: Any) -> AuthorizeResult:
+        return AuthorizeResult.from_auth_test_response(auth_test_response=self.auth_test,
+                                                       bot_token=self.bot_token)
 
 
 def reply_body(message: render.Message) -> dict[str, Any]:
