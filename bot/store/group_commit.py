@@ -5,6 +5,11 @@ A caller's row is queued with a future; the writer takes everything queued
 then wakes every caller of that batch, with the error if it failed.
 So many concurrent queries share one commit, and each caller still returns
 only once its own row is durable.
+
+The rows an event loop submits during one of its turns are handed to the
+writer together, at the end of that turn: one wake-up of the writer thread
+per turn, not one per row. Each wake-up made the writer contend with the
+event loop for the GIL (two or three context switches a row under load).
 """
 
 from __future__ import annotations
@@ -77,8 +82,10 @@ class GroupCommitWriter:
         self._write = write
         self._on_exit = on_exit
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Pending] | object] = queue.SimpleQueue()
         self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
+        # Rows submitted during the current turn of each event loop, not yet queued.
+        self._this_turn: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._thread = threading.Thread(
             target=self._run,
             name=f"logstore-writer:{label}",
@@ -96,9 +103,20 @@ class GroupCommitWriter:
         fut: asyncio.Future[None] = loop.create_future()
         with self._state_lock:
             self.check_open()
-            self._queue.put(_Pending(table, row, loop, fut))
+            rows = self._this_turn.get(loop)
+            if rows is None:
+                rows = self._this_turn[loop] = []
+                loop.call_soon(self._hand_over, loop)
+            rows.append(_Pending(table, row, loop, fut))
         # If the caller is cancelled here the row is still written; it just isn't told.
         await fut
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """End of a turn: the rows it submitted go to the writer together."""
+        with self._state_lock:
+            rows = self._this_turn.pop(loop, None)
+            if rows:  # else close() has queued them already
+                self._queue.put(rows)
 
     async def close(self) -> bool:
         """Write everything queued, stop the thread; True the first time it is called."""
@@ -106,6 +124,9 @@ class GroupCommitWriter:
             first_close = not self.closed
             if first_close:
                 self.closed = True
+                for rows in self._this_turn.values():  # submitted this turn: before the stop
+                    self._queue.put(rows)
+                self._this_turn.clear()
                 self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
         return first_close
@@ -118,7 +139,7 @@ class GroupCommitWriter:
                 first = self._queue.get()
                 if first is _STOP:
                     break
-                batch: list[_Pending] = [first]  # type: ignore[list-item]
+                batch: list[_Pending] = list(first)  # type: ignore[call-overload]
                 while len(batch) < self._max_batch:
                     try:
                         item = self._queue.get_nowait()
@@ -127,11 +148,12 @@ class GroupCommitWriter:
                     if item is _STOP:
                         stopping = True  # close() guarantees nothing follows the sentinel
                         break
-                    batch.append(item)  # type: ignore[arg-type]
-                try:
-                    self._write_batch(batch)
-                except Exception:  # a bug in our own bookkeeping; keep serving later batches
-                    logger.exception("log store writer: unexpected error")
+                    batch += item  # type: ignore[operator]
+                for start in range(0, len(batch), self._max_batch):  # a turn's rows may be more
+                    try:
+                        self._write_batch(batch[start:start + self._max_batch])
+                    except Exception:  # a bug in our own bookkeeping; keep serving later batches
+                        logger.exception("log store writer: unexpected error")
         finally:
             self._on_exit()
 
