@@ -9,6 +9,7 @@ from users or content passes through `escape`, so a query can never ping
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,12 +58,14 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@functools.lru_cache(maxsize=4096)
 def approved_mrkdwn(text: str) -> str:
     """Approved words as Slack mrkdwn: escaped, a Markdown link shown as its words.
 
     A link with a real http(s) address becomes a Slack link `<url|words>`; the
     address is percent-encoded and escaped, so content can never forge another
     link or a mention. A link going nowhere (`(#)`) shows only its words.
+    Remembered per text: the same approved words are shown again and again.
     """
     return "".join(escape(p.text) if p.url is None
                    else f"<{escape(quote(p.url, safe=_URL_SAFE))}|{escape(p.text)}>"
@@ -157,7 +160,24 @@ def action_value(entry_id: str, context: dict) -> str:
     Slack cuts values past 2,000 characters; the rest of the reply (the query, the
     other results) is looked up by request id when the button is clicked.
     """
-    return json.dumps({"entry": entry_id, "r": context.get("r", "")}, separators=(",", ":"))
+    # json.dumps({"entry": ..., "r": ...}, separators=(",", ":")), without its machinery
+    return f'{{"entry":{_json_string(entry_id)},"r":{_json_string(context.get("r", ""))}}}'
+
+
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps quotes strings with
+
+
+def opening_mrkdwn(entry: Entry) -> str:
+    """The first sentence of an entry's approved words, as mrkdwn (remembered per text)."""
+    opening = _OPENINGS.get(entry.text)
+    if opening is None:
+        if len(_OPENINGS) >= 4096:
+            _OPENINGS.clear()
+        opening = _OPENINGS[entry.text] = approved_mrkdwn(entry.opening())
+    return opening
+
+
+_OPENINGS: dict[str, str] = {}  # approved text -> opening_mrkdwn (it depends on nothing else)
 
 
 OTHERS_SHOWN = 4
@@ -222,7 +242,7 @@ def _alternatives(results: Sequence[Result], context: dict, heading: str,
         blocks.append({
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label} · "
-                     f"_{escape(entry.document.title)}_\n{approved_mrkdwn(entry.opening())}"
+                     f"_{escape(entry.document.title)}_\n{opening_mrkdwn(entry)}"
                      + review_line((labels or {}).get(entry.id))},
             "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })

@@ -32,7 +32,8 @@ class ReviewCommands:
         return self.approvals.current.status(entry, self.today()).label()
 
     def review_labels(self, entries: Iterable[Entry]) -> dict[str, str]:
-        labels = {entry.id: self.review_label(entry) for entry in entries}
+        status, today = self.approvals.current.status, self.today()
+        labels = {entry.id: status(entry, today).label() for entry in entries}
         return {entry_id: label for entry_id, label in labels.items() if label}
 
     def plan_labels(self) -> dict[str, str]:
