@@ -1,10 +1,13 @@
 """The floor bench_slack.py measures facts-bot against: a bare slack-bolt AsyncApp.
 
-Its /facts only acks a fixed text. It runs on the same stack as `facts-bot
-serve` (bolt's aiohttp adapter, signature verification on, authorization
-from a fixed auth.test answer, `process_before_response=True` so bolt answers
-as soon as the listener returns), so whatever facts-bot costs beyond it is
-facts-bot's own: the lookup, the log commit, the rendering, the reply.
+Its /facts only acks a fixed text. It is bolt as its documentation sets it
+up, on the same stack as `facts-bot serve` (aiohttp, bolt's aiohttp adapter
+and its signature verification, authorization from a fixed auth.test answer,
+`process_before_response=True` so bolt answers as soon as the listener
+returns), so whatever facts-bot costs beyond it is facts-bot's own: the
+guard, the lookup, the log commit, the rendering, the reply. (facts-bot
+verifies and parses a request once, in its guard, and hands bolt the parsed
+body; the floor keeps bolt's own adapter, which does both in bolt.)
 
 Run by bench_slack.py as `python benchmarks/bolt_floor.py` with
 SLACK_SIGNING_SECRET set; prints `floor serving http://127.0.0.1:PORT`.
