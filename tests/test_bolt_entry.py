@@ -35,7 +35,7 @@ async def test_a_question_with_the_word_payload_is_answered(bot):
 
 
 async def test_a_click_whose_payload_is_not_json_is_a_one_line_400(bot, caplog):
-    for payload in ("not json", "[1, 2]", ""):
+    for payload in ("not json", "[1, 2]", "", "[" * 100_000):
         body = urlencode({"payload": payload}).encode()
         async with bot.http.post(bot.service.url + "/slack/events", data=body,
                                  headers=sign_request(SECRET, body)) as response:
@@ -43,6 +43,16 @@ async def test_a_click_whose_payload_is_not_json_is_a_one_line_400(bot, caplog):
             assert "payload is not" in await response.text()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert bot.queries() == [] and bot.audits() == []
+
+
+async def test_a_json_body_nested_thousands_deep_is_a_one_line_400(bot, caplog):
+    body = b'{"a": ' * 100_000
+    headers = {**sign_request(SECRET, body), "Content-Type": "application/json"}
+    async with bot.http.post(bot.service.url + "/slack/events", data=body,
+                             headers=headers) as response:
+        assert response.status == 400
+        assert await response.text() == "body is labelled JSON but is not JSON"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("text", [

@@ -143,7 +143,7 @@ def check_body(content_type: str, body: bytes) -> CheckedBody:
 def _json_object(text: str, not_json: str, not_object: str) -> dict[str, Any]:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise BodyProblem(not_json) from None
     if not isinstance(parsed, dict):
         raise BodyProblem(not_object)
