@@ -94,14 +94,14 @@ class Harness:
         assert post.status == 200, post.reply  # e.g. invalid_blocks: Slack would show nothing
         return post.body
 
-    async def press(self, action_id: str, value: dict, user_id: str = "UPRESS01"
-                    ) -> tuple[aiohttp.ClientResponse, str]:
+    async def press(self, action_id: str, value: dict, user_id: str = "UPRESS01",
+                    secret: str = SECRET) -> tuple[aiohttp.ClientResponse, str]:
         """Click a button: the HTTP response (the ack) and the click's response_url."""
         url = self.slack.response_url()
         payload = block_actions_payload(action_id=action_id, value=json.dumps(value),
                                         user_id=user_id, user_name="pat.press",
                                         response_url=url)
-        body, headers = signed_interaction(SECRET, payload)
+        body, headers = signed_interaction(secret, payload)
         async with self.http.post(self.service.url + "/slack/events", data=body,
                                   headers=headers) as response:
             await response.read()
@@ -262,6 +262,19 @@ async def test_bad_signature_and_stale_timestamp_are_rejected(bot):
     assert "driving under the influence" in all_text(body)
     assert [q.text for q in bot.queries()] == ["traffic offenses"]
     assert bot.slack.responses() == []  # answered in its ack; nothing else went out
+
+
+async def test_a_forged_click_is_rejected_and_shares_nothing(bot):
+    body = await bot.ask("traffic offenses")
+    [share] = button_values(body, "facts_share")
+    forged, url = await bot.press("facts_share", share, user_id="UFORGER1", secret="wrong-secret")
+    assert forged.status == 401
+    # A genuine click after it is shared; had the forged one been let through, its
+    # share would have gone out first (no sleep needed to look for it).
+    posted = await bot.click("facts_share", share, user_id="USHARER1")
+    assert "<@USHARER1>" in all_text(posted)
+    assert bot.slack.responses(url) == []
+    assert [a.user_id for a in bot.audits("share")] == ["USHARER1"]
 
 
 async def test_health_readiness_and_metrics(bot):
