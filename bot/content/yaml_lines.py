@@ -6,35 +6,75 @@ text, for the field checks to parse and explain.
 
 Content has no use for anchors and aliases, and they are how a 542-byte file
 expands to gigabytes ("billion laughs"); `load` refuses them, and any file
-past `MAX_NODES` values, from the parser's events, before anything is built.
+past `MAX_NODES` values, naming the line of the first one found, before
+anything is built.
+
+Two ways to the same result. The checked way reads the parser's events once
+to refuse anchors, aliases and too many values, then lets PyYAML build. It
+parses every file twice, half of the load time at department scale, so
+ordinary files take the direct way: when the text holds nothing that could
+be an anchor (`_MAYBE_ANCHOR`), an alias can only be undefined (a composer
+error), so no node is shared and nothing can expand; libyaml composes the
+node graph and `_Builder` turns it into values, counting them. Anything the
+direct way is not sure of (an error, an unusual tag, a value past the bound)
+goes the checked way, so problems and their lines are the checked way's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class LineDict(dict):
     """A mapping that remembers the line of itself and of each key."""
 
-    line: int = 0
+    __slots__ = ("line", "key_lines")
+    line: int
     key_lines: dict[str, int]
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
 
 class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe YAML that keeps line numbers and leaves dates as text for us to check."""
+
+    def resolve(self, kind: type, value: str | None, implicit: Any) -> str:
+        """PyYAML's resolver with its per-call lookups done once, in `_RESOLVERS`.
+
+        The composer calls it for every value; this loader has no path
+        resolvers, so only the implicit ones (int, bool, null...) apply.
+        """
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _RESOLVERS.get(value[:1], _ANY_START):  # type: ignore[index]
+                    if pattern.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing to track: there are no path resolvers (called for every value)."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing to track: there are no path resolvers (called for every value)."""
 
 
 Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_ANY_START = tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+_RESOLVERS = {first: tuple(resolvers) + _ANY_START
+              for first, resolvers in Loader.yaml_implicit_resolvers.items() if first is not None}
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
@@ -61,6 +101,13 @@ Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 MAX_NODES = 50_000  # the bundled plan's largest file has about 500
+#: Longer texts go the checked way: a composed graph costs up to ~140 bytes a
+#: character before its values can be counted (the bundled largest is 12 kB).
+DIRECT_CHARS = 200_000
+#: An anchor is `&` at the start of a token, then a letter, digit, '-' or '_'.
+#: A token never starts right after a letter or digit (one would error or be
+#: part of the word, as in "Q&A"), so text without this match has no anchor.
+_MAYBE_ANCHOR = re.compile(r"(?<![0-9A-Za-z])&[0-9A-Za-z_-]")
 
 
 class Refused(Exception):
@@ -74,6 +121,16 @@ class Refused(Exception):
 
 def load(text: str, max_nodes: int = MAX_NODES) -> Any:
     """The YAML document in `text`; Refused for anchors, aliases or too many values."""
+    if len(text) <= DIRECT_CHARS and not _MAYBE_ANCHOR.search(text):
+        try:
+            return _load_direct(text, max_nodes)
+        except Exception:  # noqa: BLE001 (not sure: the checked way says what is wrong)
+            pass
+    return load_checked(text, max_nodes)
+
+
+def load_checked(text: str, max_nodes: int = MAX_NODES) -> Any:
+    """`load` the slow, sure way: every event checked before PyYAML builds anything."""
     nodes = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
         line = event.start_mark.line + 1 if event.start_mark else 0
@@ -88,3 +145,57 @@ def load(text: str, max_nodes: int = MAX_NODES) -> Any:
                 raise Refused(line, f"more than {max_nodes} values in one file; "
                                     "split it into several files")
     return yaml.load(text, Loader=Loader)
+
+
+class _NotSure(Exception):
+    """The direct way stops; the checked way decides."""
+
+
+def _load_direct(text: str, max_nodes: int) -> Any:
+    """libyaml composes (no anchors, so no node is shared); we build, counting values."""
+    loader = Loader(text)
+    root = loader.get_single_node()
+    if root is None:
+        return None
+    return _Builder(loader, max_nodes).value(root)
+
+
+class _Builder:
+    """What `yaml.load(text, Loader=Loader)` builds, from the nodes, in document order.
+
+    Plain text, lists and mappings of text keys are built here; any other
+    scalar (a number, true, null) by PyYAML's own constructor for its tag.
+    Anything else (a merge key, a set, a duplicate key) raises _NotSure.
+    """
+
+    def __init__(self, loader: Loader, max_nodes: int) -> None:
+        self.loader = loader
+        self.left = max_nodes  # values still allowed
+
+    def value(self, node: Node) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            raise _NotSure("too many values")
+        kind = node.__class__
+        if kind is ScalarNode:
+            return node.value if node.tag == _STR else self.loader.construct_object(node)
+        if kind is MappingNode and node.tag == _MAP:
+            return self.mapping(node)
+        if kind is SequenceNode and node.tag == _SEQ:
+            return [self.value(item) for item in node.value]
+        raise _NotSure(node.tag)
+
+    def mapping(self, node: MappingNode) -> LineDict:
+        mapping = LineDict()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = lines = {}
+        for key_node, value_node in node.value:
+            self.left -= 1
+            if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
+                raise _NotSure("a key that is not text")
+            key = key_node.value
+            if key in mapping:
+                raise _NotSure("duplicate key")
+            mapping[key] = self.value(value_node)
+            lines[key] = key_node.start_mark.line + 1
+        return mapping
