@@ -107,7 +107,8 @@ DIRECT_CHARS = 200_000
 #: An anchor is `&` at the start of a token, then a letter, digit, '-' or '_'.
 #: A token never starts right after a letter or digit (one would error or be
 #: part of the word, as in "Q&A"), so text without this match has no anchor.
-_MAYBE_ANCHOR = re.compile(r"(?<![0-9A-Za-z])&[0-9A-Za-z_-]")
+#: (The '&' comes first in the pattern: a lookbehind first is tried at every character.)
+_MAYBE_ANCHOR = re.compile(r"&(?<![0-9A-Za-z]&)[0-9A-Za-z_-]")
 
 
 class Refused(Exception):
