@@ -38,7 +38,7 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"must be text, not {type_name(value)}")
-    if not value.strip():
+    if not value or value.isspace():  # as `not value.strip()`, without copying the text
         raise Invalid("must not be empty")
     return value
 
@@ -70,7 +70,10 @@ def _flag(value: Any) -> bool:
 def text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of text, not {type_name(value)}")
-    return tuple(_text(item) for item in value)
+    for item in value:
+        if not isinstance(item, str) or not item or item.isspace():
+            _text(item)  # says why
+    return tuple(value)
 
 
 def _identifier(value: Any) -> str:
@@ -189,37 +192,49 @@ class FileChecker:
         self.problems.append(Problem("warning", self.path, line, field_name, message))
 
     def fields(self, mapping: Any, spec: Spec, where: str, line: int) -> dict[str, Any] | None:
-        """The checked values of `mapping`, or None when it has errors."""
+        """The checked values of `mapping`, or None when it has errors.
+
+        Problems come in a fixed order: unknown fields as the mapping has them,
+        then the spec's fields in its order.
+        """
         if not isinstance(mapping, dict):
             self.error(line, where, f"must be a mapping, not {type_name(mapping)}")
             return None
         lines = getattr(mapping, "key_lines", {})
-        ok = True
+        ok = spec.keys() >= mapping.keys()
+        if not ok:
+            self._unknown(mapping, spec, where, line, lines)
+        values: dict[str, Any] = {}
+        for name, (check, required) in spec.items():
+            value = mapping.get(name, _ABSENT)
+            if value is _ABSENT:
+                if required:
+                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
+                    ok = False
+                continue
+            if value is None:
+                if required:
+                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
+                    ok = False
+                continue
+            try:
+                values[name] = _check_mapping_type(check, value)
+            except Invalid as problem:
+                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
+                ok = False
+        return values if ok else None
+
+    def _unknown(self, mapping: dict, spec: Spec, where: str, line: int,
+                 lines: Mapping[Any, int]) -> None:
         for key in mapping:
             if key not in spec:
                 hint = process.extractOne(str(key)[:100], list(spec), score_cutoff=75)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.error(lines.get(key, line), f"{where}.{str(key)[:EXCERPT_CHARS]}",
                            f"unknown field{suggestion}")
-                ok = False
-        values: dict[str, Any] = {}
-        for name, (check, required) in spec.items():
-            if name not in mapping:
-                if required:
-                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
-                    ok = False
-                continue
-            if mapping[name] is None:
-                if required:
-                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
-                    ok = False
-                continue
-            try:
-                values[name] = _check_mapping_type(check, mapping[name])
-            except Invalid as problem:
-                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
-                ok = False
-        return values if ok else None
+
+
+_ABSENT = object()
 
 
 def _check_mapping_type(check: Check, value: Any) -> Any:

@@ -63,6 +63,9 @@ class _Collected:
     documents: dict[str, Document] = field(default_factory=dict)
     raw_entries: list[tuple[str, dict, dict[str, Any]]] = field(default_factory=list)
     synonyms: list[tuple[str, ...]] = field(default_factory=list)
+    #: The content version: every file's path and bytes as read, so the version is
+    #: of exactly what was parsed (and each file is read once).
+    digest: Any = field(default_factory=sha256)
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:
@@ -126,8 +129,20 @@ def _check_synonyms(checker: FileChecker, raw: Any, line: int) -> list[tuple[str
     return groups
 
 
+def _read_text(path: Path, relative: str, collected: _Collected) -> str:
+    """The file's text as `read_text` gives it (newlines as \\n), its bytes hashed."""
+    raw = path.read_bytes()
+    for part in (relative.encode(), b"\0", raw, b"\0"):
+        collected.digest.update(part)
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Problem]) -> None:
-    relative = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        relative = str(path.relative_to(root))
+    except ValueError:
+        relative = str(path)
     checker = FileChecker(relative, problems)
     try:
         size = path.stat().st_size
@@ -135,7 +150,7 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
                                  f"({MAX_FILE_BYTES:,}); split it into several files")
             return
-        data = yaml_lines.load(path.read_text(encoding="utf-8"))
+        data = yaml_lines.load(_read_text(path, relative, collected))
     except yaml_lines.Refused as refused:
         checker.error(refused.line, "", refused.message)
         return
@@ -205,16 +220,6 @@ def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
     values = {k: v for k, v in values.items() if k not in ("schedule", "notes", "document")}
     return Entry(**values, document=document, schedule=schedule, path=checker.path,
                  line=raw.line)
-
-
-def _content_version(files: Iterable[Path], root: Path) -> str:
-    digest = sha256()
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:12]
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -313,7 +318,7 @@ def _check_knowledge(root: Path, today: dt.date | None
         return None, problems
     snapshot = Snapshot(
         directory=str(root),
-        version=_content_version(files, root),
+        version=collected.digest.hexdigest()[:12],
         documents=MappingProxyType(dict(collected.documents)),
         entries=tuple(entries),
         by_id=MappingProxyType({e.id: e for e in entries}),
