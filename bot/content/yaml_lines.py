@@ -61,6 +61,21 @@ class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        """PyYAML's, with a value its constructor cannot read as a problem on its line.
+
+        `!!int abc`, `!!bool maybe`, `!!timestamp hello` or a 5,000-digit number
+        make PyYAML's own constructors raise ValueError, KeyError or
+        AttributeError, which would reach the author as a traceback.
+        """
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {_excerpt(node.value)} as {kind}",
+                node.start_mark) from None
+
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """Nothing to track: there are no path resolvers (called for every value)."""
 
@@ -101,6 +116,9 @@ Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 MAX_NODES = 50_000  # the bundled plan's largest file has about 500
+#: Content nests four deep (entries, an entry, its schedule, a list); building
+#: much deeper recurses past Python's limit.
+MAX_DEPTH = 100
 #: Longer texts go the checked way: a composed graph costs up to ~140 bytes a
 #: character before its values can be counted (the bundled largest is 12 kB).
 DIRECT_CHARS = 200_000
@@ -132,7 +150,7 @@ def load(text: str, max_nodes: int = MAX_NODES) -> Any:
 
 def load_checked(text: str, max_nodes: int = MAX_NODES) -> Any:
     """`load` the slow, sure way: every event checked before PyYAML builds anything."""
-    nodes = 0
+    nodes = depth = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
         line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent):
@@ -145,7 +163,22 @@ def load_checked(text: str, max_nodes: int = MAX_NODES) -> Any:
             if nodes > max_nodes:
                 raise Refused(line, f"more than {max_nodes} values in one file; "
                                     "split it into several files")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise Refused(line, too_deep())
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return yaml.load(text, Loader=Loader)
+
+
+def too_deep() -> str:
+    return f"lists and mappings nested more than {MAX_DEPTH} deep; content needs a few"
+
+
+def _excerpt(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class _NotSure(Exception):
@@ -172,6 +205,7 @@ class _Builder:
     def __init__(self, loader: Loader, max_nodes: int) -> None:
         self.loader = loader
         self.left = max_nodes  # values still allowed
+        self.depth = 0  # lists and mappings open
 
     def value(self, node: Node) -> Any:
         self.left -= 1
@@ -180,11 +214,17 @@ class _Builder:
         kind = node.__class__
         if kind is ScalarNode:
             return node.value if node.tag == _STR else self.loader.construct_object(node)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _NotSure("too deep")
         if kind is MappingNode and node.tag == _MAP:
-            return self.mapping(node)
-        if kind is SequenceNode and node.tag == _SEQ:
-            return [self.value(item) for item in node.value]
-        raise _NotSure(node.tag)
+            built: Any = self.mapping(node)
+        elif kind is SequenceNode and node.tag == _SEQ:
+            built = [self.value(item) for item in node.value]
+        else:
+            raise _NotSure(node.tag)
+        self.depth -= 1
+        return built
 
     def mapping(self, node: MappingNode) -> LineDict:
         mapping = LineDict()
