@@ -27,6 +27,11 @@ ANCHORS = [
     "a: &x\nb: *x\n",
     "- &x [a, b]\n- *x\n",
     "a:\n  - &x {b: c}\n  - <<: *x\n",
+    "a: b\n&k c: d\n",
+    "{?&k key: value}\n",
+    "[a,&x b]\n",
+    "{a: b,&x c: d}\n",
+    "a: \t&x b\n",
 ]
 NOT_ANCHORS = [
     "section: Q&A\n",
