@@ -165,3 +165,13 @@ def test_validate_says_so_without_a_traceback(knowledge_copy):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"{PLAN}/odd.yaml:1: not valid YAML: cannot read '2009-13-45' as timestamp" \
         in done.stderr
+
+
+def test_one_load_keeps_one_copy_of_each_key_and_short_text():
+    shared: dict[str, str] = {}
+    long = "x" * (yaml_lines.SHARED_CHARS + 1)
+    first = yaml_lines.load(f"keywords: [racial profiling]\ntext: {long}\n", shared=shared)
+    second = yaml_lines.load(f"keywords: [racial profiling]\ntext: {long}\n", shared=shared)
+    assert first["keywords"][0] is second["keywords"][0]
+    assert next(iter(first)) is next(iter(second))
+    assert first["text"] == second["text"] and first["text"] is not second["text"]

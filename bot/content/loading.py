@@ -66,6 +66,7 @@ class _Collected:
     #: The content version: every file's path and bytes as read, so the version is
     #: of exactly what was parsed (and each file is read once).
     digest: Any = field(default_factory=sha256)
+    shared_text: dict[str, str] = field(default_factory=dict)  # see yaml_lines.load
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:
@@ -150,7 +151,8 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
                                  f"({MAX_FILE_BYTES:,}); split it into several files")
             return
-        data = yaml_lines.load(_read_text(path, relative, collected))
+        data = yaml_lines.load(_read_text(path, relative, collected),
+                               shared=collected.shared_text)
     except yaml_lines.Refused as refused:
         checker.error(refused.line, "", refused.message)
         return

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from sys import intern
 from typing import Any
 
 import yaml
@@ -139,11 +138,15 @@ class Refused(Exception):
         self.message = message
 
 
-def load(text: str, max_nodes: int = MAX_NODES) -> Any:
-    """The YAML document in `text`; Refused for anchors, aliases or too many values."""
+def load(text: str, max_nodes: int = MAX_NODES, shared: dict[str, str] | None = None) -> Any:
+    """The YAML document in `text`; Refused for anchors, aliases or too many values.
+
+    `shared`, kept across the files of one load, holds one copy of each key and
+    short text, used wherever it recurs (see SHARED_CHARS).
+    """
     if len(text) <= DIRECT_CHARS and not _MAYBE_ANCHOR.search(text):
         try:
-            return _load_direct(text, max_nodes)
+            return _load_direct(text, max_nodes, {} if shared is None else shared)
         except Exception:  # noqa: BLE001 (not sure: the checked way says what is wrong)
             pass
     return load_checked(text, max_nodes)
@@ -186,17 +189,18 @@ class _NotSure(Exception):
     """The direct way stops; the checked way decides."""
 
 
-def _load_direct(text: str, max_nodes: int) -> Any:
+def _load_direct(text: str, max_nodes: int, shared: dict[str, str]) -> Any:
     """libyaml composes (no anchors, so no node is shared); we build, counting values."""
     loader = Loader(text)
     root = loader.get_single_node()
     if root is None:
         return None
-    return _Builder(loader, max_nodes).value(root)
+    return _Builder(loader, max_nodes, shared).value(root)
 
 
 #: Keys and short text (a kind, a section, a keyword, a city) recur across thousands
 #: of entries; one shared copy of each keeps a loaded department a fifth smaller.
+#: (A dict of the load's own, not sys.intern: its table would stay at its largest.)
 SHARED_CHARS = 80
 
 
@@ -208,8 +212,9 @@ class _Builder:
     Anything else (a merge key, a set, a duplicate key) raises _NotSure.
     """
 
-    def __init__(self, loader: Loader, max_nodes: int) -> None:
+    def __init__(self, loader: Loader, max_nodes: int, shared: dict[str, str]) -> None:
         self.loader = loader
+        self.shared = shared.setdefault  # one copy of each key and short text
         self.left = max_nodes  # values still allowed
         self.depth = 0  # lists and mappings open
 
@@ -222,7 +227,7 @@ class _Builder:
             if node.tag != _STR:
                 return self.loader.construct_object(node)
             text = node.value
-            return text if len(text) > SHARED_CHARS else intern(text)
+            return text if len(text) > SHARED_CHARS else self.shared(text, text)
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _NotSure("too deep")
@@ -243,7 +248,7 @@ class _Builder:
             self.left -= 1
             if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
                 raise _NotSure("a key that is not text")
-            key = intern(key_node.value)
+            key = self.shared(key_node.value, key_node.value)
             if key in mapping:
                 raise _NotSure("duplicate key")
             mapping[key] = self.value(value_node)
