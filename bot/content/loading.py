@@ -332,15 +332,16 @@ def _check_knowledge(root: Path, today: dt.date | None
 
 def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry]:
     entries: list[Entry] = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, tuple[str, int]] = {}
     for path, raw, values in collected.raw_entries:
         checker = FileChecker(path, problems)
         entry_id = values["id"]
         if entry_id in first_seen:
+            first_path, first_line = first_seen[entry_id]
             checker.error(raw.key_lines["id"], f"entry {entry_id}.id",
-                          f"duplicate id {entry_id!r} (first in {first_seen[entry_id]})")
+                          f"duplicate id {entry_id!r} (first in {first_path}:{first_line})")
             continue
-        first_seen[entry_id] = f"{path}:{raw.line}"
+        first_seen[entry_id] = (path, raw.line)
         document = collected.documents.get(values["document"])
         if document is None:
             checker.error(raw.key_lines["document"], f"entry {entry_id}.document",
