@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -58,10 +58,24 @@ BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 MAX_FILE_BYTES = 1_000_000  # the bundled plan's largest file is 12 kB
 
 
+class _Found(NamedTuple):
+    """An entry whose fields check, as kept until every plan is read.
+
+    Only its lines and checked values: the mapping as read, with its lists,
+    goes with its file (kept for all files it was a third of the memory
+    after loading, in holes nothing else filled).
+    """
+
+    path: str
+    line: int
+    key_lines: dict[str, int]
+    values: dict[str, Any]
+
+
 @dataclass
 class _Collected:
     documents: dict[str, Document] = field(default_factory=dict)
-    raw_entries: list[tuple[str, dict, dict[str, Any]]] = field(default_factory=list)
+    raw_entries: list[_Found] = field(default_factory=list)
     synonyms: list[tuple[str, ...]] = field(default_factory=list)
     #: The content version: every file's path and bytes as read, so the version is
     #: of exactly what was parsed (and each file is read once).
@@ -194,13 +208,13 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
                 where = f"entry {entry_id}" if isinstance(entry_id, str) else f"entries[{number}]"
                 values = checker.fields(raw, ENTRY, where, data.key_lines["entries"])
                 if values is not None:
-                    collected.raw_entries.append((relative, raw, values))
+                    collected.raw_entries.append(_Found(relative, raw.line, raw.key_lines, values))
     if "synonyms" in data:
         groups = _check_synonyms(checker, data["synonyms"], data.key_lines["synonyms"])
         collected.synonyms.extend(groups)
 
 
-def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
+def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
                  document: Document) -> Entry | None:
     where = f"entry {values['id']}"
     needed = REQUIRED_BY_KIND.get(values["kind"])
@@ -311,7 +325,7 @@ def _check_knowledge(root: Path, today: dt.date | None
     for path in files:
         _read_file(path, root, collected, problems)
     entries = _build_entries(collected, problems)
-    field_lines = {values["id"]: raw.key_lines for _, raw, values in collected.raw_entries}
+    field_lines = {found.values["id"]: found.key_lines for found in collected.raw_entries}
     check_sources(root, collected.documents, entries, field_lines, problems)
     warn_unreviewed(collected.documents.values(), problems)
     if today is not None:
@@ -333,7 +347,8 @@ def _check_knowledge(root: Path, today: dt.date | None
 def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry]:
     entries: list[Entry] = []
     first_seen: dict[str, tuple[str, int]] = {}
-    for path, raw, values in collected.raw_entries:
+    for raw in collected.raw_entries:
+        path, values = raw.path, raw.values
         checker = FileChecker(path, problems)
         entry_id = values["id"]
         if entry_id in first_seen:
