@@ -6,8 +6,9 @@ text, for the field checks to parse and explain.
 
 Content has no use for anchors and aliases, and they are how a 542-byte file
 expands to gigabytes ("billion laughs"); `load` refuses them, and any file
-past `MAX_NODES` values, naming the line of the first one found, before
-anything is built.
+past `MAX_NODES` values or `MAX_DEPTH` levels of nesting, naming the line of
+the first one found, before anything is built. A value YAML's own
+constructors cannot read (`!!int abc`) is a problem on its line too.
 
 Two ways to the same result. The checked way reads the parser's events once
 to refuse anchors, aliases and too many values, then lets PyYAML build. It
