@@ -22,6 +22,10 @@ class Invalid(Exception):
     pass
 
 
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
 EXCERPT_CHARS = 60
 
 
@@ -53,7 +57,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _time(value: Any) -> dt.time:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise Invalid(f"{excerpt(value)} is not a time of day (HH:MM)")
     hours, minutes = map(int, value.split(":"))
     if hours > 23 or minutes > 59:
@@ -78,7 +82,7 @@ def text_list(value: Any) -> tuple[str, ...]:
 
 def _identifier(value: Any) -> str:
     value = _text(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+    if not _IDENTIFIER.fullmatch(value):
         raise Invalid(f"{excerpt(value)} must use only a-z, 0-9 and '-'")
     return value
 
@@ -218,7 +222,7 @@ class FileChecker:
                     ok = False
                 continue
             try:
-                values[name] = _check_mapping_type(check, value)
+                values[name] = check(value) if check is not dict else _mapping(value)
             except Invalid as problem:
                 self.error(lines.get(name, line), f"{where}.{name}", str(problem))
                 ok = False
@@ -237,9 +241,8 @@ class FileChecker:
 _ABSENT = object()
 
 
-def _check_mapping_type(check: Check, value: Any) -> Any:
-    if check is dict:
-        if not isinstance(value, dict):
-            raise Invalid(f"must be a mapping, not {type_name(value)}")
-        return value
-    return check(value)
+def _mapping(value: Any) -> dict:
+    """The check for a spec's `dict`: a nested mapping, checked by its own spec later."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping, not {type_name(value)}")
+    return value

@@ -245,10 +245,11 @@ def knowledge_files(directory: Path) -> list[Path]:
     folder and as a link beside it. Reading only visible paths loads each once
     and gives every replica the same content version.
     """
+    below = len(directory.parts)  # rglob's paths are `directory` / the parts below it
     return sorted(
         path for path in directory.rglob("*")
-        if path.suffix in (".yaml", ".yml") and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+        if path.suffix in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in path.parts[below:]) and path.is_file()
     )
 
 
