@@ -9,6 +9,7 @@ process of its own, one after another, in an order that rotates each round:
 * PyYAML C parse: `yaml.load(..., CSafeLoader)` of every file, nothing else:
   the floor for loading;
 * facts-bot: `load_snapshot` (parse, validate) and `Index` (analyse, index);
+  `--phases` prints each of the two against the parse too;
 * rank-bm25: the C parse, the entries' searchable fields lower-cased and
   split into words, `BM25Okapi`; a lookup scores every entry, keeps 3;
 * rapidfuzz scan: the C parse, the same fields joined and preprocessed;
@@ -23,7 +24,7 @@ measured minutes apart on the same machine). Generated content is cached in
 $TMPDIR/facts-bench-content. Numbers only; no asserts.
 
 Run: .venv/bin/pip install -e '.[bench]'
-     .venv/bin/python benchmarks/bench_matcher.py [--rounds 3] [--large] [--misses]
+     .venv/bin/python benchmarks/bench_matcher.py [--rounds 3] [--large] [--misses] [--phases]
 """
 
 from __future__ import annotations
@@ -92,15 +93,23 @@ def _parse(directory: Path) -> list[dict]:
     return entries
 
 
-def _load(system: str, directory: Path) -> Callable[[str], object] | None:
-    """Load `directory` as `system` does; its lookup (None for the bare parse)."""
+def _load(system: str, directory: Path, phases: dict[str, float]
+          ) -> Callable[[str], object] | None:
+    """Load `directory` as `system` does; its lookup (None for the bare parse).
+
+    facts-bot notes how long each of its two phases took in `phases`.
+    """
     if system == "PyYAML C parse":
         _parse(directory)
         return None
     if system == "facts-bot":
         from bot.content import load_snapshot
         from bot.matching import Index
-        index = Index(load_snapshot(directory))
+        started = time.perf_counter()
+        snapshot = load_snapshot(directory)
+        phases["load_snapshot"] = time.perf_counter() - started
+        index = Index(snapshot)
+        phases["Index"] = time.perf_counter() - started - phases["load_snapshot"]
         return lambda query: index.search(query, TODAY, limit=3)
     if system == "rank-bm25":
         import re
@@ -144,8 +153,9 @@ def worker(system: str, directory: Path, queries: list[str], passes: int) -> dic
     from bot.matching.lexicon import is_real_word
     is_real_word("warm")  # the service loads the English word list once, at start
     before = _memory_mb("VmRSS")
+    phases: dict[str, float] = {}
     started = time.perf_counter()
-    lookup = _load(system, directory)
+    lookup = _load(system, directory, phases)
     load_seconds = time.perf_counter() - started
     peak = _memory_mb("VmHWM") - before
     timings: list[float] = []
@@ -155,7 +165,7 @@ def worker(system: str, directory: Path, queries: list[str], passes: int) -> dic
                 start = time.perf_counter()
                 lookup(query)
                 timings.append((time.perf_counter() - start) * 1000)
-    return {"load": load_seconds, "peak_mb": peak, "lookups_ms": timings}
+    return {"load": load_seconds, "peak_mb": peak, "lookups_ms": timings, "phases": phases}
 
 
 # ---------------------------------------------------------------- the comparison
@@ -187,7 +197,8 @@ def run_worker(system: str, directory: Path, queries_file: Path, passes: int) ->
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def compare(generator: str, count: int, queries_file: Path, rounds: int) -> None:
+def compare(generator: str, count: int, queries_file: Path, rounds: int,
+            phases: bool = False) -> None:
     directory = content(generator, count)
     yaml_mb = sum(p.stat().st_size for p in directory.rglob("*.yaml")) / 2**20
     passes = max(1, 3000 // count)
@@ -210,6 +221,11 @@ def compare(generator: str, count: int, queries_file: Path, rounds: int) -> None
             line += (f" {_mm([statistics.mean(r['lookups_ms']) for r in runs[system]], 3):>17}"
                      f" {_mm([_p99(r['lookups_ms']) for r in runs[system]], 3):>17}")
         print(line)
+        if system == "facts-bot" and phases:
+            for phase in ("load_snapshot", "Index"):
+                took = [r["phases"][phase] for r in runs[system]]
+                ratios = [a / b for a, b in zip(took, parse, strict=True)]
+                print(f"    {phase:14} {_mm(took, 2):>15} {_mm(ratios, 2):>13}")
     for other in ("rank-bm25", "rapidfuzz scan"):
         mean = [statistics.mean(a["lookups_ms"]) / statistics.mean(b["lookups_ms"])
                 for a, b in zip(runs["facts-bot"], runs[other], strict=True)]
@@ -235,6 +251,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--large", action="store_true", help="also 100,000 entries (slow)")
     parser.add_argument("--generators", nargs="+", default=["plan-derived", "random words"])
+    parser.add_argument("--phases", action="store_true",
+                        help="also facts-bot's load_snapshot and Index, each against the parse")
     args = parser.parse_args()
 
     queries = list(EXTRA_QUERIES)
@@ -251,7 +269,7 @@ def main() -> int:
         print(f"lookups: {len(queries)} queries (the dev set and a few more), each timed")
         for count in sizes:
             for generator in args.generators:
-                compare(generator, count, Path(queries_file.name), args.rounds)
+                compare(generator, count, Path(queries_file.name), args.rounds, args.phases)
     return 0
 
 

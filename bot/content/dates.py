@@ -10,6 +10,7 @@ one the plan meant, and every surface that lists the item says so in words
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -40,11 +41,14 @@ class WrittenDate:
     no_such_date: bool = False  # e.g. "February 30"
 
 
+@functools.lru_cache(maxsize=4096)
 def read_written(as_written: str, near: dt.date) -> WrittenDate | None:
     """The weekday and date `as_written` names, None when it names neither.
 
     The written month and day get the year that puts them nearest `near` (the
     resolved date), so a December plan's "Monday, January 4" is next year's.
+    Remembered: a department's plans repeat the same few written dates, read at
+    every load and for every listing (WrittenDate is frozen, so sharing is safe).
     """
     weekday_found = _WEEKDAY.search(as_written)
     weekday = _index_of(weekday_found["weekday"], _WEEKDAYS) if weekday_found else None

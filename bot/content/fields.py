@@ -22,6 +22,10 @@ class Invalid(Exception):
     pass
 
 
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
 EXCERPT_CHARS = 60
 
 
@@ -38,7 +42,7 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"must be text, not {type_name(value)}")
-    if not value.strip():
+    if not value or value.isspace():  # as `not value.strip()`, without copying the text
         raise Invalid("must not be empty")
     return value
 
@@ -53,7 +57,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _time(value: Any) -> dt.time:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise Invalid(f"{excerpt(value)} is not a time of day (HH:MM)")
     hours, minutes = map(int, value.split(":"))
     if hours > 23 or minutes > 59:
@@ -70,12 +74,15 @@ def _flag(value: Any) -> bool:
 def text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of text, not {type_name(value)}")
-    return tuple(_text(item) for item in value)
+    for item in value:
+        if not isinstance(item, str) or not item or item.isspace():
+            _text(item)  # says why
+    return tuple(value)
 
 
 def _identifier(value: Any) -> str:
     value = _text(value)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+    if not _IDENTIFIER.fullmatch(value):
         raise Invalid(f"{excerpt(value)} must use only a-z, 0-9 and '-'")
     return value
 
@@ -189,42 +196,53 @@ class FileChecker:
         self.problems.append(Problem("warning", self.path, line, field_name, message))
 
     def fields(self, mapping: Any, spec: Spec, where: str, line: int) -> dict[str, Any] | None:
-        """The checked values of `mapping`, or None when it has errors."""
+        """The checked values of `mapping`, or None when it has errors.
+
+        Problems come in a fixed order: unknown fields as the mapping has them,
+        then the spec's fields in its order.
+        """
         if not isinstance(mapping, dict):
             self.error(line, where, f"must be a mapping, not {type_name(mapping)}")
             return None
         lines = getattr(mapping, "key_lines", {})
-        ok = True
+        ok = spec.keys() >= mapping.keys()
+        if not ok:
+            self._unknown(mapping, spec, where, line, lines)
+        values: dict[str, Any] = {}
+        for name, (check, required) in spec.items():
+            value = mapping.get(name, _ABSENT)
+            if value is _ABSENT:
+                if required:
+                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
+                    ok = False
+                continue
+            if value is None:
+                if required:
+                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
+                    ok = False
+                continue
+            try:
+                values[name] = check(value) if check is not dict else _mapping(value)
+            except Invalid as problem:
+                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
+                ok = False
+        return values if ok else None
+
+    def _unknown(self, mapping: dict, spec: Spec, where: str, line: int,
+                 lines: Mapping[Any, int]) -> None:
         for key in mapping:
             if key not in spec:
                 hint = process.extractOne(str(key)[:100], list(spec), score_cutoff=75)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.error(lines.get(key, line), f"{where}.{str(key)[:EXCERPT_CHARS]}",
                            f"unknown field{suggestion}")
-                ok = False
-        values: dict[str, Any] = {}
-        for name, (check, required) in spec.items():
-            if name not in mapping:
-                if required:
-                    self.error(mapping.line or line, f"{where}.{name}", "missing required field")
-                    ok = False
-                continue
-            if mapping[name] is None:
-                if required:
-                    self.error(lines.get(name, line), f"{where}.{name}", "must not be empty")
-                    ok = False
-                continue
-            try:
-                values[name] = _check_mapping_type(check, mapping[name])
-            except Invalid as problem:
-                self.error(lines.get(name, line), f"{where}.{name}", str(problem))
-                ok = False
-        return values if ok else None
 
 
-def _check_mapping_type(check: Check, value: Any) -> Any:
-    if check is dict:
-        if not isinstance(value, dict):
-            raise Invalid(f"must be a mapping, not {type_name(value)}")
-        return value
-    return check(value)
+_ABSENT = object()
+
+
+def _mapping(value: Any) -> dict:
+    """The check for a spec's `dict`: a nested mapping, checked by its own spec later."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping, not {type_name(value)}")
+    return value

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -58,11 +58,29 @@ BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 MAX_FILE_BYTES = 1_000_000  # the bundled plan's largest file is 12 kB
 
 
+class _Found(NamedTuple):
+    """An entry whose fields check, as kept until every plan is read.
+
+    Only its lines and checked values: the mapping as read, with its lists,
+    goes with its file (kept for all files it was a third of the memory
+    after loading, in holes nothing else filled).
+    """
+
+    path: str
+    line: int
+    key_lines: dict[str, int]
+    values: dict[str, Any]
+
+
 @dataclass
 class _Collected:
     documents: dict[str, Document] = field(default_factory=dict)
-    raw_entries: list[tuple[str, dict, dict[str, Any]]] = field(default_factory=list)
+    raw_entries: list[_Found] = field(default_factory=list)
     synonyms: list[tuple[str, ...]] = field(default_factory=list)
+    #: The content version: every file's path and bytes as read, so the version is
+    #: of exactly what was parsed (and each file is read once).
+    digest: Any = field(default_factory=sha256)
+    shared_text: dict[str, str] = field(default_factory=dict)  # see yaml_lines.load
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:
@@ -126,8 +144,20 @@ def _check_synonyms(checker: FileChecker, raw: Any, line: int) -> list[tuple[str
     return groups
 
 
+def _read_text(path: Path, relative: str, collected: _Collected) -> str:
+    """The file's text as `read_text` gives it (newlines as \\n), its bytes hashed."""
+    raw = path.read_bytes()
+    for part in (relative.encode(), b"\0", raw, b"\0"):
+        collected.digest.update(part)
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Problem]) -> None:
-    relative = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        relative = str(path.relative_to(root))
+    except ValueError:
+        relative = str(path)
     checker = FileChecker(relative, problems)
     try:
         size = path.stat().st_size
@@ -135,7 +165,8 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
                                  f"({MAX_FILE_BYTES:,}); split it into several files")
             return
-        data = yaml_lines.load(path.read_text(encoding="utf-8"))
+        data = yaml_lines.load(_read_text(path, relative, collected),
+                               shared=collected.shared_text)
     except yaml_lines.Refused as refused:
         checker.error(refused.line, "", refused.message)
         return
@@ -177,13 +208,13 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
                 where = f"entry {entry_id}" if isinstance(entry_id, str) else f"entries[{number}]"
                 values = checker.fields(raw, ENTRY, where, data.key_lines["entries"])
                 if values is not None:
-                    collected.raw_entries.append((relative, raw, values))
+                    collected.raw_entries.append(_Found(relative, raw.line, raw.key_lines, values))
     if "synonyms" in data:
         groups = _check_synonyms(checker, data["synonyms"], data.key_lines["synonyms"])
         collected.synonyms.extend(groups)
 
 
-def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
+def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
                  document: Document) -> Entry | None:
     where = f"entry {values['id']}"
     needed = REQUIRED_BY_KIND.get(values["kind"])
@@ -207,16 +238,6 @@ def _build_entry(checker: FileChecker, raw: dict, values: dict[str, Any],
                  line=raw.line)
 
 
-def _content_version(files: Iterable[Path], root: Path) -> str:
-    digest = sha256()
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()[:12]
-
-
 def knowledge_files(directory: Path) -> list[Path]:
     """The YAML files, hidden paths skipped.
 
@@ -224,10 +245,11 @@ def knowledge_files(directory: Path) -> list[Path]:
     folder and as a link beside it. Reading only visible paths loads each once
     and gives every replica the same content version.
     """
+    below = len(directory.parts)  # rglob's paths are `directory` / the parts below it
     return sorted(
         path for path in directory.rglob("*")
-        if path.suffix in (".yaml", ".yml") and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+        if path.suffix in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in path.parts[below:]) and path.is_file()
     )
 
 
@@ -304,7 +326,7 @@ def _check_knowledge(root: Path, today: dt.date | None
     for path in files:
         _read_file(path, root, collected, problems)
     entries = _build_entries(collected, problems)
-    field_lines = {values["id"]: raw.key_lines for _, raw, values in collected.raw_entries}
+    field_lines = {found.values["id"]: found.key_lines for found in collected.raw_entries}
     check_sources(root, collected.documents, entries, field_lines, problems)
     warn_unreviewed(collected.documents.values(), problems)
     if today is not None:
@@ -313,7 +335,7 @@ def _check_knowledge(root: Path, today: dt.date | None
         return None, problems
     snapshot = Snapshot(
         directory=str(root),
-        version=_content_version(files, root),
+        version=collected.digest.hexdigest()[:12],
         documents=MappingProxyType(dict(collected.documents)),
         entries=tuple(entries),
         by_id=MappingProxyType({e.id: e for e in entries}),
@@ -325,15 +347,17 @@ def _check_knowledge(root: Path, today: dt.date | None
 
 def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry]:
     entries: list[Entry] = []
-    first_seen: dict[str, str] = {}
-    for path, raw, values in collected.raw_entries:
+    first_seen: dict[str, tuple[str, int]] = {}
+    for raw in collected.raw_entries:
+        path, values = raw.path, raw.values
         checker = FileChecker(path, problems)
         entry_id = values["id"]
         if entry_id in first_seen:
+            first_path, first_line = first_seen[entry_id]
             checker.error(raw.key_lines["id"], f"entry {entry_id}.id",
-                          f"duplicate id {entry_id!r} (first in {first_seen[entry_id]})")
+                          f"duplicate id {entry_id!r} (first in {first_path}:{first_line})")
             continue
-        first_seen[entry_id] = f"{path}:{raw.line}"
+        first_seen[entry_id] = (path, raw.line)
         document = collected.documents.get(values["document"])
         if document is None:
             checker.error(raw.key_lines["document"], f"entry {entry_id}.document",

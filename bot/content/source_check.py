@@ -22,20 +22,37 @@ from bot.content.model import Document, Entry, Problem
 
 OPT_OUT = "none"
 
-_SINGLE = str.maketrans({c: "'" for c in "‘’‚‛′`´"})
-_DOUBLE = str.maketrans({c: '"' for c in "“”„‟″«»"})
-_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
-_SPACES = re.compile(r"\s+")
+_PLAIN_MARKS = tuple(
+    [(c, "'") for c in "‘’‚‛′`´"] + [(c, '"') for c in "“”„‟″«»"]
+    + [(c, "-") for c in "‐‑‒–—―−"])
 _LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•◦▪▫‣●○■□]|\(?\d{1,2}[.)]|\(?[a-z][.)])[ \t]+")
 
 
 def normalise(text: str) -> str:
     """Only what may differ between a source and its faithful copy: spacing, quote and
-    dash styles, list markers. Words, numbers and punctuation otherwise stay."""
-    text = text.replace("\u00a0", " ").replace("\u200b", "")
-    text = _LINE_MARKER.sub("", text)
-    text = text.translate(_SINGLE).translate(_DOUBLE).translate(_DASHES)
-    return _SPACES.sub(" ", text).strip()
+    dash styles, list markers. Words, numbers and punctuation otherwise stay.
+
+    It runs on every approved passage and every source paragraph at each load, so
+    it does each step only where it can change something (a one-line passage has
+    one place a marker can be; plain ASCII has one quote mark to change).
+    """
+    plain = text.isascii()
+    if not plain:
+        text = text.replace("\u00a0", " ").replace("\u200b", "")
+    if "\n" in text:
+        text = _LINE_MARKER.sub("", text)
+    else:
+        marker = _LINE_MARKER.match(text)
+        if marker:
+            text = text[marker.end():]
+    if plain:
+        if "`" in text:
+            text = text.replace("`", "'")
+    else:
+        for mark, replacement in _PLAIN_MARKS:
+            if mark in text:
+                text = text.replace(mark, replacement)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -126,9 +143,11 @@ def check_sources(root: Path, documents: Mapping[str, Document], entries: Sequen
                   field_lines: Mapping[str, Mapping[str, int]], problems: list[Problem]
                   ) -> None:
     """Add an error for every approved passage that departs from its source."""
+    checked = {entry.document.id for entry in entries if entry.source_check != OPT_OUT}
     sources: dict[str, Source | None] = {}
     for document in documents.values():
-        sources[document.id] = _load_source(root, document, entries, problems)
+        if document.id in checked:
+            sources[document.id] = _load_source(root, document, problems)
     for entry in entries:
         lines = field_lines.get(entry.id, {})
         if entry.source_check == OPT_OUT and not (entry.approved_by and entry.approved_on):
@@ -150,11 +169,8 @@ def check_sources(root: Path, documents: Mapping[str, Document], entries: Sequen
             _check_entry(source, entry, lines, problems)
 
 
-def _load_source(root: Path, document: Document, entries: Sequence[Entry],
-                 problems: list[Problem]) -> Source | None:
-    checked = [e for e in entries if e.document.id == document.id and e.source_check != OPT_OUT]
-    if not checked:
-        return None
+def _load_source(root: Path, document: Document, problems: list[Problem]) -> Source | None:
+    """The plan's source, when some of its entries are checked against it."""
     if not document.source_file:
         problems.append(Problem("error", document.path, 0, "document.source_file",
                                 "missing: approved text is checked against the plan's source "
@@ -185,8 +201,8 @@ def _check_entry(source: Source, entry: Entry, lines: Mapping[str, int],
         if value and source.find(normalise(value)) < 0:
             error(name, "not as the source has it: " + source.first_difference(normalise(value)))
     text = normalise(entry.text)
-    start = source.find(text)
-    if start < 0:
+    text_start = source.find(text)
+    if text_start < 0:
         error("text", "not as the source has it: " + source.first_difference(text))
         return
     if not entry.supporting:
@@ -202,12 +218,12 @@ def _check_entry(source: Source, entry: Entry, lines: Mapping[str, int],
         error("supporting", "the points are not the ones that follow the text in "
               f"{source.name}, in that order: " + source.first_difference(whole))
         return
-    _check_no_point_dropped(source, entry, start + len(whole), error)
+    _check_no_point_dropped(source, text_start, start + len(whole), error)
 
 
-def _check_no_point_dropped(source: Source, entry: Entry, end: int, error) -> None:
-    """The source's next block must not be one more point under this text."""
-    first = source.blocks[source.block_at(source.find(normalise(entry.text)))]
+def _check_no_point_dropped(source: Source, start: int, end: int, error) -> None:
+    """The source's next block must not be one more point under the text found at `start`."""
+    first = source.blocks[source.block_at(start)]
     following = source.block_at(end + 1)
     if following <= source.block_at(end - 1) or following >= len(source.blocks):
         return

@@ -1,0 +1,73 @@
+"""Loading's shortcuts change nothing a content author sees: the verbatim check
+normalises exactly as before, problems come in the same order with the same words,
+and a plan that needs no source is not asked for one.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from bot.content import check_knowledge
+from bot.content.source_check import normalise
+from conftest import TODAY
+
+PLAN = "ice-secure-communities-2009-04"
+
+_SINGLE = str.maketrans({c: "'" for c in "‘’‚‛′`´"})
+_DOUBLE = str.maketrans({c: '"' for c in "“”„‟″«»"})
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
+_MARKER = re.compile(r"(?m)^[ \t]*(?:[-*+•◦▪▫‣●○■□]|\(?\d{1,2}[.)]|\(?[a-z][.)])[ \t]+")
+
+
+def normalise_as_specified(text: str) -> str:
+    """The verbatim check's normalisation written plainly, every step on every text."""
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    text = _MARKER.sub("", text)
+    text = text.translate(_SINGLE).translate(_DOUBLE).translate(_DASHES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+PIECES = list("ab Z1.2)(-*+•◦▪ \t\n\r\x0b\x0c\x1c\x85\u2028\u3000\ufeff\u00a0\u200b"
+              "‘’`´“”«»–—−\"'é") + ["a) ", "12. ", "- ", "\n- ", " (3) ", "\n  • "]
+
+
+def test_normalise_is_the_plain_definition_on_any_text():
+    rng = random.Random(16)
+    for _ in range(30_000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 20)))
+        assert normalise(text) == normalise_as_specified(text), repr(text)
+
+
+def test_problems_keep_their_order_unknown_fields_then_the_specs(knowledge_copy):
+    (knowledge_copy / PLAN / "odd.yaml").write_text(
+        f"entries:\n  - id: odd\n    zzz: 1\n    document: {PLAN}\n    kind: nonsense\n"
+        "    keywords: [fine, '  ']\n    aaa: 2\n")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert snapshot is None
+    assert [(p.line, p.field, p.message.split(";")[0]) for p in problems
+            if p.severity == "error"] == [
+        (3, "entry odd.zzz", "unknown field"),
+        (7, "entry odd.aaa", "unknown field"),
+        (5, "entry odd.kind", "'nonsense' is not a kind"),
+        (2, "entry odd.title", "missing required field"),
+        (2, "entry odd.section", "missing required field"),
+        (2, "entry odd.text", "missing required field"),
+        (6, "entry odd.keywords", "must not be empty"),
+    ]
+
+
+def test_a_plan_whose_entries_all_opt_out_needs_no_source(knowledge_copy):
+    plan = knowledge_copy / "no-source-plan"
+    plan.mkdir()
+    (plan / "document.yaml").write_text(
+        "document:\n  id: no-source-plan\n  title: A plan with no source\n  office: Office\n"
+        "  date: 2026-11-01\n  timezone: America/New_York\n  review_by: 2027-01-01\n"
+        "  contact: {name: Press Office, phone: 555-0100}\n"
+        "entries:\n  - id: tp-without-source\n    document: no-source-plan\n"
+        "    kind: talking_point\n    title: Words\n    section: Talking points\n"
+        "    text: Words approved by hand.\n    source_check: none\n"
+        "    approved_by: Gillian Brigham\n    approved_on: 2026-11-02\n")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    assert snapshot is not None and snapshot.by_id["tp-without-source"]
