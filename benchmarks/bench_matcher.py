@@ -198,7 +198,8 @@ def run_worker(system: str, directory: Path, queries_file: Path, passes: int) ->
 
 
 def compare(generator: str, count: int, queries_file: Path, rounds: int,
-            phases: bool = False) -> None:
+            phases: bool = False) -> dict[str, float]:
+    """Print the comparison at one size; facts-bot's medians, for the growth table."""
     directory = content(generator, count)
     yaml_mb = sum(p.stat().st_size for p in directory.rglob("*.yaml")) / 2**20
     passes = max(1, 3000 // count)
@@ -232,6 +233,31 @@ def compare(generator: str, count: int, queries_file: Path, rounds: int,
         p99 = [_p99(a["lookups_ms"]) / _p99(b["lookups_ms"])
                for a, b in zip(runs["facts-bot"], runs[other], strict=True)]
         print(f"  facts-bot / {other}: lookup mean {_mm(mean, 2)}, p99 {_mm(p99, 2)}")
+    mine = runs["facts-bot"]
+    return {"load": statistics.median(r["load"] for r in mine),
+            "peak MB": statistics.median(r["peak_mb"] for r in mine),
+            "lookup mean": statistics.median(statistics.mean(r["lookups_ms"]) for r in mine),
+            "lookup p99": statistics.median(_p99(r["lookups_ms"]) for r in mine),
+            "x rank-bm25": statistics.median(
+                statistics.mean(a["lookups_ms"]) / statistics.mean(b["lookups_ms"])
+                for a, b in zip(mine, runs["rank-bm25"], strict=True))}
+
+
+def growth(generator: str, by_size: dict[int, dict[str, float]]) -> None:
+    """How facts-bot's costs grow from each size to the next, beside how much the size grew:
+    a cost growing no faster than the content shows a factor at most the size's."""
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return
+    names = ["load", "peak MB", "lookup mean", "lookup p99"]
+    print(f"\ngrowth of facts-bot's costs, {generator} "
+          "(medians; x bm25: lookup mean / rank-bm25's)")
+    print(f"  {'from -> to':>20} {'size x':>7}" + "".join(f" {n + ' x':>14}" for n in names)
+          + f" {'x bm25 at to':>13}")
+    for small, large in zip(sizes, sizes[1:], strict=False):
+        factors = "".join(f" {by_size[large][n] / by_size[small][n]:>14.2f}" for n in names)
+        print(f"  {f'{small:,} -> {large:,}':>20} {large / small:>7.1f}{factors}"
+              f" {by_size[large]['x rank-bm25']:>13.2f}")
 
 
 def _p99(values: list[float]) -> float:
@@ -267,9 +293,13 @@ def main() -> int:
         json.dump(queries, queries_file)
         queries_file.flush()
         print(f"lookups: {len(queries)} queries (the dev set and a few more), each timed")
+        found: dict[str, dict[int, dict[str, float]]] = {g: {} for g in args.generators}
         for count in sizes:
             for generator in args.generators:
-                compare(generator, count, Path(queries_file.name), args.rounds, args.phases)
+                found[generator][count] = compare(generator, count, Path(queries_file.name),
+                                                  args.rounds, args.phases)
+    for generator, by_size in found.items():
+        growth(generator, by_size)
     return 0
 
 
