@@ -24,7 +24,7 @@ relevance, so the pool is exactly the one that scoring everything gives.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 
 #: How many of each list's first entries are scored exactly to set the first
 #: `theta`, in pools; worth it only when the lists are this many times longer.
@@ -116,23 +116,16 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
     """Add one concept's contribution (its best alternative per entry) to `gathered`."""
     first = not gathered  # the first concept: the pool fills from these postings alone
     best: dict[int, float] = {}
-    known = best.get
     for term, quality in alternatives:
         contributions = postings[term]
         floor = (theta - rest) / quality - SLACK  # below it, no entry can reach the pool
-        walked = taken = 0
-        for walked, (number, contribution) in enumerate(contributions.items(), start=1):
-            if contribution < floor:
-                walked -= 1
-                break  # sorted: nothing from here on can enter the pool
-            value = contribution * quality
-            if value > known(number, 0.0):
-                best[number] = value
-            if first and number not in excluded:
-                taken += 1
-                if taken == pool:  # `pool` entries have at least `value` already
-                    theta = max(theta, value)
-                    floor = (theta - rest) / quality - SLACK
+        items = iter(contributions.items())
+        walked = 0
+        if first:  # until the pool is full, each entry taken raises the bound
+            walked, filled = _fill_pool(items, quality, floor, best, excluded, pool)
+            theta = max(theta, filled)
+            floor = (theta - rest) / quality - SLACK
+        walked += _walk(items, quality, floor, best, merge=len(best) > walked)
         if walked < len(contributions):
             _look_up(gathered, contributions, quality, best)
     if first:
@@ -145,6 +138,49 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
             gathered[number] += value
         elif number not in excluded:
             gathered[number] = value
+
+
+def _fill_pool(items: Iterator[tuple[int, float]], quality: float, floor: float,
+               best: dict[int, float], excluded: Set[int], pool: int) -> tuple[int, float]:
+    """The first concept's walk until `pool` servable entries are taken: how many
+    postings that took, and the bound they give (0 if the list ran out first)."""
+    walked = taken = 0
+    for number, contribution in items:
+        if contribution < floor:
+            return walked, 0.0  # (a posting is lost from `items`: the walk ends anyway)
+        walked += 1
+        value = contribution * quality
+        if value > best.get(number, 0.0):
+            best[number] = value
+        if number not in excluded:
+            taken += 1
+            if taken == pool:  # `pool` entries have at least `value` already
+                return walked, value
+    return walked, 0.0
+
+
+def _walk(items: Iterator[tuple[int, float]], quality: float, floor: float,
+          best: dict[int, float], merge: bool) -> int:
+    """The rest of a list down to `floor`, into `best`; how many postings were taken.
+
+    `merge`: `best` already holds another term's values, so keep the larger.
+    """
+    walked = 0
+    if merge:
+        known = best.get
+        for number, contribution in items:
+            if contribution < floor:
+                return walked
+            walked += 1
+            if contribution * quality > known(number, 0.0):
+                best[number] = contribution * quality
+        return walked
+    for number, contribution in items:
+        if contribution < floor:
+            return walked  # sorted: nothing from here on can enter the pool
+        walked += 1
+        best[number] = contribution * quality
+    return walked
 
 
 def _look_up(gathered: Mapping[int, float], contributions: Mapping[int, float], quality: float,
