@@ -47,7 +47,7 @@ from bot.matching.outcome import (
     MatchSettings,
     Result,
 )
-from bot.matching.pruning import best_by_relevance
+from bot.matching.pruning import best_alternative, best_by_relevance
 
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
@@ -148,6 +148,7 @@ class Index:
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = _idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
+        # Entries by the (start, expiry) they are served between; most have neither.
         self._limits: dict[tuple[dt.date | None, dt.date | None], list[int]] = {}
         for number, entry in enumerate(self.entries):
             start, expiry = entry.start(), entry.expiry()
@@ -325,14 +326,10 @@ class Index:
         for number in numbers:
             relevance = covered = 0.0
             for known, weight in zip(alternatives, weights, strict=True):
-                value = credit = 0.0
-                for term, quality in known:
-                    contribution = self.postings[term].get(number)
-                    if contribution is not None and contribution * quality > value:
-                        value = contribution * quality
-                        credit = quality * self._about_below_one[number].get(term, 1.0)
-                relevance += value
-                covered += weight * credit
+                value, term, quality = best_alternative(number, known, self.postings)
+                if term is not None:
+                    relevance += value
+                    covered += weight * quality * self._about_below_one[number].get(term, 1.0)
             scored.append((number, relevance, covered))
         return scored
 
@@ -340,9 +337,9 @@ class Index:
         """Entries not served on `today` (expired, or not yet in effect); cached per day."""
         cached = self._unservable_on.get(today)
         if cached is None:
-            cached = frozenset().union(*(
-                numbers for (start, expiry), numbers in self._limits.items()
-                if (start and today < start) or (expiry and today > expiry)))
+            cached = frozenset().union(*(  # an entry of each group stands for the group
+                numbers for numbers in self._limits.values()
+                if not self.entries[numbers[0]].servable_on(today)))
             if len(self._unservable_on) >= 8:
                 self._unservable_on.clear()
             self._unservable_on[today] = cached

@@ -45,8 +45,9 @@ def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
     Ties go to the lower entry number, so equal entries always come in
     content order.
     """
-    ordered = sorted((c for c in concepts if c), key=lambda c: -_bound(c, postings))
-    bounds = [_bound(c, postings) for c in ordered]
+    bounded = sorted(((_bound(c, postings), c) for c in concepts if c), key=lambda b: -b[0])
+    bounds = [bound for bound, _ in bounded]
+    ordered = [concept for _, concept in bounded]
     seeded = _seed(ordered, postings, excluded, pool)
     gathered: dict[int, float] = {}
     for position, alternatives in enumerate(ordered):
@@ -93,15 +94,19 @@ def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Set[in
 
 
 def _relevance(number: int, concepts: Sequence[Alternatives], postings: Postings) -> float:
-    total = 0.0
-    for alternatives in concepts:
-        best = 0.0
-        for term, quality in alternatives:
-            contribution = postings[term].get(number)
-            if contribution is not None and contribution * quality > best:
-                best = contribution * quality
-        total += best
-    return total
+    return sum(best_alternative(number, alternatives, postings)[0] for alternatives in concepts)
+
+
+def best_alternative(number: int, alternatives: Alternatives, postings: Postings
+                     ) -> tuple[float, str | None, float]:
+    """What one concept adds to entry `number`: the best (value, term, quality) of its
+    alternatives, or (0, None, 0) if the entry has none of them."""
+    best: tuple[float, str | None, float] = (0.0, None, 0.0)
+    for term, quality in alternatives:
+        contribution = postings[term].get(number)
+        if contribution is not None and contribution * quality > best[0]:
+            best = (contribution * quality, term, quality)
+    return best
 
 
 def _weakest(gathered: Mapping[int, float], pool: int) -> float:
@@ -130,7 +135,7 @@ def _add_concept(gathered: dict[int, float], alternatives: Alternatives, posting
             _look_up(gathered, contributions, quality, best)
     if first:
         gathered.update(best)
-        for number in [n for n in best if n in excluded] if excluded else ():
+        for number in excluded & best.keys():
             del gathered[number]
         return
     for number, value in best.items():
