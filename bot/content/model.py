@@ -88,6 +88,15 @@ class Document:
     events: Schedule | None = None  # the events window the plan is about, and its places
 
 
+def opening_of(text: str, limit: int = 300) -> str:
+    """The first sentence of `text`, verbatim, with an ellipsis if cut (Entry.opening)."""
+    whole = text.strip()
+    first = _SENTENCE_END.split(whole, maxsplit=1)[0].strip()
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0]
+    return first if first == whole else first + " …"
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
@@ -117,11 +126,7 @@ class Entry:
 
     def opening(self, limit: int = 300) -> str:
         """The first sentence of the approved text, verbatim, with an ellipsis if cut."""
-        text = self.text.strip()
-        first = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
-        if len(first) > limit:
-            first = first[:limit].rsplit(" ", 1)[0]
-        return first if first == text else first + " …"
+        return opening_of(self.text, limit)
 
     @property
     def is_internal(self) -> bool:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from bot.content import INTERNAL_LABEL, KINDS, Contact, Entry
 from bot.content.links import pieces as link_pieces
 from bot.content.links import plain_words
+from bot.content.model import opening_of
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
@@ -169,15 +170,12 @@ _json_string = json.encoder.encode_basestring_ascii  # what json.dumps quotes st
 
 def opening_mrkdwn(entry: Entry) -> str:
     """The first sentence of an entry's approved words, as mrkdwn (remembered per text)."""
-    opening = _OPENINGS.get(entry.text)
-    if opening is None:
-        if len(_OPENINGS) >= 4096:
-            _OPENINGS.clear()
-        opening = _OPENINGS[entry.text] = approved_mrkdwn(entry.opening())
-    return opening
+    return _opening_mrkdwn(entry.text)
 
 
-_OPENINGS: dict[str, str] = {}  # approved text -> opening_mrkdwn (it depends on nothing else)
+@functools.lru_cache(maxsize=4096)
+def _opening_mrkdwn(text: str) -> str:
+    return approved_mrkdwn(opening_of(text))
 
 
 OTHERS_SHOWN = 4
