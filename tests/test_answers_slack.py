@@ -63,6 +63,29 @@ async def test_show_this_from_the_not_a_match_list_keeps_the_caveat(bot, snapsho
         assert "not a match" in all_text(await bot.click("facts_show", again[0]))
 
 
+async def test_show_this_from_the_closest_keeps_no_exact_answer(bot, snapshot):
+    body = await bot.ask("is this the same as 287(g)?")
+    assert bot.queries()[-1].status == "suggestions"
+    assert "no exact approved answer" in all_text(body)
+    assert "?”. Closest:" in body["text"]  # the question quoted, not run into the sentence
+    shown = await bot.click("facts_show", button_values(body, "facts_show")[0])
+    heading = on_screen(shown)
+    assert "no exact approved answer for “is this the same as 287(g)?”" in heading
+    assert "check it fits before using it" in heading
+    assert "Showing an approved response" not in heading
+    # a topic's responses all fit: shown from there, none is called a near miss
+    topic = await bot.ask("racial profiling")
+    other = await bot.click("facts_show", button_values(topic, "facts_show")[0])
+    assert "no exact approved answer" not in all_text(other)
+
+
+async def test_the_nearest_list_says_when_a_response_is_overdue_for_review(bot, snapshot):
+    body = await bot.ask("weather in miami tomorrow for the protests")
+    assert bot.queries()[-1].status == "no_match"
+    offered = len(button_values(body, "facts_show"))
+    assert offered and on_screen(body).count("Not re-approved since") == offered
+
+
 async def test_internal_notes_are_labelled_wherever_they_are_shown(bot, snapshot):
     note = snapshot.by_id["action-bbc-the-world"]
     shown = await bot.ask("show action-bbc-the-world")

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from bot.content import Entry
-from bot.matching import NO_MATCH, Match
+from bot.matching import NO_MATCH, SUGGESTIONS, Match
 from bot.matching.preference import prefer_current
 from bot.service.approvals import Approvals
 from bot.service.live import LiveKnowledge
@@ -38,15 +38,18 @@ class AskCommand:
                                     self.live.current.settings.answer_min_score,
                                     self.review_labels(r.entry for r in match.results))
 
-    @staticmethod
-    def context_value(match: Match, request_id: str) -> dict:
+    def context_value(self, match: Match, request_id: str) -> dict:
         """What the buttons carry, so that 'Show this' can redraw without a new lookup.
 
-        `n` marks results offered as "nearest, not a match": the caveat stays
-        on whatever is shown from them.
+        `n` marks results offered as "nearest, not a match", and `c` those offered
+        as the closest when there is no exact answer: the caveat stays on
+        whatever is shown from them.
         """
         context = {"r": request_id, "q": match.query[:300],
                    "o": [[r.entry.id, r.score] for r in match.results]}
         if match.status == NO_MATCH:
             context["n"] = 1
+        elif not match.is_topic(self.live.current.settings.answer_min_score) and (
+                match.status == SUGGESTIONS):
+            context["c"] = 1
         return context

@@ -261,8 +261,9 @@ def answer_message(match: Match, context: dict, shown: Entry | None = None,
                    labels: Labels | None = None) -> Message:
     """An answer: the chosen response verbatim, its controls, and close alternatives.
 
-    A response shown from the "nearest, not a match" list (context `n`) keeps
-    that caveat, so it never looks like a confident answer.
+    A response shown from the "nearest, not a match" list (context `n`) or from
+    the closest when there is no exact answer (context `c`) keeps that caveat,
+    so it never looks like a confident answer.
     """
     entry = shown or match.results[0].entry
     review = (labels or {}).get(entry.id)
@@ -270,6 +271,9 @@ def answer_message(match: Match, context: dict, shown: Entry | None = None,
     query = quoted_query(match.query)
     if context.get("n"):
         heading = (f"Nearest approved response for “{query}”: *{NOT_A_MATCH}*; "
+                   "check it fits before using it")
+    elif context.get("c"):
+        heading = (f"There is no exact approved answer for “{query}”. One of the closest; "
                    "check it fits before using it")
     elif match.status == ANSWER and shown is None:
         heading = f"Approved response for “{query}”"
@@ -299,11 +303,12 @@ def suggestions_message(match: Match, context: dict, answer_min_score: float,
     blocks += _alternatives(match.results[:1 + OTHERS_SHOWN], context,
                             "Pick one to see its full approved text:", labels)
     closest = match.results[0].entry.title
-    return Message(fit(blocks), fallback(f"No exact approved answer for: "
-                                         f"{shortened(match.query)}. Closest: {closest}"))
+    return Message(fit(blocks), fallback(f"No exact approved answer for “"
+                                         f"{shortened(match.query)}”. Closest: {closest}"))
 
 
-def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -> Message:
+def no_match_message(match: Match, contacts: Sequence[Contact], context: dict,
+                     labels: Labels | None = None) -> Message:
     """Nothing approved fits: never improvise; log it and point to a person."""
     lines = [f"There is no approved response for “{quoted_query(match.query)}”.",
              "Your question was logged for the communications team."]
@@ -312,7 +317,7 @@ def no_match_message(match: Match, contacts: Sequence[Contact], context: dict) -
                      + (f", {escape(contact.email)}" if contact.email else ""))
     blocks = sections(["\n".join(lines)])
     blocks += _alternatives(match.results, context, f"Nearest approved responses "
-                            f"({NOT_A_MATCH}; check before using):")
+                            f"({NOT_A_MATCH}; check before using):", labels)
     return Message(fit(blocks), fallback(f"No approved response for: {shortened(match.query)}"))
 
 
@@ -328,7 +333,7 @@ def match_message(match: Match, contacts: Sequence[Contact], context: dict,
     if match.status == ANSWER:
         return answer_message(match, context, labels=labels)
     if match.status == NO_MATCH or not match.results:
-        return no_match_message(match, contacts, context)
+        return no_match_message(match, contacts, context, labels)
     return suggestions_message(match, context, answer_min_score, labels)
 
 
