@@ -86,6 +86,14 @@ async def test_the_nearest_list_says_when_a_response_is_overdue_for_review(bot, 
     assert offered and on_screen(body).count("Not re-approved since") == offered
 
 
+async def test_an_opening_never_looks_like_the_whole_line(bot, snapshot):
+    body = await bot.ask("how many removed")
+    entry = snapshot.by_id["sb-fewer-murderers"]  # one sentence, then a supporting point
+    assert entry.supporting and "sb-fewer-murderers" in [
+        value["entry"] for value in button_values(body, "facts_show")]
+    assert f"{entry.text.strip()} …" in on_screen(body)
+
+
 async def test_internal_notes_are_labelled_wherever_they_are_shown(bot, snapshot):
     note = snapshot.by_id["action-bbc-the-world"]
     shown = await bot.ask("show action-bbc-the-world")

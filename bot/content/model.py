@@ -88,15 +88,6 @@ class Document:
     events: Schedule | None = None  # the events window the plan is about, and its places
 
 
-def opening_of(text: str, limit: int = 300) -> str:
-    """The first sentence of `text`, verbatim, with an ellipsis if cut (Entry.opening)."""
-    whole = text.strip()
-    first = _SENTENCE_END.split(whole, maxsplit=1)[0].strip()
-    if len(first) > limit:
-        first = first[:limit].rsplit(" ", 1)[0]
-    return first if first == whole else first + " …"
-
-
 @dataclass(frozen=True)
 class Entry:
     id: str
@@ -125,8 +116,13 @@ class Entry:
         return KINDS[self.kind]
 
     def opening(self, limit: int = 300) -> str:
-        """The first sentence of the approved text, verbatim, with an ellipsis if cut."""
-        return opening_of(self.text, limit)
+        """The first sentence of the approved text, verbatim, with an ellipsis if cut
+        (or if supporting points follow: it is not the whole line)."""
+        text = self.text.strip()
+        first = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
+        if len(first) > limit:
+            first = first[:limit].rsplit(" ", 1)[0]
+        return first if first == text and not self.supporting else first + " …"
 
     @property
     def is_internal(self) -> bool:

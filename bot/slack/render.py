@@ -18,7 +18,6 @@ from urllib.parse import quote
 from bot.content import INTERNAL_LABEL, KINDS, Contact, Entry
 from bot.content.links import pieces as link_pieces
 from bot.content.links import plain_words
-from bot.content.model import opening_of
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Match, Result
 
 SECTION_LIMIT = 3000
@@ -170,12 +169,7 @@ _json_string = json.encoder.encode_basestring_ascii  # what json.dumps quotes st
 
 def opening_mrkdwn(entry: Entry) -> str:
     """The first sentence of an entry's approved words, as mrkdwn (remembered per text)."""
-    return _opening_mrkdwn(entry.text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _opening_mrkdwn(text: str) -> str:
-    return approved_mrkdwn(opening_of(text))
+    return approved_mrkdwn(entry.opening())
 
 
 OTHERS_SHOWN = 4
