@@ -7,6 +7,8 @@ not show the problem.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
 import resource
@@ -49,6 +51,20 @@ async def metrics(edge) -> str:
 
 
 # ------------------------------------------------------------ item 7
+
+
+async def test_a_non_ascii_signature_and_a_signed_non_utf8_body_are_refused_cleanly(edge, caplog):
+    body, headers = signed_slash_command(SECRET, text="traffic offenses",
+                                         response_url=edge.slack.response_url())
+    assert await post(edge, body, {**headers, "X-Slack-Signature": "v0=garbage\xff"}) == 401
+    assert await post(edge, body, {**headers, "X-Slack-Signature": "v0=é" * 20}) == 401
+    raw, now = b"text=\xff\xfe&command=/facts", str(int(time.time()))
+    mac = hmac.new(SECRET.encode(), f"v0:{now}:".encode() + raw, hashlib.sha256).hexdigest()
+    assert await post(edge, raw, {"X-Slack-Request-Timestamp": now, "X-Slack-Signature":
+                                  f"v0={mac}", "Content-Type":
+                                  "application/x-www-form-urlencoded"}) == 400
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert edge.queries() == []
 
 
 async def test_a_garbled_timestamp_is_401_without_a_traceback(edge, caplog):
@@ -162,6 +178,20 @@ async def test_a_body_that_trickles_in_gets_408(edge):
     status_line = await asyncio.wait_for(reader.readline(), 10)
     assert status_line.startswith(b"HTTP/1.1 408")
     writer.close()
+
+
+async def test_a_client_that_drops_mid_body_is_counted_not_logged_as_an_error(edge, caplog):
+    host, port = edge.service.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntext=")
+    await writer.drain()
+    writer.transport.abort()  # gone, as a dropped connection is
+    deadline = time.monotonic() + 10
+    while 'facts_http_refused_total{reason="dropped"} 1' not in await metrics(edge):
+        assert time.monotonic() < deadline, "the dropped request was never noticed"
+        await asyncio.sleep(0.05)  # polling a condition, with a deadline
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 def test_accept_errors_are_logged_once_a_minute(caplog):
