@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections import Counter
 
 import pytest
 
-from bot.matching.analysis import folded_words, words
+from bot.matching.analysis import Analyzer, folded_words, stem, words
 from bot.matching.intent import stated_in
 
 
@@ -57,3 +58,41 @@ def test_what_an_entry_states_is_found_with_or_without_shortcuts() -> None:
     assert stated_in(["Call 202-555-0100 in 2009."]) == ("~time",)
     assert stated_in(["Thousands were identified in 12 counties."]) == ("~quantity", "~place")
     assert stated_in(["Nothing to count here."]) == ()
+
+
+# Synonym phrases of one word and of several, whose words also stand alone.
+SYNONYMS = [("removal", "deport"), ("law enforcement", "police", "police department"),
+            ("secure communities", "s-comm"), ("u.s.", "united states"), ("op-ed", "oped"),
+            ("united", "joined")]
+PHRASE_PIECES = ["law", "enforcement", "police", "department", "secure", "communities",
+                 "U.S.", "united", "states", "removal", "deported", "zztextbreak",
+                 "zztextbreak1", "ZZTEXTBREAK"]
+
+
+def _one_by_one(analyzer: Analyzer, text: str) -> tuple[Counter, set[str], set[str]]:
+    """A text's terms, words and compounds, analysed alone (the plain way)."""
+    folded, joined = folded_words(text)
+    return Counter(analyzer.terms_of_words(folded) + [stem(j) for j in joined]), \
+        set(folded), set(joined)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_analysing_many_texts_at_once_finds_what_analysing_each_finds(seed: int) -> None:
+    """The index analyses all fields of all entries in one pass (Analyzer.analyse_all):
+    each text must get exactly its own terms, whatever its neighbours hold, including
+    the word the pass joins texts with, phrases at a text's end, and empty texts."""
+    rng = random.Random(seed)
+    analyzer = Analyzer(SYNONYMS)
+    texts = ["".join(rng.choice(PIECES + PHRASE_PIECES * 2 + [" "] * 8)
+                     for _ in range(rng.choice([0, 1, 5, 30]))) for _ in range(rng.randint(1, 40))]
+    analysed = analyzer.analyse_all(texts)
+    assert len(analysed.terms) == len(texts)
+    words_seen: dict[str, None] = {}
+    compounds: set[str] = set()
+    for text, terms in zip(texts, analysed.terms, strict=True):
+        expected, _, joined = _one_by_one(analyzer, text)
+        assert Counter(terms) == expected, text
+        words_seen.update(dict.fromkeys(folded_words(text)[0]))
+        compounds |= joined
+    assert list(analysed.words) == list(words_seen)
+    assert analysed.compounds == compounds

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, compress, count, islice
+from operator import and_
 
 import snowballstemmer
 
@@ -67,17 +70,19 @@ def fold(text: str) -> str:
     Only [a-z0-9] survive as words, so the folded text is made ASCII in one
     pass (accents decomposed, then dropped), after the typographic apostrophe
     has done its work. Each rewrite runs only if its character is there at all:
-    content is most of a large load's text.
+    content is most of a large load's text. The rewrites run in the same order
+    on every path and never reach across a space, so folding texts joined by
+    spaces gives the folded texts joined (the index folds all entries at once).
     """
     plain = text.lower()
     if not plain.isascii():
         plain = unicodedata.normalize("NFKD", plain)
         plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
         plain = plain.encode("ascii", "ignore").decode("ascii")
+    elif "'" in plain:
+        plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
     if "," in plain:
         plain = _DIGIT_GROUP.sub("", plain)
-    if "'" in plain:
-        plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
     return plain
 
 
@@ -140,6 +145,78 @@ class Concept:
     alternatives: tuple[tuple[str, float], ...]
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """Many texts analysed at once (Analyzer.analyse_all)."""
+
+    terms: list[list[str]]  # per text: content stems, synonym terms, compounds' stems
+    words: dict[str, None]  # every folded word of every text, in order of first appearance
+    compounds: set[str]  # hyphenated words joined ("op-ed" -> "oped")
+
+
+def _joined_words(texts: Sequence[str]) -> tuple[str, str, list[str]]:
+    """A joining word found in none of `texts`, the texts joined by it and folded, and
+    their words (the joining word between each two texts)."""
+    if not texts:
+        return "", "", []
+    # The few texts with non-ASCII letters are folded first (folding is idempotent), so the
+    # whole is ASCII and folds on the fast path: no NFKD over all of it.
+    plain = [text if text.isascii() else fold(text) for text in texts]
+    for attempt in count():
+        mark = f"zztextbreak{attempt or ''}"
+        folded = fold(f" {mark} ".join(plain))
+        every = _split(folded)
+        if every.count(mark) == len(texts) - 1:
+            return mark, folded, every
+    raise AssertionError("unreachable")
+
+
+def _ends(every: list[str], mark: str, texts: int) -> list[int]:
+    """Where each text's words end in `every` (the joining words' positions, then the end)."""
+    ends, position = [], -1
+    for _ in range(texts - 1):
+        position = every.index(mark, position + 1)
+        ends.append(position)
+    ends.append(len(every))
+    return ends
+
+
+def _add_compounds(terms: list[list[str]], folded: str, joint: str) -> set[str]:
+    """Each hyphenated word joined, its stem added to the text it is in (see `compounds`).
+
+    Only the tokens around a "-" or "/" are searched (found by `str.find`,
+    fast): the pattern tried at every word start of all the text took longer
+    than the rest of the analysis.
+    """
+    marks = sorted(_positions(folded, "-") + _positions(folded, "/"))
+    if not marks:
+        return set()
+    starts = _positions(folded, joint)
+    found: set[str] = set()
+    end = -1
+    for position in marks:
+        if position < end:
+            continue  # in the token just searched
+        start = folded.rfind(" ", 0, position) + 1
+        end = folded.find(" ", position)
+        end = len(folded) if end < 0 else end
+        text = terms[bisect_right(starts, start)]
+        for joined in _HYPHENATED.findall(folded, start, end):
+            joined = joined.replace("-", "").replace("/", "")
+            found.add(joined)
+            text.append(stem(joined))
+    return found
+
+
+def _positions(text: str, part: str) -> list[int]:
+    """Where `part` starts in `text`, each time."""
+    found, position = [], text.find(part)
+    while position >= 0:
+        found.append(position)
+        position = text.find(part, position + 1)
+    return found
+
+
 class Analyzer:
     """Turns text into terms, knowing one knowledge set's synonym groups."""
 
@@ -160,6 +237,16 @@ class Analyzer:
             for first, options in self._phrases.items() if len(options[0][0]) == 1}
         self._longer = {first: options for first, options in self._phrases.items()
                         if first not in self._one_word}
+        # For analyse_all: the groups a stem stands for alone, and the second stems
+        # of the longer phrases it starts.
+        self._single: dict[str, tuple[str, ...]] = {
+            first: tuple(term for phrase, term in options if len(phrase) == 1)
+            for first, options in self._phrases.items()}
+        self._seconds: dict[str, frozenset[str]] = {
+            first: frozenset(phrase[1] for phrase, _ in options if len(phrase) > 1)
+            for first, options in self._longer.items()}
+        self._longest = max((len(phrase) for options in self._phrases.values()
+                             for phrase, _ in options), default=1)
 
     def _phrase_at(self, stems: Sequence[str], start: int) -> tuple[int, list[str]]:
         """Length of the longest synonym phrase starting at `start`, and its groups."""
@@ -192,6 +279,61 @@ class Analyzer:
                 start = stems.index(first, start + 1)
                 found += self._phrase_at(stems, start)[1]
         return found
+
+    def analyse_all(self, texts: Sequence[str]) -> Analysed:
+        """Each text's terms (as `terms`, plus its compounds' stems), in one pass over all.
+
+        Why one pass: a load analyses every field of every entry, tens of
+        thousands of short texts, and analysing them one by one spent more
+        time in Python's per-call overhead than on the words. Here the texts
+        are joined by a word found in none of them, folded and split once,
+        and each distinct word is analysed once: its terms (its stem if it is
+        a content word, and the synonym groups it alone stands for) are a
+        dictionary lookup, done for every word in C (`map`); Python only cuts
+        the result into texts and looks at the few places where a phrase of
+        several words may start. Folding never reaches across a space, so each
+        text's words are the ones `words` gives it alone.
+        """
+        mark, folded, every = _joined_words(texts)
+        ends = _ends(every, mark, len(texts))
+        seen = dict.fromkeys(every)
+        seen.pop(mark, None)
+        stems = {word: stem(word) for word in seen}
+        own = {word: ((term,) if is_content(word) else ()) + self._single.get(term, ())
+               for word, term in stems.items()}
+        own[mark] = ()
+        terms_of = list(map(own.__getitem__, every))
+        terms = [list(chain.from_iterable(terms_of[start:end]))
+                 for start, end in zip([0, *(end + 1 for end in ends)], ends, strict=False)]
+        self._add_phrases(terms, every, stems, ends)
+        compounds = _add_compounds(terms, folded, f" {mark} ")
+        return Analysed(terms, seen, compounds)
+
+    def _add_phrases(self, terms: list[list[str]], every: list[str], stems: dict[str, str],
+                     ends: list[int]) -> None:
+        """Where a phrase of several words is found, its groups instead of its first word's.
+
+        Only where a word that starts such a phrase is followed by a word that
+        can come second in one (both found for every word in C) is a phrase looked for.
+        """
+        firsts = {word for word, term in stems.items() if term in self._seconds}
+        seconds = frozenset().union(*self._seconds.values())
+        if not firsts:
+            return
+        follows = {word for word, term in stems.items() if term in seconds}
+        after = map(follows.__contains__, islice(every, 1, None))
+        for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
+            first = stems[every[position]]
+            words = every[position:position + self._longest]
+            stems_of = [stems.get(word) for word in words]  # the joining word: None
+            if stems_of[1] not in self._seconds[first]:
+                continue
+            length, groups = self._phrase_at(stems_of, 0)
+            if length > 1:
+                found = terms[bisect_left(ends, position)]
+                for group in self._single.get(first, ()):
+                    found.remove(group)
+                found += groups
 
     def concepts(self, query: str, known: Callable[[str], bool] | None = None
                  ) -> list[Concept]:
