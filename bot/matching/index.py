@@ -87,6 +87,7 @@ FIELD_ABOUTNESS: Mapping[str, float] = MappingProxyType(
 TIE_BAND = 2.0
 INTENT_SHARE = 0.5
 TYPO_CACHE_SIZE = 10_000
+ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
@@ -166,22 +167,27 @@ class Index:
         each term says least about the entry (see FIELD_ABOUTNESS), its title's terms,
         and the content's words (for typo correction).
 
-        Every field of every entry is analysed in one pass (Analyzer.analyse_all).
-        Counting whole half-units (every field weight is a multiple of one half)
-        lets C do the counting, and the sums stay exact.
+        The fields of a thousand entries at a time are analysed in one pass
+        (Analyzer.analyse_all): fast, and the words of all the content are never
+        held at once (memory). Counting whole half-units (every field weight is
+        a multiple of one half) lets C do the counting, and the sums stay exact.
         """
-        texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
-                 for entry in entries for field in entry_fields(entry).values()]
-        analysed = self.analyzer.analyse_all(texts)
         fields = [(_HALVES[name], FIELD_ABOUTNESS[name], name == "title")
                   for name in _ENTRY_FIELDS]
-        weighted = []
-        for number, entry in enumerate(entries):
-            first = number * len(fields)
-            weighted.append(self._entry_terms(entry, analysed.terms[first:first + len(fields)],
-                                              fields))
-        self._known_words.update(analysed.compounds)
-        self._remember_words(analysed.words)
+        weighted: list[Counter[str]] = []
+        seen: dict[str, None] = {}
+        for start in range(0, len(entries), ANALYSED_TOGETHER):
+            chunk = entries[start:start + ANALYSED_TOGETHER]
+            texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
+                     for entry in chunk for field in entry_fields(entry).values()]
+            analysed = self.analyzer.analyse_all(texts)
+            for number, entry in enumerate(chunk):
+                first = number * len(fields)
+                terms = analysed.terms[first:first + len(fields)]
+                weighted.append(self._entry_terms(entry, terms, fields))
+            self._known_words.update(analysed.compounds)
+            seen.update(analysed.words)
+        self._remember_words(seen)
         return weighted
 
     def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]],
