@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping, Sequence, Set
-from itertools import islice
 
 #: How many of each list's first entries are scored exactly to set the first
 #: `theta`, in pools; worth it only when the lists are this many times longer.
 SEED_POOLS = 8
 SEED_WORTH = 4
-#: How many pools of the most promising heads are scored exactly for it.
-SEED_RESCORED = 3
 #: Rounding room: comparisons against `theta` err towards walking one more posting.
 SLACK = 1e-9
 #: A concept's acceptable terms, each with how fully it satisfies the concept.
@@ -72,33 +69,28 @@ def _bound(alternatives: Alternatives, postings: Postings) -> float:
 
 def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Set[int],
           pool: int) -> float:
-    """A first `theta`: the pool's weakest if it were the best of the lists' heads.
+    """A first `theta`: the pool's weakest if it were the heads of the lists, scored exactly.
 
-    Entries at the head of some list are likely to rank. Walking the heads
-    gives each a part of its relevance for free (what the lists it heads
-    add), a lower bound; the most promising by it are then scored exactly
-    (a few lookups each: looking up all the heads' other concepts, tens of
-    thousands of scattered reads for a long question, took half its time).
-    The `pool`-th best of those exact scores is a bound high enough that even
-    the first list's walk stops early. Short lists are simply walked.
+    Entries at the head of some list are likely to rank; their exact relevance
+    (a few thousand lookups) gives a bound high enough that even the first
+    list's walk stops early, instead of starting from nothing. Short lists
+    are simply walked.
     """
-    partly: dict[int, float] = {}
+    heads: set[int] = set()
     walked = 0
     for alternatives in concepts:
-        best: dict[int, float] = {}
-        for term, quality in alternatives:
+        for term, _ in alternatives:
             walked += len(postings[term])
-            for number, contribution in islice(postings[term].items(), pool * SEED_POOLS):
-                if contribution * quality > best.get(number, 0.0):
-                    best[number] = contribution * quality
-        for number, value in best.items():
-            partly[number] = partly.get(number, 0.0) + value
-    for number in excluded & partly.keys():
-        del partly[number]
-    if len(partly) < pool or walked < SEED_WORTH * len(partly):
+            taken = 0
+            for number in postings[term]:
+                if number not in excluded:
+                    heads.add(number)
+                    taken += 1
+                    if taken == pool * SEED_POOLS:
+                        break
+    if len(heads) < pool or walked < SEED_WORTH * len(heads):
         return 0.0
-    promising = heapq.nlargest(pool * SEED_RESCORED, partly, key=partly.__getitem__)
-    return heapq.nlargest(pool, (_relevance(n, concepts, postings) for n in promising))[-1]
+    return heapq.nlargest(pool, (_relevance(n, concepts, postings) for n in heads))[-1]
 
 
 def _relevance(number: int, concepts: Sequence[Alternatives], postings: Postings) -> float:
