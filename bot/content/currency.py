@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.content.model import Entry, Problem, Snapshot
+from bot.content.records import field, record
 
 DEFAULT_INTERVAL_DAYS = 90
 SOON_DAYS = 14
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     """`target` (a plan id or an entry id) re-approved on `on` by `by`, current until `until`."""
 
@@ -30,7 +30,7 @@ class Approval:
     by: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class ReviewStatus:
     due: dt.date | None
     overdue: bool
@@ -46,7 +46,7 @@ class ReviewStatus:
         return f"Not re-approved since {self.since.isoformat()}: check it is still current"
 
 
-@dataclass(frozen=True)
+@record
 class Currency:
     """The approvals in force, latest per target; immutable, replaced whole when one is added."""
 

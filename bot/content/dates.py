@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
 
 from bot.content.fields import FileChecker
 from bot.content.model import Schedule
+from bot.content.records import record
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -32,7 +32,7 @@ _OTHER_DAY = re.compile(r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|to
                         r"|tomorrow|yesterday)\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class WrittenDate:
     """The day a schedule's `as_written` names: a weekday, a calendar date, or both."""
 

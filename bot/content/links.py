@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from bot.content.records import record
 
 # [words](target), [words](<target>) and either with a "title"; words on one line, no
 # nested brackets; a bare target has no spaces or parentheses (CommonMark's rules, simplified).
@@ -21,7 +22,7 @@ _LINK = re.compile(r"\[(?P<words>[^\[\]\n]+)\]\(\s*(?:<(?P<angled>[^<>\n]*)>|(?P
                    r"(?:\s+\"[^\"\n]*\")?\s*\)")
 
 
-@dataclass(frozen=True)
+@record
 class Piece:
     """A run of approved text: plain words, or a link's words and its real target."""
 

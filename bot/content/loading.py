@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -72,15 +71,17 @@ class _Found(NamedTuple):
     values: dict[str, Any]
 
 
-@dataclass
 class _Collected:
-    documents: dict[str, Document] = field(default_factory=dict)
-    raw_entries: list[_Found] = field(default_factory=list)
-    synonyms: list[tuple[str, ...]] = field(default_factory=list)
-    #: The content version: every file's path and bytes as read, so the version is
-    #: of exactly what was parsed (and each file is read once).
-    digest: Any = field(default_factory=sha256)
-    shared_text: dict[str, str] = field(default_factory=dict)  # see yaml_lines.load
+    """What every file of a knowledge directory added, until the snapshot is built."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, Document] = {}
+        self.raw_entries: list[_Found] = []
+        self.synonyms: list[tuple[str, ...]] = []
+        #: The content version: every file's path and bytes as read, so the version is
+        #: of exactly what was parsed (and each file is read once).
+        self.digest: Any = sha256()
+        self.shared_text: dict[str, str] = {}  # see yaml_lines.load
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:

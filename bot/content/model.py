@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+
+from bot.content.records import record
 
 KINDS: Mapping[str, str] = MappingProxyType(
     {
@@ -34,21 +35,21 @@ LINES_TO_SAY: tuple[str, ...] = ("sound_bite", "talking_point", "if_asked", "qa"
 INTERNAL_LABEL = "Internal: not for quoting"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
 
-@dataclass(frozen=True)
+@record
 class Contact:
     name: str
     phone: str
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AlertSettings:
     channel: str | None
     time: dt.time
     timezone: str
 
 
-@dataclass(frozen=True)
+@record
 class Schedule:
     as_written: str
     date: dt.date
@@ -70,7 +71,7 @@ class Schedule:
         return self.date <= day <= self.last_day
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     id: str
     title: str
@@ -88,7 +89,7 @@ class Document:
     events: Schedule | None = None  # the events window the plan is about, and its places
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     id: str
     document: Document
@@ -154,7 +155,7 @@ PROBLEM_FIELD_CHARS = 120
 PROBLEM_MESSAGE_CHARS = 300
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     severity: str  # "error" or "warning"
     path: str
@@ -175,7 +176,7 @@ class Problem:
         return f"{self.severity}: {where}:{subject} {self.message}"
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     """One consistent, immutable version of all approved content."""
 

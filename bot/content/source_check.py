@@ -13,12 +13,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.importing.blocks import Block, SourceError, paragraphs
 from bot.content.importing.reading import read_blocks
 from bot.content.model import Document, Entry, Problem
+from bot.content.records import record
 
 OPT_OUT = "none"
 
@@ -55,7 +55,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """A source document's words as one normalised string, mapped back to its blocks."""
 

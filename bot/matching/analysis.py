@@ -13,12 +13,13 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, compress, count, islice
 from operator import and_
 
 import snowballstemmer
+
+from bot.content.records import record
 
 # Joins the separate strings of one field so that they are analysed in one
 # pass; a stop word, so it never becomes a term and no phrase spans it.
@@ -132,7 +133,7 @@ def is_content(word: str) -> bool:
     return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
 
 
-@dataclass(frozen=True)
+@record
 class Concept:
     """One thing a query asks about, with the terms that would satisfy it.
 

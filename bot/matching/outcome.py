@@ -8,9 +8,9 @@ that produces them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from bot.content import Entry
+from bot.content.records import field, record
 
 ANSWER = "answer"
 SUGGESTIONS = "suggestions"
@@ -19,7 +19,7 @@ NO_MATCH = "no_match"
 NOT_A_MATCH = "not a match"
 
 
-@dataclass(frozen=True)
+@record
 class MatchSettings:
     """Thresholds of the outcome. Defaults were set on our own phrasings (see README).
 
@@ -43,13 +43,13 @@ class MatchSettings:
 # approved text also talks about other things on the way.
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     entry: Entry
     score: float
 
 
-@dataclass(frozen=True)
+@record
 class Match:
     query: str
     status: str

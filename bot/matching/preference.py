@@ -12,9 +12,9 @@ the results, labelled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.content import Entry
+from bot.content.records import replace
 from bot.matching.outcome import ANSWER, NO_MATCH, Match, MatchSettings, Result
 
 SAME_TOPIC_POINTS = 10.0

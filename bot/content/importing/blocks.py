@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from bot.content.records import record
 
 # "- x", "* x", "• x", "o x", "1. x", "(2) x", "3) x", "▪ x", "– x"
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+•◦▪▫‣●○■□–—o]|\(?\d{1,2}[.)])[ \t]+"
@@ -28,7 +29,7 @@ class SourceError(Exception):
     """The source document cannot be read; the message says why, in one line."""
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     """One paragraph, list item or heading of a source document.
 

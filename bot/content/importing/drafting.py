@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content.importing import details
@@ -23,6 +23,7 @@ from bot.content.importing.structure import (
     is_answer_label,
     question_text,
 )
+from bot.content.records import replace
 
 ID_PREFIX = {"sound_bite": "sb", "talking_point": "tp", "if_asked": "ifa", "qa": "qa",
              "event": "event", "media_action": "action", "contact": "contact",
