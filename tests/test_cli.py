@@ -129,7 +129,11 @@ ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipf
                     # argparse's help sizing (shutil, with bz2 and lzma) and wrapping (textwrap),
                     # and threads (the content loader's lock needs only _thread).
                     "shutil", "bz2", "lzma", "textwrap", "threading",
-                    "hashlib")  # the content version needs SHA-256 only, not OpenSSL
+                    "hashlib",  # the content version needs SHA-256 only, not OpenSSL
+                    # dataclasses imports inspect (ast, dis, tokenize...) and compiles each
+                    # class's methods: the core's value classes are records instead.
+                    "dataclasses", "inspect", "ast", "dis", "tokenize",
+                    "zoneinfo")  # a plan's time zone is found in tzdata's files
 
 
 # What the console script runs, then every module loaded by the end, as the last line.

@@ -11,11 +11,11 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import process
 
 from bot.content.model import KINDS, Problem
+from bot.content.zones import is_time_zone
 
 
 class Invalid(Exception):
@@ -89,11 +89,8 @@ def _identifier(value: Any) -> str:
 
 def _timezone(value: Any) -> str:
     value = _text(value)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"{excerpt(value)} is not a known time zone "
-                      "(e.g. America/New_York)") from None
+    if not is_time_zone(value):
+        raise Invalid(f"{excerpt(value)} is not a known time zone (e.g. America/New_York)")
     return value
 
 
