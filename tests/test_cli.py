@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FACTS_BOT = str(Path(sys.executable).with_name("facts-bot"))
 RESULT_KEYS = {"id", "kind", "title", "text", "score", "source"}
 
@@ -133,7 +135,9 @@ ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipf
                     # dataclasses imports inspect (ast, dis, tokenize...) and compiles each
                     # class's methods: the core's value classes are records instead.
                     "dataclasses", "inspect", "ast", "dis", "tokenize",
-                    "zoneinfo")  # a plan's time zone is found in tzdata's files
+                    "zoneinfo",  # a plan's time zone is found in tzdata's files
+                    # options to parse: `ask WORDS` has none (bot.cli.parse)
+                    "argparse", "gettext", "locale", "bot.cli.parser")
 
 
 # What the console script runs, then every module loaded by the end, as the last line.
@@ -211,7 +215,7 @@ def note(phase, info):
     while frame is not None:
         names.add(frame.f_code.co_name)
         frame = frame.f_back
-    if phase == "start" and "build_parser" in names:
+    if phase == "start" and "parse" in names:
         setup.append(info["generation"])
     elif phase == "start" and "_run" in names:
         later.append(gc.get_freeze_count())
@@ -224,14 +228,39 @@ sys.exit(code)
 """
 
 
-def test_ask_keeps_the_collector_off_its_modules():
-    """Setting up the command imports its modules; no collection walks them, then or later."""
-    done = subprocess.run([sys.executable, "-c", COLLECTIONS, "ask", "racial", "profiling"],
-                          capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("options", [(), ("--json", "--limit", "2")])
+def test_ask_keeps_the_collector_off_its_modules(options):
+    """Setting up the command imports its modules; no collection walks them, then or later
+    (with options to parse too, which builds the argparse parser)."""
+    done = subprocess.run([sys.executable, "-c", COLLECTIONS, "ask", *options, "racial",
+                           "profiling"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     words = done.stderr.split("setup ")[-1].split()
     assert words[:2] == ["0", "later"]
     assert all(int(frozen) > 10_000 for frozen in words[2:])
+
+
+@pytest.mark.parametrize("argv", [
+    ["ask", "racial", "profiling"], ["ask"], ["ask", ""], ["ask", "how", "many?", "100%"],
+    ["ask", "ask", "validate", "--"], ["ask", "--json", "x"], ["ask", "x", "--limit", "2"],
+    ["ask", "-5", "degrees"], ["ask", "x", "-"], ["ask", "--", "-x"], ["ask", "--jso", "x"],
+    ["ask", "x\ny", "émigré", "\udcff"], ["ask", "-x"], ["ask", "why", "-h"],
+])
+def test_a_plain_question_is_read_as_argparse_reads_it(argv, capsys):
+    """`ask WORDS` skips argparse (bot.cli.parse); its namespace must be argparse's own,
+    and what argparse refuses (or answers with help) still goes to argparse."""
+    from bot.cli import parse
+    from bot.cli.parser import build_parser
+
+    try:
+        expected = vars(build_parser(argv).parse_args(argv))
+    except SystemExit as stopped:
+        argparse_said = capsys.readouterr()
+        with pytest.raises(SystemExit) as ours:
+            parse(argv)
+        assert ours.value.code == stopped.code and capsys.readouterr() == argparse_said
+        return
+    assert vars(parse(argv)) == expected
 
 
 def test_help_lists_every_command_without_importing_them():
@@ -253,6 +282,7 @@ def test_help_is_as_wide_as_argparse_would_make_it(monkeypatch, capsys):
     import argparse
 
     import bot.cli
+    import bot.cli.parser
 
     def help_text(*args: str) -> str:
         with contextlib.suppress(SystemExit):  # --help exits
@@ -267,7 +297,7 @@ def test_help_is_as_wide_as_argparse_would_make_it(monkeypatch, capsys):
         for command in ((), ("ask",), ("log",)):
             ours = help_text(*command)
             with monkeypatch.context() as plain:
-                plain.setattr(bot.cli, "_HelpFormatter", argparse.HelpFormatter)
+                plain.setattr(bot.cli.parser, "_HelpFormatter", argparse.HelpFormatter)
                 assert ours == help_text(*command), (columns, command)
     whole = "knowledge directory (default: $FACTS_KNOWLEDGE_DIR or the bundled one)"
     monkeypatch.setenv("COLUMNS", "200")

@@ -3,18 +3,21 @@
 Only the module of the command being run is imported: `facts-bot ask` must
 not pay for Slack's and the database's clients (aiohttp alone is about
 180 ms), and `facts-bot --help` still lists every command from the table.
+The parser itself (`bot.cli.parser`) is imported only when options need
+parsing: the usual `facts-bot ask WORDS` does without argparse (see `parse`).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
-import importlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from argparse import Namespace
 
 #: command -> (the module whose `register(commands)` adds it, its line in `--help`).
 #: A module may add several commands; tests/test_cli.py checks the table against them.
@@ -31,89 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def terminal_columns() -> int:
-    """`shutil.get_terminal_size().columns`, the width argparse wraps help to.
-
-    Computed here because argparse imports shutil (and with it bz2 and lzma,
-    about 3 ms) to size a help formatter for every parser it builds, even when
-    no help is printed.
-    """
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter at the width it would choose itself (see terminal_columns)."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         terminal_columns() - 2 if width is None else width)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose help, and its subcommands', uses `_HelpFormatter`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
-class _Version(argparse.Action):
-    """`--version`, reading the installed version only when asked (importlib.metadata is slow)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from importlib import metadata
-        try:
-            version = metadata.version("facts-bot")
-        except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-            version = "unknown"
-        print(f"facts-bot {version}")
-        parser.exit()
-
-
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser, with the full arguments of the command `argv` names (if any).
-
-    The other commands are listed by name and help only; their modules are
-    never imported.
-    """
-    parser = _Parser(
-        prog="facts-bot", description="Approved press-office language, served verbatim."
-    )
-    parser.add_argument("--version", action=_Version, help="show the version and exit")
-    commands = parser.add_subparsers(dest="command", required=True)
-    chosen = command_module(sys.argv[1:] if argv is None else argv)
-    if chosen is not None:
-        importlib.import_module(chosen).register(commands)
-    for name, (module, summary) in COMMANDS.items():
-        if module != chosen:
-            commands.add_parser(name, help=summary)
-    return parser
-
-
-def command_module(argv: Sequence[str]) -> str | None:
-    """The module of the command `argv` names; None for `--help`, nothing or a typo."""
-    name = next((arg for arg in argv if not arg.startswith("-")), None)
-    return COMMANDS[name][0] if name in COMMANDS else None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an ordinary mistake is one line on stderr and exit 2, never a traceback."""
     as_program = argv is None  # a caller's process, and its collector, are its own
     with _collector_off(as_program):
-        args = build_parser(argv).parse_args(argv)
+        args = parse(argv)
         quick = as_program and getattr(args, "quick_exit", False)
         if quick:
             _set_aside()  # the modules just imported
@@ -121,6 +46,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if quick:
         _set_aside()  # what the command built, before the interpreter's final collection
     return code
+
+
+def parse(argv: Sequence[str] | None = None) -> Namespace:
+    """The command line (`sys.argv[1:]` when None) as argparse reads it.
+
+    `facts-bot ask WORDS...` without options, the usual call, is read without
+    argparse: importing it and building the parser cost `ask` about 8 ms (with
+    gettext and locale), a quarter of what it spends past its libraries.
+    `bot.cli.ask.plain_question` gives the namespace argparse would
+    (tests/test_cli.py compares the two); anything else goes to argparse.
+    """
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["ask"]:
+        from bot.cli.ask import plain_question
+
+        plain = plain_question(words[1:])
+        if plain is not None:
+            return plain
+    from bot.cli.parser import build_parser
+
+    return build_parser(words).parse_args(words)
 
 
 @contextlib.contextmanager
@@ -155,7 +101,7 @@ def _set_aside() -> None:
     gc.freeze()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: Namespace) -> int:
     try:
         return args.handler(args)
     except BrokenPipeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 from pathlib import Path
@@ -20,6 +19,8 @@ def default_knowledge_dir() -> Path:
 
 def date_argument(value: str) -> dt.date:
     """A YYYY-MM-DD day; argparse turns the error into one line and exit 2."""
+    import argparse  # loaded already: argparse is what calls this
+
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -27,6 +28,8 @@ def date_argument(value: str) -> dt.date:
 
 
 def positive(value: str) -> int:
+    import argparse  # loaded already: argparse is what calls this
+
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
     return int(value)

@@ -6,14 +6,14 @@ reads; `validate` names every problem in a knowledge directory.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, TextIO
 
 from bot.cli.arguments import date_argument, default_knowledge_dir, positive
 from bot.content import INTERNAL_LABEL, Contact, KnowledgeError, check_knowledge, load_snapshot
@@ -22,6 +22,9 @@ from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
 from bot.matching.limits import readable_part
 from bot.matching.preference import prefer_current
+
+if TYPE_CHECKING:  # argparse only when options are parsed: see plain_question
+    import argparse
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -42,6 +45,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--date", type=date_argument, default=None,
                           help="check expiry as of this day (default today)")
     validate.set_defaults(handler=run_validate, quick_exit=True)
+
+
+def plain_question(words: Sequence[str]) -> SimpleNamespace | None:
+    """`ask WORDS...` with no option, as argparse reads it: `register`'s defaults.
+
+    None when any word starts with "-" (an option, "--", a negative number):
+    argparse reads those. tests/test_cli.py holds this to argparse's namespace.
+    """
+    if any(word.startswith("-") for word in words):
+        return None
+    return SimpleNamespace(command="ask", knowledge=None, json=False, limit=3, batch=None,
+                           date=None, query=list(words), handler=run_ask, quick_exit=True)
 
 
 def run_validate(args: argparse.Namespace) -> int:
