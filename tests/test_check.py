@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 
 from bot.content import Snapshot
+from bot.content.records import replace
 from bot.matching.check import APPROVED, CHANGED, NEUTRAL, UNAPPROVED, Checker, approved_lines
 from bot.matching.sentences import split_sentences
 from bot.matching.wording import DATE, NAME, NUMBER, WORD, differences, normal_form
@@ -97,9 +97,9 @@ def test_greetings_and_signatures_are_neutral(checker):
 
 
 def test_expired_content_is_not_approved(snapshot):
-    expired = {e.id: dataclasses.replace(e, expires=dt.date(2020, 1, 1)) if e.id ==
+    expired = {e.id: replace(e, expires=dt.date(2020, 1, 1)) if e.id ==
                "sb-color-blind" else e for e in snapshot.entries}
-    old = dataclasses.replace(snapshot, entries=tuple(expired.values()))
+    old = replace(snapshot, entries=tuple(expired.values()))
     [sentence] = Checker(old).check(COLOR_BLIND, TODAY).sentences
     assert sentence.status != APPROVED
     assert sentence.entry is None or sentence.entry.id != "sb-color-blind"

@@ -81,7 +81,11 @@ def record(cls: type[T]) -> type[T]:
 
 
 def replace(instance: T, **changes: Any) -> T:
-    """A copy of a record instance with some fields changed (`dataclasses.replace`)."""
+    """A copy of a record instance with some fields changed (`dataclasses.replace`).
+
+    `dataclasses.replace` itself refuses a record ("should be called on
+    dataclass instances"): call this one for the core's classes.
+    """
     values = {name: getattr(instance, name) for name in type(instance).__record_fields__}
     return type(instance)(**{**values, **changes})
 
