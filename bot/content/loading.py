@@ -15,7 +15,7 @@ import gc
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
@@ -57,18 +57,23 @@ BUNDLED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 MAX_FILE_BYTES = 1_000_000  # the bundled plan's largest file is 12 kB
 
 
-class _Found(NamedTuple):
+class _Found:
     """An entry whose fields check, as kept until every plan is read.
 
     Only its lines and checked values: the mapping as read, with its lists,
     goes with its file (kept for all files it was a third of the memory
-    after loading, in holes nothing else filled).
+    after loading, in holes nothing else filled). A class with slots, as
+    small as the NamedTuple it was, which cost every start a compiled method.
     """
 
-    path: str
-    line: int
-    key_lines: dict[str, int]
-    values: dict[str, Any]
+    __slots__ = ("path", "line", "key_lines", "values")
+
+    def __init__(self, path: str, line: int, key_lines: dict[str, int],
+                 values: dict[str, Any]) -> None:
+        self.path = path
+        self.line = line
+        self.key_lines = key_lines
+        self.values = values
 
 
 class _Collected:

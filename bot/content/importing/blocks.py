@@ -19,9 +19,12 @@ _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+•◦▪▫‣●○�
                      r"(?P<text>\S.*)$")
 # "a) x", "(b) x", "c. x": lettered items, only when indented under another item
 _NESTED_LETTER = re.compile(r"^(?P<indent>[ \t]+)(?P<marker>\(?[a-z][.)])[ \t]+(?P<text>\S.*)$")
-_MD_HEADING = re.compile(r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
-_MD_BOLD = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
-_MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+# Markdown's own marks, as patterns for re.match: compiled (and then cached by re) only
+# when a Markdown document is read. The verbatim check reads a plan's source at every
+# load, most often plain text, and compiling these cost every `facts-bot ask` 0.4 ms.
+_MD_HEADING = r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$"
+_MD_BOLD = r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$"
+_MD_RULE = r"^\s{0,3}([-*_])(\s*\1){2,}\s*$"
 _WRAP_MAX = 100  # a file whose lines are mostly this short is hard-wrapped
 
 
@@ -60,7 +63,7 @@ def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
         line = raw.replace("\t", "    ").rstrip()
         if markdown:
             line = re.sub(r"^\s{0,3}>\s?", "", line)  # a quoted block reads as its words
-            if _MD_RULE.match(line):
+            if re.match(_MD_RULE, line):
                 line = ""
         if not line.strip():
             previous = None
@@ -75,26 +78,26 @@ def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
 
 def _block(line: str, number: int, markdown: bool) -> Block:
     if markdown:
-        heading = _MD_HEADING.match(line)
+        heading = re.match(_MD_HEADING, line)
         if heading:
             return Block(_unbold(heading["text"]), number, heading=len(heading["hashes"]))
-        bold = _MD_BOLD.match(line)
+        bold = re.match(_MD_BOLD, line)
         if bold and not _MARKER.match(line):
             return Block(bold["text"].strip(), number, bold=True)
     listed = _MARKER.match(line) or _NESTED_LETTER.match(line)
     if listed:
         indent = len(listed["indent"])
         text = listed["text"].strip()
-        bold = bool(markdown and _MD_BOLD.match(text))
+        bold = bool(markdown and re.match(_MD_BOLD, text))
         if bold:
-            text = _MD_BOLD.match(text)["text"].strip()
+            text = re.match(_MD_BOLD, text)["text"].strip()
         return Block(text, number, indent, listed["marker"], bold=bold)
     indent = len(line) - len(line.lstrip())
     return Block(line.strip(), number, indent)
 
 
 def _unbold(text: str) -> str:
-    bold = _MD_BOLD.match(text)
+    bold = re.match(_MD_BOLD, text)
     return bold["text"].strip() if bold else text
 
 
