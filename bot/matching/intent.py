@@ -43,6 +43,12 @@ _NUMBER_WORDS = re.compile(
 _NUMBER_WORD_STEMS = ("hundred", "thousand", "million", "billion", "dozen", "majority", "percent")
 _DATES_AND_YEARS = re.compile(rf"\b(({_MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b")
 _PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b")
+# What every match of _STATES (with no digit: a weekday, today...) and of _PLACE_WORDS
+# contains. These searches run on every entry of every load, and a regex tries its
+# alternatives at each character; a text holding none of these words is not searched
+# (most entries name no place; many state no day).
+_TIME_HINTS = ("day", "tomorrow", "week", "to date", "since")
+_PLACE_HINTS = ("cit", "location", "count", "state")
 
 
 def asked_for(folded_query: str) -> tuple[str, ...]:
@@ -70,8 +76,10 @@ def stated_in(texts: Iterable[str], places: Iterable[str] = ()) -> tuple[str, ..
     found = []
     if _states_a_quantity(text):
         found.append(QUANTITY)
-    if _STATES.search(text):
+    may_state_a_time = _DIGIT.search(text) or any(word in text for word in _TIME_HINTS)
+    if may_state_a_time and _STATES.search(text):
         found.append(TIME)
-    if any(places) or _PLACE_WORDS.search(text):
+    if any(places) or (any(word in text for word in _PLACE_HINTS)
+                       and _PLACE_WORDS.search(text)):
         found.append(PLACE)
     return tuple(found)
