@@ -146,7 +146,7 @@ class Concept:
     alternatives: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Analysed:
     """Many texts analysed at once (Analyzer.analyse_all)."""
 
