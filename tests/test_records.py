@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
+from typing import ClassVar
 
 import pytest
 
@@ -129,3 +130,22 @@ def test_instances_share_one_key_table_as_dataclass_instances_do():
     for instance in (Point(1, "a"), Point(x=1, note="n", label="a"), Point(1, "a", ("t",))):
         attributes = vars(instance)
         assert sys.getsizeof(attributes) < sys.getsizeof(dict(attributes))
+
+
+def test_what_a_record_cannot_be_is_refused_not_silently_changed():
+    class Counted:
+        total: ClassVar[int] = 0
+        name: str
+
+    class Later:
+        seed: dataclasses.InitVar[int]
+
+    for body in (Counted, Later):
+        with pytest.raises(TypeError, match="no ClassVar or InitVar"):
+            record(body)
+
+    class Child(Point):
+        z: int = 0
+
+    with pytest.raises(TypeError, match="cannot extend another record"):
+        record(Child)

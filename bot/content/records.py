@@ -55,7 +55,9 @@ def field(*, default_factory: Callable[[], Any]) -> Any:
 @dataclass_transform(eq_default=True, field_specifiers=(field,))
 def record(cls: type[T]) -> type[T]:
     """Make `cls` a frozen value class of its annotated fields (see the module's docstring)."""
-    names = tuple(cls.__dict__.get("__annotations__", {}))
+    annotations = cls.__dict__.get("__annotations__", {})
+    _refuse_what_dataclasses_would_do_otherwise(cls, annotations)
+    names = tuple(annotations)
     # name -> its default, or _REQUIRED; in field order, so that an instance's
     # attributes are always stored in that order (they then share one key table
     # across instances, as a dataclass's do: less memory per entry).
@@ -78,6 +80,16 @@ def record(cls: type[T]) -> type[T]:
     cls.__match_args__ = names
     cls.__record_fields__ = names
     return cls
+
+
+def _refuse_what_dataclasses_would_do_otherwise(cls: type, annotations: dict[str, Any]) -> None:
+    """A ClassVar, an InitVar or a record base would silently become (or lose) a field."""
+    for name, annotation in annotations.items():
+        if str(annotation).split("[")[0].rsplit(".", 1)[-1] in ("ClassVar", "InitVar"):
+            raise TypeError(f"{cls.__name__}.{name}: a record has no ClassVar or InitVar "
+                            "fields (use a dataclass)")
+    if any(hasattr(base, "__record_fields__") for base in cls.__mro__[1:]):
+        raise TypeError(f"{cls.__name__}: a record cannot extend another record")
 
 
 def replace(instance: T, **changes: Any) -> T:
