@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from argparse import Namespace
+    from types import SimpleNamespace
 
 #: command -> (the module whose `register(commands)` adds it, its line in `--help`).
 #: A module may add several commands; tests/test_cli.py checks the table against them.
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def parse(argv: Sequence[str] | None = None) -> Namespace:
+def parse(argv: Sequence[str] | None = None) -> Namespace | SimpleNamespace:
     """The command line (`sys.argv[1:]` when None) as argparse reads it.
 
     `facts-bot ask WORDS...` without options, the usual call, is read without
@@ -101,7 +102,7 @@ def _set_aside() -> None:
     gc.freeze()
 
 
-def _run(args: Namespace) -> int:
+def _run(args: Namespace | SimpleNamespace) -> int:
     try:
         return args.handler(args)
     except BrokenPipeError:
