@@ -125,6 +125,36 @@ def test_bad_yaml_names_file_and_line(knowledge_copy):
     assert any(re.match(rf"error: {PLAN}/qa\.yaml:\d+: not valid YAML", e) for e in errors)
 
 
+@pytest.mark.parametrize("broken", [b"", b"document:\n  id: [unclosed\n",
+                                    b"document:\n  title: \"caf\xe9\"\n"])
+def test_a_broken_document_file_is_the_error_not_every_entry_naming_it(knowledge_copy, broken):
+    """An empty, unparsable or non-UTF-8 document.yaml: the file is named first, and each
+    entry file says once that its entries' document is missing, pointing at it (not one
+    error per entry, which buried the cause under 28 lines)."""
+    (knowledge_copy / PLAN / "document.yaml").write_bytes(broken)
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    shown = [str(p) for p in problems]
+    assert snapshot is None
+    assert f"{PLAN}/document.yaml" in shown[0]
+    assert any(word in shown[0] for word in ("is empty", "not valid YAML", "not UTF-8"))
+    follow_on = shown[1:]
+    entry_files = {p.path for p in problems[1:]}
+    assert len(follow_on) == len(entry_files) == 5
+    assert all("unknown document" in line and f"{PLAN}/document.yaml added nothing" in line
+               for line in follow_on)
+
+
+def test_a_file_that_is_not_utf8_names_the_byte_and_its_line(knowledge_copy):
+    path = knowledge_copy / PLAN / "qa.yaml"
+    text = path.read_bytes()
+    cut = text.index(b"\n", 100) + 1
+    path.write_bytes(text[:cut] + b"  # caf\xe9\n" + text[cut:])
+    [error] = errors_of(knowledge_copy)
+    line = text[:cut].count(b"\n") + 1
+    assert error == (f"error: {PLAN}/qa.yaml:{line}: not UTF-8 text: byte 0xe9 at byte "
+                     f"{cut + 7:,}; save the file as UTF-8")
+
+
 def test_unknown_field_is_named_with_its_line_and_a_suggestion(knowledge_copy):
     break_file(knowledge_copy, "talking_points.yaml", "    keywords:", "    keywrods:")
     line = line_of(knowledge_copy, "talking_points.yaml", "keywrods:")

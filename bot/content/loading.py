@@ -87,6 +87,9 @@ class _Collected:
         #: of exactly what was parsed (and each file is read once).
         self.digest: Any = sha256()
         self.shared_text: dict[str, str] = {}  # see yaml_lines.load
+        #: Files that added nothing (empty, or not read): a document they were to
+        #: define is missing, and that, not each entry naming it, is the mistake.
+        self.unread: list[str] = []
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:
@@ -168,26 +171,38 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
+            collected.unread.append(relative)
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
                                  f"({MAX_FILE_BYTES:,}); split it into several files")
             return
         data = yaml_lines.load(_read_text(path, relative, collected),
                                shared=collected.shared_text)
     except yaml_lines.Refused as refused:
+        collected.unread.append(relative)
         checker.error(refused.line, "", refused.message)
         return
     except yaml.MarkedYAMLError as broken:
+        collected.unread.append(relative)
         mark = broken.problem_mark or broken.context_mark
         line = mark.line + 1 if mark else 0
         checker.error(line, "", f"not valid YAML: {broken.problem or broken.context}")
         return
-    except (yaml.YAMLError, UnicodeDecodeError) as broken:
+    except UnicodeDecodeError as broken:
+        collected.unread.append(relative)
+        checker.error(_line_at(broken.object, broken.start), "",
+                      f"not UTF-8 text: byte 0x{broken.object[broken.start]:02x} at byte "
+                      f"{broken.start:,}; save the file as UTF-8")
+        return
+    except yaml.YAMLError as broken:
         checker.error(0, "", f"not valid YAML: {type(broken).__name__}")
         return
     except OSError as failed:
+        collected.unread.append(relative)
         checker.error(0, "", f"cannot be read: {failed.strerror or failed}")
         return
     if data is None:
+        collected.unread.append(relative)
+        checker.warn(0, "", f"is empty: it adds none of {', '.join(TOP_LEVEL)}")
         return
     if not isinstance(data, dict):
         checker.error(1, "", f"the file must be a mapping with {', '.join(TOP_LEVEL)}")
@@ -354,6 +369,7 @@ def _check_knowledge(root: Path, today: dt.date | None
 def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry]:
     entries: list[Entry] = []
     first_seen: dict[str, tuple[str, int]] = {}
+    missing: dict[tuple[str, str], list[_Found]] = {}  # (file, document id) -> its entries
     for raw in collected.raw_entries:
         path, values = raw.path, raw.values
         checker = FileChecker(path, problems)
@@ -366,13 +382,33 @@ def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry
         first_seen[entry_id] = (path, raw.line)
         document = collected.documents.get(values["document"])
         if document is None:
-            checker.error(raw.key_lines["document"], f"entry {entry_id}.document",
-                          f"unknown document {values['document']!r}")
+            missing.setdefault((path, values["document"]), []).append(raw)
             continue
         entry = _build_entry(checker, raw, values, document)
         if entry is not None:
             entries.append(entry)
+    for (path, document_id), naming in missing.items():
+        _unknown_document(FileChecker(path, problems), document_id, naming, collected.unread)
     return entries
+
+
+def _unknown_document(checker: FileChecker, document_id: str, naming: list[_Found],
+                      unread: list[str]) -> None:
+    """One error per file for its entries naming a document no file defines.
+
+    A plan whose document.yaml is broken or empty would otherwise bury that
+    one mistake under an error for every entry of the plan.
+    """
+    first = naming[0]
+    others = f" (and {len(naming) - 1} more entries in this file)" if len(naming) > 1 else ""
+    hint = f"; {', '.join(unread)} added nothing (see above)" if unread else ""
+    checker.error(first.key_lines["document"], f"entry {first.values['id']}.document",
+                  f"unknown document {document_id!r}{others}{hint}")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """The line (from 1) that byte `offset` of `data` is on."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _warn_expired(entries: list[Entry], documents: Iterable[Document], today: dt.date,
