@@ -121,6 +121,11 @@ def entry_fields(entry: Entry) -> dict[str, list[str]]:
     }
 
 
+def _in_field_order(fields: dict[str, list[str]]) -> Iterable[list[str]]:
+    """An entry's field texts in _ENTRY_FIELDS order, whatever order entry_fields has."""
+    return map(fields.__getitem__, _ENTRY_FIELDS)
+
+
 def _idf(document_frequency: int, total: int) -> float:
     return math.log(1 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
 
@@ -179,7 +184,7 @@ class Index:
         for start in range(0, len(entries), ANALYSED_TOGETHER):
             chunk = entries[start:start + ANALYSED_TOGETHER]
             texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
-                     for entry in chunk for field in entry_fields(entry).values()]
+                     for entry in chunk for field in _in_field_order(entry_fields(entry))]
             analysed = self.analyzer.analyse_all(texts)
             for number, entry in enumerate(chunk):
                 first = number * len(fields)
