@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.store import SqliteLogStore, open_store
-from test_store_contract import count_rows, make_query
+from bot.store.sql import AUDIT_COLUMNS, QUERY_COLUMNS
+from bot.store.sqlite import MAX_ROWS_PER_INSERT, chunk_sizes
+from test_store_contract import count_rows, make_audit, make_query
 
 
 @pytest.fixture
@@ -26,6 +28,33 @@ async def test_max_batch_caps_rows_per_transaction(db_path):
         await asyncio.gather(*(s.record_query(make_query(i)) for i in range(100)))
         assert s.rows_written == 100
         assert s.commits >= 10
+    finally:
+        await s.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 7, 63, 64, 65, 129, 500])
+def test_a_batch_goes_in_a_few_inserts_of_cached_shapes(count):
+    sizes = chunk_sizes(count)
+    assert sum(sizes) == count
+    assert all(size in (1, 2, 4, 8, 16, 32, 64) for size in sizes)
+    assert len(sizes) <= count // MAX_ROWS_PER_INSERT + 6
+    # every multi-row INSERT stays within SQLite's oldest parameter limit (999)
+    assert max(len(QUERY_COLUMNS), len(AUDIT_COLUMNS)) * MAX_ROWS_PER_INSERT <= 999
+
+
+async def test_a_turn_of_odd_sized_batches_is_written_whole_and_in_order(db_path):
+    """Multi-row INSERTs write each row once, every field intact, in submission order."""
+    s = SqliteLogStore(db_path)
+    queries = [make_query(i, top_id=None if i % 5 else "sb-x", top_score=None if i % 5 else 9.5,
+                          shown_ids=tuple(f"e{j}" for j in range(i % 4)))
+               for i in range(203)]
+    audits = [make_audit(i, detail={"i": i}) for i in range(77)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(s.record_query(q) for q in queries),
+                                              *(s.record_audit(a) for a in audits)), timeout=10)
+        assert s.rows_written == 280
+        assert list(s.query_rows()) == queries
+        assert list(s.audit_rows()) == audits
     finally:
         await s.close()
 
