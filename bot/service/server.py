@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,11 @@ log = logging.getLogger("facts_bot")
 
 DRAIN_SECONDS = 20.0
 YOUNG_GENERATION = 20_000  # allocations between collections of the young generation
+#: How long a thread waiting for the GIL waits before asking the event loop for it
+#: (CPython's default is 5 ms). The log's writer thread takes the GIL back after each
+#: SQLite call; when the busy loop did not give it up sooner, each answer waiting for
+#: that commit waited up to 5 ms more per call (benchmarks/bench_slack.py).
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 @dataclass
@@ -245,6 +251,7 @@ async def serve(settings: Settings, clock: Clock,
     # 5-10% of the CPU per request under load (benchmarks/bench_slack.py); at
     # YOUNG_GENERATION they are rarer, as cheap each, and hold a few MB at most.
     gc.set_threshold(YOUNG_GENERATION, *gc.get_threshold()[1:])
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(AcceptErrorLog())
     stopping = asyncio.Event()
