@@ -168,8 +168,9 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             match = self.search(read)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
             self.metrics.queries.inc(status=match.status)
-            message = self.match_message(match, request_id)
-            self.replies.remember(request_id, self.context_value(match, request_id))
+            context = self.context_value(match, request_id)
+            message = self.match_message(match, context)
+            self.replies.remember(request_id, context)
             if cut:
                 message = render.with_note(message, f"_Only the first {len(read)} characters "
                                            "of your question were read._")

@@ -31,10 +31,12 @@ class AskCommand:
     #: The best response and up to four others that fit (render.OTHERS_SHOWN).
     RESULTS_SHOWN = 1 + render.OTHERS_SHOWN
 
-    def match_message(self, match: Match, request_id: str) -> render.Message:
+    def match_message(self, match: Match, context: dict) -> render.Message:
+        """The reply; `context` is `context_value`'s (built once: the buttons and the
+        replies remembered for them carry the same)."""
         snapshot = self.live.snapshot
         contacts = snapshot.contacts_for(r.entry for r in match.results)
-        return render.match_message(match, contacts, self.context_value(match, request_id),
+        return render.match_message(match, contacts, context,
                                     self.live.current.settings.answer_min_score,
                                     self.review_labels(r.entry for r in match.results))
 
