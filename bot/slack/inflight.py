@@ -49,8 +49,11 @@ class InFlight:
         """Hold an ack while `limit` requests are still being answered (at most `max_wait`)."""
         if len(self._tasks) < self.limit:
             return
+        # asyncio.timeout, not wait_for: no task of its own per held ack (3.11's wait_for
+        # wraps the coroutine in one), and this is on every ack while the limit is reached.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._room.wait(), self.max_wait)
+            async with asyncio.timeout(self.max_wait):
+                await self._room.wait()
 
     async def answer(self, work: Coroutine[Any, Any, T],
                      deliver_late: Callable[[T], Awaitable[None]]) -> T | None:
