@@ -166,6 +166,8 @@ async def test_the_answer_is_the_ack_itself_and_nothing_follows(bot, snapshot):
         exposition = await response.text()
     assert 'facts_replies_total{via="ack"} 1' in exposition
     assert 'facts_replies_total{via="response_url"}' not in exposition
+    # the commit the ack waited for is timed: what to watch when acks slow down
+    assert "facts_log_commit_milliseconds_count 1\n" in exposition
 
 
 async def test_answer_offers_other_responses_share_and_feedback_buttons(bot):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 from bot.service.metrics import Metrics
@@ -54,6 +55,7 @@ class LogKeeper:
         if self.memory:  # older rows are waiting in memory: queue behind them, in order
             self._keep(record, "older rows are waiting in memory")
             return
+        started = time.perf_counter()
         try:
             await (self.store.record_query(record) if isinstance(record, QueryRecord)
                    else self.store.record_audit(record))
@@ -61,6 +63,7 @@ class LogKeeper:
             self.metrics.log_write_errors.inc()
             self._keep(record, f"{type(failed).__name__}: {failed}"[:200])
             return
+        self.metrics.log_commit_ms.observe((time.perf_counter() - started) * 1000)
         if self.state != OK and not self.waiting():
             self._enter(OK, "")
 

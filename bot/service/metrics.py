@@ -84,6 +84,9 @@ class Metrics:
         "facts_lookup_milliseconds", "Matcher time per lookup."))
     ack_ms: Histogram = field(default_factory=lambda: Histogram(
         "facts_ack_milliseconds", "Time from receiving a Slack request to answering it."))
+    log_commit_ms: Histogram = field(default_factory=lambda: Histogram(
+        "facts_log_commit_milliseconds", "Time a log row waited for its database commit "
+        "(an answer in the ack waits for it: group commit on the store's writer thread)."))
     reloads: Counter = field(default_factory=lambda: Counter(
         "facts_reloads_total", "Knowledge reloads by result (ok, failed)."))
     alert_posts: Counter = field(default_factory=lambda: Counter(
@@ -111,7 +114,8 @@ class Metrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms, self.reloads,
+        for metric in (self.queries, self.commands, self.lookup_ms, self.ack_ms,
+                       self.log_commit_ms, self.reloads,
                        self.alert_posts, self.slack_errors, self.slack_retries,
                        self.log_write_errors, self.http_refused,
                        self.replies):
