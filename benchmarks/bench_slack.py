@@ -11,6 +11,9 @@ process), and sends each the same signed /facts requests from this process:
   answer latency (request sent to the answer seen: the ack itself when it
   carries the answer, else its arrival at the fake Slack's response_url).
 
+It also prints facts-bot's mean wait for a log row's commit in each phase (from
+its /metrics, facts_log_commit_milliseconds): every answer in the ack includes it.
+
 It prints, for every figure, min and median over the rounds of each server
 and of their per-round ratio (facts-bot / floor). On a shared machine read the
 ratios: both servers run on the same noisy machine minutes apart. Every
@@ -70,6 +73,7 @@ class Phase:
     elapsed: float = 0.0
     cpu_seconds: float = 0.0
     answers: list[float] = field(default_factory=list)  # ms, filled in at the end
+    commit_wait_ms: float = float("nan")  # facts-bot's mean wait for a log row's commit
 
 
 def run_fake_slack(ready: multiprocessing.Queue, stop: multiprocessing.Event,
@@ -172,15 +176,32 @@ async def measure(command: list[str], env: dict[str, str], response_url: str,
         await asyncio.sleep(0.5)  # the warm-up's late answers, if any, go out first
         phases = {}
         for mode, rate in (("closed", None), ("open", args.rate)):
-            cpu = _cpu_seconds(server.pid)
+            cpu, commits = _cpu_seconds(server.pid), await commit_waits(url)
             phases[mode] = await load(url, response_url, next(_run_ids), args.requests,
                                       args.concurrency, rate)
             await asyncio.sleep(0.5)  # late answers land before the next phase
             phases[mode].cpu_seconds = _cpu_seconds(server.pid) - cpu
+            total_ms, count = (after - before for after, before
+                               in zip(await commit_waits(url), commits, strict=True))
+            phases[mode].commit_wait_ms = total_ms / count if count else float("nan")
         return phases
     finally:
         server.terminate()
         await server.wait()
+
+
+async def commit_waits(events_url: str) -> tuple[float, int]:
+    """facts-bot's facts_log_commit_milliseconds (sum, count) from /metrics; (0, 0) for the
+    floor, which has neither a log nor /metrics."""
+    found = {"sum": 0.0, "count": 0.0}
+    async with aiohttp.ClientSession() as http, \
+            http.get(events_url.replace("/slack/events", "/metrics")) as response:
+        if response.status == 200:
+            for line in (await response.text()).splitlines():
+                name, _, value = line.partition(" ")
+                if name.startswith("facts_log_commit_milliseconds_"):
+                    found[name.rsplit("_", 1)[1]] = float(value)
+    return found["sum"], int(found["count"])
 
 
 def answer_latencies(phase: Phase, arrivals: dict[str, float]) -> list[float]:
@@ -257,6 +278,9 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
         base = [value(p) for p in floor]
         ratios = [a / b for a, b in zip(ours, base, strict=True)]
         print(f"{label:44} {_mm(ours):>17} {_mm(base):>17} {_mm(ratios, 2):>17} {note}")
+    print(f"{'facts-bot log commit wait, mean (ms)':44} "
+          f"{_mm([p['closed'].commit_wait_ms for p in bot]):>17} at {args.concurrency} in flight, "
+          f"{_mm([p['open'].commit_wait_ms for p in bot])} at {args.rate:g}/s")
     print_targets(bot, floor, args)
     closed = [p["closed"] for p in bot]
     opened = [p["open"] for p in bot]
