@@ -106,19 +106,24 @@ def words(text: str) -> list[str]:
 _HYPHENATED = re.compile(r"(?<![a-z0-9])[a-z0-9]+(?:[-/][a-z0-9]+)+")
 
 
-def compounds(text: str) -> list[str]:
+def _compounds_in(folded: str, start: int = 0, end: int | None = None) -> list[str]:
     """Hyphenated words joined ("op-ed" -> "oped"), as people often type them."""
-    return folded_words(text)[1]
+    found = _HYPHENATED.findall(folded, start, len(folded) if end is None else end)
+    return [f.replace("-", "").replace("/", "") for f in found]
 
 
 def folded_words(text: str) -> tuple[list[str], list[str]]:
-    """`words(text)` and `compounds(text)` from one folding of the text."""
+    """The words of one text, and its compounds, from one folding of it.
+
+    The index analyses many texts at once (Analyzer.analyse_all); this is
+    the same analysis of a single text, the definition that one is held to.
+    """
     plain = fold(text)
     joined = []
     if "-" in plain or "/" in plain:  # compounds never span a space: look in tokens with one
         for token in plain.split():
             if "-" in token or "/" in token:
-                joined += [f.replace("-", "").replace("/", "") for f in _HYPHENATED.findall(token)]
+                joined += _compounds_in(token)
     return _split(plain), joined
 
 
@@ -183,7 +188,7 @@ def _ends(every: list[str], mark: str, texts: int) -> list[int]:
 
 
 def _add_compounds(terms: list[list[str]], folded: str, joint: str) -> set[str]:
-    """Each hyphenated word joined, its stem added to the text it is in (see `compounds`).
+    """Each hyphenated word joined, its stem added to the text it is in (`_compounds_in`).
 
     Only the tokens around a "-" or "/" are searched (found by `str.find`,
     fast): the pattern tried at every word start of all the text took longer
@@ -202,8 +207,7 @@ def _add_compounds(terms: list[list[str]], folded: str, joint: str) -> set[str]:
         end = folded.find(" ", position)
         end = len(folded) if end < 0 else end
         text = terms[bisect_right(starts, start)]
-        for joined in _HYPHENATED.findall(folded, start, end):
-            joined = joined.replace("-", "").replace("/", "")
+        for joined in _compounds_in(folded, start, end):
             found.add(joined)
             text.append(stem(joined))
     return found
@@ -232,20 +236,15 @@ class Analyzer:
                     options.append((stems, term))
         for options in self._phrases.values():
             options.sort(key=lambda option: -len(option[0]))
-        # Stems that start only one-word phrases: their groups, found without a search.
-        self._one_word: dict[str, list[str]] = {
-            first: [term for _, term in options]
-            for first, options in self._phrases.items() if len(options[0][0]) == 1}
-        self._longer = {first: options for first, options in self._phrases.items()
-                        if first not in self._one_word}
-        # For analyse_all: the groups a stem stands for alone, and the second stems
-        # of the longer phrases it starts.
+        # The groups a stem stands for alone (found without a search), and for a stem
+        # that starts longer phrases, the stems that can come second in them.
         self._single: dict[str, tuple[str, ...]] = {
             first: tuple(term for phrase, term in options if len(phrase) == 1)
             for first, options in self._phrases.items()}
         self._seconds: dict[str, frozenset[str]] = {
-            first: frozenset(phrase[1] for phrase, _ in options if len(phrase) > 1)
-            for first, options in self._longer.items()}
+            first: seconds for first, options in self._phrases.items()
+            if (seconds := frozenset(phrase[1] for phrase, _ in options if len(phrase) > 1))}
+        self._any_second = frozenset().union(*self._seconds.values())
         self._longest = max((len(phrase) for options in self._phrases.values()
                              for phrase, _ in options), default=1)
 
@@ -271,10 +270,11 @@ class Analyzer:
                  if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]  # is_content, inlined
         if self._phrases.keys().isdisjoint(stems):
             return found
-        present = Counter(stems)  # one-word phrases: each group once per occurrence
-        for first in self._one_word.keys() & present.keys():
-            found += self._one_word[first] * present[first]
-        for first in self._longer.keys() & present.keys():
+        present = Counter(stems)
+        for first in self._phrases.keys() & present.keys():
+            if first not in self._seconds:  # one-word phrases: each group once per occurrence
+                found += self._single[first] * present[first]
+                continue
             start = -1
             for _ in range(present[first]):  # where each occurrence is (list.index: in C)
                 start = stems.index(first, start + 1)
@@ -318,10 +318,9 @@ class Analyzer:
         can come second in one (both found for every word in C) is a phrase looked for.
         """
         firsts = {word for word, term in stems.items() if term in self._seconds}
-        seconds = frozenset().union(*self._seconds.values())
         if not firsts:
             return
-        follows = {word for word, term in stems.items() if term in seconds}
+        follows = {word for word, term in stems.items() if term in self._any_second}
         after = map(follows.__contains__, islice(every, 1, None))
         for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
             first = stems[every[position]]
