@@ -284,3 +284,24 @@ def test_a_schedule_that_ends_the_day_it_starts_loads(knowledge_copy):
     snapshot, problems = check_knowledge(knowledge_copy, TODAY)
     assert snapshot is not None, [str(p) for p in problems]
     assert snapshot.by_id["new-one"].schedule.covers(dt.date(2009, 4, 27))
+
+
+def test_a_rejected_document_is_named_by_the_entries_that_need_it(knowledge_copy):
+    """A document refused for one field (a time zone that is a folder) exists, so
+    'unknown document' alone would send the user looking for a typo in the id."""
+    break_file(knowledge_copy, "document.yaml", "timezone: America/New_York",
+               "timezone: America")
+    errors = errors_of(knowledge_copy)
+    assert "document.timezone" in errors[0] and "'America'" in errors[0]
+    assert len(errors) == 6
+    assert all(f"{PLAN}/document.yaml had its document rejected (see above)" in e
+               for e in errors[1:])
+
+
+@pytest.mark.parametrize("target", ["nowhere.yaml", "loop.yaml"])
+def test_a_broken_link_to_a_content_file_is_an_error_not_skipped(knowledge_copy, target):
+    """A link whose file is gone (or a link to itself) held content; skipping it in
+    silence would drop approved entries without a word."""
+    (knowledge_copy / PLAN / "loop.yaml").symlink_to(target)
+    [error] = errors_of(knowledge_copy)
+    assert error.startswith(f"error: {PLAN}/loop.yaml: cannot be read: ")

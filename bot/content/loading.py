@@ -90,6 +90,7 @@ class _Collected:
         #: Files that added nothing (empty, or not read): a document they were to
         #: define is missing, and that, not each entry naming it, is the mistake.
         self.unread: list[str] = []
+        self.rejected: list[str] = []  # files whose document had errors: likewise
 
 
 def _build_document(checker: FileChecker, raw: Any) -> Document | None:
@@ -212,7 +213,9 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
             checker.error(data.key_lines.get(key, 1), str(key), "unknown top-level field")
     if "document" in data:
         document = _build_document(checker, data["document"])
-        if document is not None:
+        if document is None:
+            collected.rejected.append(relative)
+        else:
             if document.id in collected.documents:
                 other = collected.documents[document.id].path
                 checker.error(data.key_lines["document"], "document.id",
@@ -270,7 +273,8 @@ def knowledge_files(directory: Path) -> list[Path]:
     return sorted(
         path for path in directory.rglob("*")
         if path.suffix in (".yaml", ".yml")
-        and not any(part.startswith(".") for part in path.parts[below:]) and path.is_file()
+        and not any(part.startswith(".") for part in path.parts[below:])
+        and (path.is_file() or path.is_symlink())  # a broken link is read, and said so
     )
 
 
@@ -388,12 +392,12 @@ def _build_entries(collected: _Collected, problems: list[Problem]) -> list[Entry
         if entry is not None:
             entries.append(entry)
     for (path, document_id), naming in missing.items():
-        _unknown_document(FileChecker(path, problems), document_id, naming, collected.unread)
+        _unknown_document(FileChecker(path, problems), document_id, naming, collected)
     return entries
 
 
 def _unknown_document(checker: FileChecker, document_id: str, naming: list[_Found],
-                      unread: list[str]) -> None:
+                      collected: _Collected) -> None:
     """One error per file for its entries naming a document no file defines.
 
     A plan whose document.yaml is broken or empty would otherwise bury that
@@ -401,7 +405,9 @@ def _unknown_document(checker: FileChecker, document_id: str, naming: list[_Foun
     """
     first = naming[0]
     others = f" (and {len(naming) - 1} more entries in this file)" if len(naming) > 1 else ""
-    hint = f"; {', '.join(unread)} added nothing (see above)" if unread else ""
+    hint = "".join([f"; {', '.join(files)} {what} (see above)" for files, what in (
+        (collected.unread, "added nothing"), (collected.rejected, "had its document rejected"))
+        if files])
     checker.error(first.key_lines["document"], f"entry {first.values['id']}.document",
                   f"unknown document {document_id!r}{others}{hint}")
 
