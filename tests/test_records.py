@@ -49,6 +49,7 @@ DataPoint = dataclasses.dataclass(frozen=True)(_dataclass_body)
     ((1,), {"label": "a", "note": "n"}),
     ((1, "a", ("t",)), {"note": None}),
     ((), {"note": "n", "label": "a", "x": 2, "tags": ("t", "u")}),
+    ((3, "b", ("t",), "n", frozenset({"given"})), {}),  # every field in order (a Result)
 ])
 def test_construction_defaults_equality_hash_and_repr_are_the_dataclass_ones(args, kwargs):
     ours, theirs = Point(*args, **kwargs), DataPoint(*args, **kwargs)
@@ -127,7 +128,8 @@ def test_the_core_model_classes_match_their_dataclass_form(snapshot):
 def test_instances_share_one_key_table_as_dataclass_instances_do():
     """Stored field by field in order: an update() would give each a table of its own
     (a dict as large as a copy of it), half as much memory again per Entry."""
-    for instance in (Point(1, "a"), Point(x=1, note="n", label="a"), Point(1, "a", ("t",))):
+    for instance in (Point(1, "a"), Point(x=1, note="n", label="a"), Point(1, "a", ("t",)),
+                     Point(1, "a", (), None, frozenset())):
         attributes = vars(instance)
         assert sys.getsizeof(attributes) < sys.getsizeof(dict(attributes))
 

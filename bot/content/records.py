@@ -126,6 +126,13 @@ def _init(class_name: str, template: dict[str, Any],
     factories = tuple((n, d) for n, d in template.items() if isinstance(d, _Factory))
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        attributes = self.__dict__
+        if len(args) == count and not kwargs:  # every field, in order: a search's Results
+            for name, value in zip(names, args):  # noqa: B905 (counted above)
+                attributes[name] = value
+            if post_init is not None:
+                post_init(self)
+            return
         if args:
             kwargs = _by_name(class_name, names, args, kwargs)
         values = {**template, **kwargs}  # keys in field order; an unknown one comes last
@@ -134,7 +141,6 @@ def _init(class_name: str, template: dict[str, Any],
         for name, factory in factories:
             if values[name] is factory:
                 values[name] = factory.make()
-        attributes = self.__dict__
         for name, value in values.items():  # not update(): that would copy the key table
             attributes[name] = value
         if post_init is not None:
