@@ -250,10 +250,10 @@ def test_a_plain_question_is_read_as_argparse_reads_it(argv, capsys):
     """`ask WORDS` skips argparse (bot.cli.parse); its namespace must be argparse's own,
     and what argparse refuses (or answers with help) still goes to argparse."""
     from bot.cli import parse
-    from bot.cli.parser import build_parser
+    from bot.cli.parser import parse_words
 
     try:
-        expected = vars(build_parser(argv).parse_args(argv))
+        expected = vars(parse_words(argv))
     except SystemExit as stopped:
         argparse_said = capsys.readouterr()
         with pytest.raises(SystemExit) as ours:

@@ -258,3 +258,17 @@ async def test_serve_starts_without_bolts_token_warning(slack, tmp_path):
     assert await asyncio.wait_for(server.process.wait(), 30) == 0
     stderr = (await server.process.stderr.read()).decode()
     assert "will be unused" not in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("args, blamed", [
+    (("ask", "-x", "racial", "profiling"), "facts-bot ask"),
+    (("validate", "--nope"), "facts-bot validate"),
+    (("--nope", "ask", "racial"), "facts-bot"),  # before the command: the program's own
+])
+def test_an_unknown_option_shows_the_usage_of_the_command_it_was_given_to(args, blamed):
+    done = run(*args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    usage, error = done.stderr.strip().splitlines()[0], done.stderr.strip().splitlines()[-1]
+    assert usage.startswith(f"usage: {blamed} [-h]")
+    unknown = args[0] if blamed == "facts-bot" else args[1]
+    assert error == f"{blamed}: error: unrecognized arguments: {unknown}"

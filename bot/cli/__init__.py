@@ -65,9 +65,9 @@ def parse(argv: Sequence[str] | None = None) -> Namespace | SimpleNamespace:
         plain = plain_question(words[1:])
         if plain is not None:
             return plain
-    from bot.cli.parser import build_parser
+    from bot.cli.parser import parse_words
 
-    return build_parser(words).parse_args(words)
+    return parse_words(words)
 
 
 @contextlib.contextmanager

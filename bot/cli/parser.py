@@ -88,6 +88,30 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def parse_words(words: Sequence[str]) -> argparse.Namespace:
+    """`build_parser(words).parse_args(words)`, with an unknown option blamed on its command.
+
+    argparse reports what a subcommand did not recognise from the top-level
+    parser: `facts-bot ask -x` printed the list of commands, not ask's usage.
+    """
+    parser = build_parser(words)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:
+        name = getattr(args, "command", None)
+        given_to_command = name in words and unknown[0] not in words[:words.index(name)]
+        command = _commands(parser).get(name, parser) if given_to_command else parser
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers by name."""
+    for action in parser._actions:  # argparse keeps no public handle on its subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
 def command_module(argv: Sequence[str]) -> str | None:
     """The module of the command `argv` names; None for `--help`, nothing or a typo."""
     name = next((arg for arg in argv if not arg.startswith("-")), None)
