@@ -53,7 +53,7 @@ def test_problems_keep_their_order_unknown_fields_then_the_specs(knowledge_copy)
         (2, "entry odd.title", "missing required field"),
         (2, "entry odd.section", "missing required field"),
         (2, "entry odd.text", "missing required field"),
-        (6, "entry odd.keywords", "must not be empty"),
+        (6, "entry odd.keywords", "item 2 must not be empty"),  # which one, not the list
     ]
 
 

@@ -74,9 +74,12 @@ def _flag(value: Any) -> bool:
 def text_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of text, not {type_name(value)}")
-    for item in value:
+    for number, item in enumerate(value, 1):
         if not isinstance(item, str) or not item or item.isspace():
-            _text(item)  # says why
+            try:
+                _text(item)  # says why
+            except Invalid as why:  # which item: "must not be empty" read as the whole list
+                raise Invalid(f"item {number} {why}") from None
     return tuple(value)
 
 
