@@ -2,29 +2,37 @@
 
 Relevance is a sum over the query's concepts, each concept worth the best of
 its alternative terms (a word, its synonyms, a typo's readings). Summing every
-posting of every concept costs time in proportion to how common the words
-are: in a department's worth of plans "ICE" or "program" is in half of all
-entries, and a lookup walked them all. Only the best `pool` entries are ever
-ranked, so this keeps a running lower bound on the pool's weakest member
-(`theta`) and skips what cannot reach it (max-score pruning, term at a time):
+posting of every term costs time in proportion to how common the words are:
+in a department's worth of plans "ICE" or "program" is in half of all
+entries. Only the best `pool` entries are ever ranked, so this keeps a lower
+bound on the pool's weakest true relevance (`theta`) and skips what cannot
+reach it (max-score pruning, term at a time):
 
-* concepts go in order of the most they can add (`bound`), so the rare,
-  telling words come first and build the pool;
-* each posting list is in descending order of contribution, so a walk stops
-  at the first posting that, with everything the later concepts could still
-  add, stays below `theta`: no entry met from there on can enter the pool;
-* entries already gathered that the walk did not reach get their contribution
-  by lookup, and those that can no longer reach `theta` are dropped.
+* each term can add at most its `bound` (its list's first posting times its
+  quality); a concept's `level` is the most it can still add to an entry not
+  met so far, the bound of its best term not yet walked;
+* terms are walked in order of bound, rare telling words first; each posting
+  list is best first, so a walk can stop part way, and the walks stop as soon
+  as the levels sum below `theta`: an entry not met by then cannot reach the
+  pool. A concept's weak alternatives (a typo's unlikely reading, a broad
+  synonym group) often need no walk at all;
+* the entries met get what the terms not walked add by lookup, concept by
+  concept, dropping those that can no longer reach `theta`;
+* `theta` comes from scoring exactly a few likely entries: the heads of the
+  lists first, then the best of the entries met as the walks go on.
 
-An entry skipped this way can have been underrated only if its true
-relevance is below `theta`, which is at most the pool's weakest true
-relevance, so the pool is exactly the one that scoring everything gives.
+An entry skipped or dropped has true relevance below `theta`, which is at
+most the pool's weakest true relevance, so the pool is exactly the one that
+scoring everything gives; the survivors are scored exactly, concept by
+concept in query order, as the caller scores them.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
+from itertools import islice
+from typing import NamedTuple
 
 #: How many of each list's first entries are scored exactly to set the first
 #: `theta`, in pools; worth it only when the lists are this many times longer.
@@ -38,6 +46,15 @@ Alternatives = Sequence[tuple[str, float]]
 Postings = Mapping[str, Mapping[int, float]]
 
 
+class _Term(NamedTuple):
+    """One alternative of one concept, with the most it can add to any entry."""
+
+    bound: float
+    concept: int
+    term: str
+    quality: float
+
+
 def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
                       excluded: Set[int], pool: int) -> list[int]:
     """The `pool` entries (not `excluded`) with the highest relevance, best first.
@@ -45,56 +62,192 @@ def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
     Ties go to the lower entry number, so equal entries always come in
     content order.
     """
-    bounded = sorted(((_bound(c, postings), c) for c in concepts if c), key=lambda b: -b[0])
-    bounds = [bound for bound, _ in bounded]
-    ordered = [concept for _, concept in bounded]
-    seeded = _seed(ordered, postings, excluded, pool)
-    gathered: dict[int, float] = {}
-    for position, alternatives in enumerate(ordered):
-        rest = sum(bounds[position + 1:])  # the most the later concepts can add
-        theta = max(seeded, _weakest(gathered, pool))
-        if theta > 0:
-            reach = bounds[position] + rest + SLACK
-            gathered = {n: v for n, v in gathered.items() if v + reach >= theta}
-        _add_concept(gathered, alternatives, postings, rest, theta, excluded, pool)
-    best = heapq.nsmallest(pool, gathered.items(), key=lambda item: (-item[1], item[0]))
-    return [number for number, _ in best]
+    concepts = [c for c in concepts if c]
+    terms = sorted((_Term(next(iter(postings[t].values()), 0.0) * q, i, t, q)
+                    for i, c in enumerate(concepts) for t, q in c), key=lambda t: -t.bound)
+    search = _Search(concepts, postings, excluded, pool)
+    search.theta = _seed(terms, search)
+    opened = search.walk(terms)
+    search.look_up(opened)
+    return search.best()
 
 
-def _bound(alternatives: Alternatives, postings: Postings) -> float:
-    """The most this concept can add to any entry: its best term's first posting."""
-    return max((next(iter(postings[t].values()), 0.0) * q for t, q in alternatives),
-               default=0.0)
+class _Search:
+    """One lookup's state: the entries met, what each concept gave them, and `theta`."""
+
+    def __init__(self, concepts: list[Alternatives], postings: Postings, excluded: Set[int],
+                 pool: int) -> None:
+        self.concepts, self.postings, self.excluded, self.pool = concepts, postings, excluded, pool
+        self.theta = 0.0
+        #: Entry -> the sum of what each concept gave it so far: a lower bound on relevance.
+        self.gathered: dict[int, float] = {}
+        #: Per concept, entry -> the best its terms gave so far (for a concept of one term,
+        #: only ever its one walk or lookup, so not kept).
+        self.met: list[dict[int, float]] = [{} for _ in concepts]
+        #: Per concept, the most it can still add to an entry not met.
+        self.levels = [0.0] * len(concepts)
+        #: Per concept, the least value its walks could take (each entry met has at least it).
+        self.taken = [float("inf")] * len(concepts)
+
+    def walk(self, terms: list[_Term]) -> list[tuple[_Term, float]]:
+        """Walk terms best first until no entry not met can reach `theta`. Returns the
+        terms not walked to the end, each with the value below which its walk stopped
+        (its `bound` if not walked): what they give the entries met is still unknown."""
+        levels = self.levels
+        for term in terms:
+            levels[term.concept] = max(levels[term.concept], term.bound)
+        below = [0.0] * len(levels)  # per concept, the most its part-walked terms hold back
+        opened: list[tuple[_Term, float]] = []
+        for position, term in enumerate(terms):
+            if sum(levels) + SLACK < self.theta:  # an entry not met has at most the sum
+                return opened + [(t, t.bound) for t in terms[position:]]
+            concept = term.concept
+            # An entry met first here reaches theta only if this term gives it `need`.
+            need = max(0.0, self.theta - (sum(levels) - levels[concept]))
+            floor = self._walk(term, need)
+            self.taken[concept] = min(self.taken[concept], floor)
+            if need > 0.0:
+                opened.append((term, floor))
+                below[concept] = max(below[concept], need)
+            later = max((t.bound for t in terms[position + 1:] if t.concept == concept),
+                        default=0.0)
+            levels[concept] = max(below[concept], later)
+        return opened
+
+    def _walk(self, term: _Term, need: float) -> float:
+        """Add what `term` gives to each entry down to value `need`, into `gathered`;
+        the value below which it stopped (a little under `need`)."""
+        contributions, quality = self.postings[term.term], term.quality
+        floor = need / quality - SLACK
+        self._walk_list(term, contributions, floor)
+        return floor * quality
+
+    def _walk_list(self, term: _Term, contributions: Mapping[int, float], floor: float) -> None:
+        quality = term.quality
+        gathered, excluded = self.gathered, self.excluded
+        if len(self.concepts[term.concept]) == 1 and floor < 0.0:  # never looked up: no `met`
+            get = gathered.get
+            for number, contribution in contributions.items():
+                if contribution < floor:
+                    return
+                if number not in excluded:
+                    gathered[number] = get(number, 0.0) + contribution * quality
+            return
+        met = self.met[term.concept]
+        known = met.get
+        for number, contribution in contributions.items():
+            if contribution < floor:
+                return
+            value = contribution * quality
+            old = known(number, 0.0)
+            if value > old and number not in excluded:
+                met[number] = value
+                gathered[number] = gathered.get(number, 0.0) + (value - old)
+
+    def look_up(self, opened: list[tuple[_Term, float]]) -> None:
+        """Complete what the terms not walked to the end give the entries met, concept
+        by concept (the highest level first), dropping entries that fall out of reach."""
+        by_concept: dict[int, list[tuple[_Term, float]]] = {}
+        for term, below in opened:
+            by_concept.setdefault(term.concept, []).append((term, below))
+        order = sorted(by_concept, key=lambda c: -self.levels[c])
+        rest = sum(self.levels[c] for c in order)
+        for concept in order:
+            least = self.theta - rest - SLACK  # what an entry needs already to stay
+            rest -= self.levels[concept]
+            self._complete(concept, by_concept[concept], least)
+            if least > 0.0:  # (the pool's best are kept, so the weakest of those kept is theirs)
+                self.theta = max(self.theta, _weakest(self.gathered, self.pool))
+        least = self.theta - SLACK
+        self.gathered = {n: v for n, v in self.gathered.items() if v >= least}
+
+    def _complete(self, concept: int, terms: list[tuple[_Term, float]], least: float) -> None:
+        """What `terms` (of one concept) add to every entry met that has `least` already,
+        by lookup; the others are dropped (one pass over the entries met).
+
+        A term gives an entry it did not meet less than `below`, so an entry the
+        concept already gave that much needs no lookup.
+        """
+        kept: dict[int, float] = {}
+        met = self.met[concept]
+        looks = [(self.postings[t.term].get, t.quality, below) for t, below in terms]
+        if not met and len(looks) == 1:  # the usual case: one term, met by no walk
+            look, quality, _ = looks[0]
+            for number, value in self.gathered.items():
+                if value >= least:
+                    contribution = look(number)
+                    kept[number] = value if contribution is None else value + contribution * quality
+            self.gathered = kept
+            return
+        if least <= 0.0:  # nothing to drop: look up only what the walks left unknown
+            self._complete_unknown(concept, looks)
+            return
+        known = met.get
+        for number, value in self.gathered.items():
+            if value < least:
+                continue
+            had = best = known(number, 0.0)
+            for look, quality, below in looks:
+                if had < below:
+                    contribution = look(number)
+                    if contribution is not None and contribution * quality > best:
+                        best = contribution * quality
+            kept[number] = value + (best - had)
+        self.gathered = kept
+
+    def _complete_unknown(self, concept: int,
+                          looks: list[tuple[Callable[[int], float | None], float, float]]
+                          ) -> None:
+        """What the looked-up terms add to the entries met that a walk of the concept did
+        not already give at least their `below` (in place: the other entries stay as they are)."""
+        gathered, met = self.gathered, self.met[concept]
+        unknown = gathered.keys() - met.keys()
+        highest = max(below for _, _, below in looks)
+        if self.taken[concept] < highest:
+            unknown.update(number for number, value in met.items() if value < highest)
+        known = met.get
+        for number in unknown:
+            had = best = known(number, 0.0)
+            for look, quality, below in looks:
+                if had < below:
+                    contribution = look(number)
+                    if contribution is not None and contribution * quality > best:
+                        best = contribution * quality
+            if best > had:
+                gathered[number] += best - had
+
+    def relevance(self, number: int) -> float:
+        """Entry `number`'s exact relevance, summed in concept order as the caller sums it."""
+        postings = self.postings
+        return sum(best_alternative(number, alternatives, postings)[0]
+                   for alternatives in self.concepts)
+
+    def best(self) -> list[int]:
+        """The pool, by exact relevance (the running sums may differ in the last bit)."""
+        scored = [(-self.relevance(n), n) for n in self.gathered]
+        return [number for _, number in heapq.nsmallest(self.pool, scored)]
 
 
-def _seed(concepts: Sequence[Alternatives], postings: Postings, excluded: Set[int],
-          pool: int) -> float:
+def _seed(terms: list[_Term], search: _Search) -> float:
     """A first `theta`: the pool's weakest if it were the heads of the lists, scored exactly.
 
     Entries at the head of some list are likely to rank; their exact relevance
     (a few thousand lookups) gives a bound high enough that even the first
-    list's walk stops early, instead of starting from nothing. Short lists
-    are simply walked.
+    walks stop early, instead of starting from nothing. Short lists are
+    simply walked.
     """
-    heads: set[int] = set()
+    heads: dict[int, None] = {}
     walked = 0
-    for alternatives in concepts:
-        for term, _ in alternatives:
-            walked += len(postings[term])
-            taken = 0
-            for number in postings[term]:
-                if number not in excluded:
-                    heads.add(number)
-                    taken += 1
-                    if taken == pool * SEED_POOLS:
-                        break
+    excluded, pool = search.excluded, search.pool
+    for term in terms:
+        contributions = search.postings[term.term]
+        walked += len(contributions)
+        taken = [n for n in islice(contributions, pool * SEED_POOLS + len(excluded))
+                 if n not in excluded]
+        heads.update(dict.fromkeys(taken[:pool * SEED_POOLS]))
     if len(heads) < pool or walked < SEED_WORTH * len(heads):
         return 0.0
-    return heapq.nlargest(pool, (_relevance(n, concepts, postings) for n in heads))[-1]
-
-
-def _relevance(number: int, concepts: Sequence[Alternatives], postings: Postings) -> float:
-    return sum(best_alternative(number, alternatives, postings)[0] for alternatives in concepts)
+    return heapq.nlargest(pool, map(search.relevance, heads))[-1]
 
 
 def best_alternative(number: int, alternatives: Alternatives, postings: Postings
@@ -114,84 +267,3 @@ def _weakest(gathered: Mapping[int, float], pool: int) -> float:
     if len(gathered) < pool:
         return 0.0
     return heapq.nlargest(pool, gathered.values())[-1]
-
-
-def _add_concept(gathered: dict[int, float], alternatives: Alternatives, postings: Postings,
-                 rest: float, theta: float, excluded: Set[int], pool: int) -> None:
-    """Add one concept's contribution (its best alternative per entry) to `gathered`."""
-    first = not gathered  # the first concept: the pool fills from these postings alone
-    best: dict[int, float] = {}
-    for term, quality in alternatives:
-        contributions = postings[term]
-        floor = (theta - rest) / quality - SLACK  # below it, no entry can reach the pool
-        items = iter(contributions.items())
-        walked = 0
-        if first:  # until the pool is full, each entry taken raises the bound
-            walked, filled = _fill_pool(items, quality, floor, best, excluded, pool)
-            theta = max(theta, filled)
-            floor = (theta - rest) / quality - SLACK
-        walked += _walk(items, quality, floor, best, merge=len(best) > walked)
-        if walked < len(contributions):
-            _look_up(gathered, contributions, quality, best)
-    if first:
-        gathered.update(best)
-        for number in excluded & best.keys():
-            del gathered[number]
-        return
-    for number, value in best.items():
-        if number in gathered:
-            gathered[number] += value
-        elif number not in excluded:
-            gathered[number] = value
-
-
-def _fill_pool(items: Iterator[tuple[int, float]], quality: float, floor: float,
-               best: dict[int, float], excluded: Set[int], pool: int) -> tuple[int, float]:
-    """The first concept's walk until `pool` servable entries are taken: how many
-    postings that took, and the bound they give (0 if the list ran out first)."""
-    walked = taken = 0
-    for number, contribution in items:
-        if contribution < floor:
-            return walked, 0.0  # (a posting is lost from `items`: the walk ends anyway)
-        walked += 1
-        value = contribution * quality
-        if value > best.get(number, 0.0):
-            best[number] = value
-        if number not in excluded:
-            taken += 1
-            if taken == pool:  # `pool` entries have at least `value` already
-                return walked, value
-    return walked, 0.0
-
-
-def _walk(items: Iterator[tuple[int, float]], quality: float, floor: float,
-          best: dict[int, float], merge: bool) -> int:
-    """The rest of a list down to `floor`, into `best`; how many postings were taken.
-
-    `merge`: `best` already holds another term's values, so keep the larger.
-    """
-    walked = 0
-    if merge:
-        known = best.get
-        for number, contribution in items:
-            if contribution < floor:
-                return walked
-            walked += 1
-            if contribution * quality > known(number, 0.0):
-                best[number] = contribution * quality
-        return walked
-    for number, contribution in items:
-        if contribution < floor:
-            return walked  # sorted: nothing from here on can enter the pool
-        walked += 1
-        best[number] = contribution * quality
-    return walked
-
-
-def _look_up(gathered: Mapping[int, float], contributions: Mapping[int, float], quality: float,
-             best: dict[int, float]) -> None:
-    """What a term adds to the entries already gathered that its walk stopped before."""
-    for number in gathered:
-        contribution = contributions.get(number)
-        if contribution is not None and contribution * quality > best.get(number, 0.0):
-            best[number] = contribution * quality
