@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping, Sequence, Set
-from itertools import islice
+from itertools import islice, repeat
+from operator import add, mul, neg
 from typing import NamedTuple
 
 #: How many of each list's first entries are scored exactly to set the first
@@ -44,6 +45,8 @@ SLACK = 1e-9
 Alternatives = Sequence[tuple[str, float]]
 #: Per term, entry number -> contribution, in descending order of contribution.
 Postings = Mapping[str, Mapping[int, float]]
+#: A term to look up: its postings' get, its quality, and the value its walk stopped below.
+_Look = tuple[Callable[[int], float | None], float, float]
 
 
 class _Term(NamedTuple):
@@ -88,6 +91,9 @@ class _Search:
         self.levels = [0.0] * len(concepts)
         #: Per concept, the least value its walks could take (each entry met has at least it).
         self.taken = [float("inf")] * len(concepts)
+        #: Per concept walked, where in `gathered` (in order of arrival) the entries that
+        #: arrived during each of its walks begin and end: each of those is in its `met`.
+        self.spans: dict[int, list[tuple[int, int]]] = {}
 
     def walk(self, terms: list[_Term]) -> list[tuple[_Term, float]]:
         """Walk terms best first until no entry not met can reach `theta`. Returns the
@@ -104,8 +110,10 @@ class _Search:
             concept = term.concept
             # An entry met first here reaches theta only if this term gives it `need`.
             need = max(0.0, self.theta - (sum(levels) - levels[concept]))
+            start = len(self.gathered)
             floor = self._walk(term, need)
             self.taken[concept] = min(self.taken[concept], floor)
+            self.spans.setdefault(concept, []).append((start, len(self.gathered)))
             if need > 0.0:
                 opened.append((term, floor))
                 below[concept] = max(below[concept], need)
@@ -134,6 +142,14 @@ class _Search:
                     gathered[number] = get(number, 0.0) + contribution * quality
             return
         met = self.met[term.concept]
+        if not gathered:  # the first walk: into `met` alone, then copied
+            for number, contribution in contributions.items():
+                if contribution < floor:
+                    break
+                if number not in excluded:
+                    met[number] = contribution * quality
+            gathered.update(met)
+            return
         known = met.get
         for number, contribution in contributions.items():
             if contribution < floor:
@@ -150,71 +166,76 @@ class _Search:
         by_concept: dict[int, list[tuple[_Term, float]]] = {}
         for term, below in opened:
             by_concept.setdefault(term.concept, []).append((term, below))
+        unknown = {c: self._unknown(c, terms) for c, terms in by_concept.items()}
         order = sorted(by_concept, key=lambda c: -self.levels[c])
         rest = sum(self.levels[c] for c in order)
         for concept in order:
             least = self.theta - rest - SLACK  # what an entry needs already to stay
             rest -= self.levels[concept]
-            self._complete(concept, by_concept[concept], least)
+            looks = [(self.postings[t.term].get, t.quality, below)
+                     for t, below in by_concept[concept]]
+            if unknown[concept] is not None:
+                self._complete_few(self.met[concept], looks, unknown[concept])
+                continue
+            self._complete(self.met[concept], looks, least)
             if least > 0.0:  # (the pool's best are kept, so the weakest of those kept is theirs)
                 self.theta = max(self.theta, _weakest(self.gathered, self.pool))
         least = self.theta - SLACK
         self.gathered = {n: v for n, v in self.gathered.items() if v >= least}
 
-    def _complete(self, concept: int, terms: list[tuple[_Term, float]], least: float) -> None:
-        """What `terms` (of one concept) add to every entry met that has `least` already,
-        by lookup; the others are dropped (one pass over the entries met).
+    def _unknown(self, concept: int, terms: list[tuple[_Term, float]]) -> list[int] | None:
+        """The entries met whose value for `concept` its walks left unknown, when they are
+        few enough to find without a pass over all (None if not): those that arrived
+        before or after its walks and those a walk gave less than a term holds back."""
+        if concept not in self.spans:
+            return None
+        gathered, met = self.gathered, self.met[concept]
+        outside, position = [], 0
+        for start, end in [*self.spans[concept], (len(gathered), len(gathered))]:
+            outside.append((position, start))
+            position = end
+        if sum(end - start for start, end in outside) > len(gathered) // 4:
+            return None
+        unknown = [n for start, end in outside for n in islice(gathered, start, end)
+                   if n not in met]
+        highest = max(below for _, below in terms)
+        if self.taken[concept] < highest:
+            unknown += [n for n, value in met.items() if value < highest]
+        return unknown
 
-        A term gives an entry it did not meet less than `below`, so an entry the
-        concept already gave that much needs no lookup.
-        """
+    def _complete_few(self, met: dict[int, float], looks: list[_Look], numbers: list[int]
+                      ) -> None:
+        """What the looked-up terms of one concept add to `numbers`, in place."""
+        gathered, known = self.gathered, met.get
+        for number in numbers:
+            if number in gathered:
+                had = known(number, 0.0)
+                best = _best(number, had, looks)
+                if best > had:
+                    gathered[number] += best - had
+
+    def _complete(self, met: dict[int, float], looks: list[_Look], least: float) -> None:
+        """What the looked-up terms of one concept add to every entry met that has
+        `least` already; the others are dropped (one pass over the entries met)."""
         kept: dict[int, float] = {}
-        met = self.met[concept]
-        looks = [(self.postings[t.term].get, t.quality, below) for t, below in terms]
-        if not met and len(looks) == 1:  # the usual case: one term, met by no walk
-            look, quality, _ = looks[0]
-            for number, value in self.gathered.items():
+        gathered = self.gathered
+        if len(looks) == 1 and len(met) * 8 <= len(gathered):  # the usual case: one term,
+            look, quality, _ = looks[0]                          # met by no walk (or few)
+            for number, value in gathered.items():
                 if value >= least:
                     contribution = look(number)
                     kept[number] = value if contribution is None else value + contribution * quality
+            for number, had in met.items():  # those few: what the walk gave counts too
+                if number in kept:
+                    kept[number] = gathered[number] + (_best(number, had, looks) - had)
             self.gathered = kept
             return
-        if least <= 0.0:  # nothing to drop: look up only what the walks left unknown
-            self._complete_unknown(concept, looks)
-            return
         known = met.get
-        for number, value in self.gathered.items():
-            if value < least:
-                continue
-            had = best = known(number, 0.0)
-            for look, quality, below in looks:
-                if had < below:
-                    contribution = look(number)
-                    if contribution is not None and contribution * quality > best:
-                        best = contribution * quality
-            kept[number] = value + (best - had)
+        for number, value in gathered.items():
+            if value >= least:
+                had = known(number, 0.0)
+                kept[number] = value + (_best(number, had, looks) - had)
         self.gathered = kept
-
-    def _complete_unknown(self, concept: int,
-                          looks: list[tuple[Callable[[int], float | None], float, float]]
-                          ) -> None:
-        """What the looked-up terms add to the entries met that a walk of the concept did
-        not already give at least their `below` (in place: the other entries stay as they are)."""
-        gathered, met = self.gathered, self.met[concept]
-        unknown = gathered.keys() - met.keys()
-        highest = max(below for _, _, below in looks)
-        if self.taken[concept] < highest:
-            unknown.update(number for number, value in met.items() if value < highest)
-        known = met.get
-        for number in unknown:
-            had = best = known(number, 0.0)
-            for look, quality, below in looks:
-                if had < below:
-                    contribution = look(number)
-                    if contribution is not None and contribution * quality > best:
-                        best = contribution * quality
-            if best > had:
-                gathered[number] += best - had
 
     def relevance(self, number: int) -> float:
         """Entry `number`'s exact relevance, summed in concept order as the caller sums it."""
@@ -222,9 +243,25 @@ class _Search:
         return sum(best_alternative(number, alternatives, postings)[0]
                    for alternatives in self.concepts)
 
+    def relevances(self, numbers: list[int]) -> list[float]:
+        """Each entry's exact relevance, as `relevance` gives it, a concept at a time
+        for all of them at once (in C: a lookup is a cache miss, the loop need not add more)."""
+        totals = [0.0] * len(numbers)
+        zero = repeat(0.0)
+        for alternatives in self.concepts:
+            best = None
+            for term, quality in alternatives:
+                values = map(self.postings[term].get, numbers, zero)
+                if quality != 1.0:
+                    values = map(mul, values, repeat(quality))
+                best = values if best is None else map(max, best, values)
+            totals = list(map(add, totals, best))
+        return totals
+
     def best(self) -> list[int]:
         """The pool, by exact relevance (the running sums may differ in the last bit)."""
-        scored = [(-self.relevance(n), n) for n in self.gathered]
+        numbers = list(self.gathered)
+        scored = zip(map(neg, self.relevances(numbers)), numbers, strict=True)
         return [number for _, number in heapq.nsmallest(self.pool, scored)]
 
 
@@ -247,7 +284,7 @@ def _seed(terms: list[_Term], search: _Search) -> float:
         heads.update(dict.fromkeys(taken[:pool * SEED_POOLS]))
     if len(heads) < pool or walked < SEED_WORTH * len(heads):
         return 0.0
-    return heapq.nlargest(pool, map(search.relevance, heads))[-1]
+    return heapq.nlargest(pool, search.relevances(list(heads)))[-1]
 
 
 def best_alternative(number: int, alternatives: Alternatives, postings: Postings
@@ -259,6 +296,18 @@ def best_alternative(number: int, alternatives: Alternatives, postings: Postings
         contribution = postings[term].get(number)
         if contribution is not None and contribution * quality > best[0]:
             best = (contribution * quality, term, quality)
+    return best
+
+
+def _best(number: int, had: float, looks: list[_Look]) -> float:
+    """The most a concept gives an entry: what its walks gave it (`had`), or a term's
+    value by lookup; a term is looked up only if it can give more than `had`."""
+    best = had
+    for look, quality, below in looks:
+        if had < below:
+            contribution = look(number)
+            if contribution is not None and contribution * quality > best:
+                best = contribution * quality
     return best
 
 
