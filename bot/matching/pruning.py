@@ -39,6 +39,9 @@ from typing import NamedTuple
 #: `theta`, in pools; worth it only when the lists are this many times longer.
 SEED_POOLS = 8
 SEED_WORTH = 4
+#: Each head is looked up in every term, so with more terms than this (a pasted
+#: paragraph) each list gives proportionally fewer heads.
+SEED_TERMS = 8
 #: Rounding room: comparisons against `theta` err towards walking one more posting.
 SLACK = 1e-9
 #: A concept's acceptable terms, each with how fully it satisfies the concept.
@@ -276,12 +279,12 @@ def _seed(terms: list[_Term], search: _Search) -> float:
     heads: dict[int, None] = {}
     walked = 0
     excluded, pool = search.excluded, search.pool
+    each = pool * SEED_POOLS * SEED_TERMS // max(SEED_TERMS, len(terms))
     for term in terms:
         contributions = search.postings[term.term]
         walked += len(contributions)
-        taken = [n for n in islice(contributions, pool * SEED_POOLS + len(excluded))
-                 if n not in excluded]
-        heads.update(dict.fromkeys(taken[:pool * SEED_POOLS]))
+        taken = [n for n in islice(contributions, each + len(excluded)) if n not in excluded]
+        heads.update(dict.fromkeys(taken[:each]))
     if len(heads) < pool or walked < SEED_WORTH * len(heads):
         return 0.0
     return heapq.nlargest(pool, search.relevances(list(heads)))[-1]
