@@ -18,8 +18,8 @@ reach it (max-score pruning, term at a time):
   synonym group) often need no walk at all;
 * the entries met get what the terms not walked add by lookup, concept by
   concept, dropping those that can no longer reach `theta`;
-* `theta` comes from scoring exactly a few likely entries: the heads of the
-  lists first, then the best of the entries met as the walks go on.
+* `theta` comes from scoring exactly the entries at the heads of the lists
+  (likely to rank), and rises as the lookups complete the entries met.
 
 An entry skipped or dropped has true relevance below `theta`, which is at
 most the pool's weakest true relevance, so the pool is exactly the one that
@@ -126,24 +126,19 @@ class _Search:
         return opened
 
     def _walk(self, term: _Term, need: float) -> float:
-        """Add what `term` gives to each entry down to value `need`, into `gathered`;
-        the value below which it stopped (a little under `need`)."""
+        """Add what `term` gives each entry, down to value `need`, to `gathered` (and to
+        the concept's `met`); the value below which it stopped (a hair under `need`)."""
         contributions, quality = self.postings[term.term], term.quality
-        floor = need / quality - SLACK
-        self._walk_list(term, contributions, floor)
-        return floor * quality
-
-    def _walk_list(self, term: _Term, contributions: Mapping[int, float], floor: float) -> None:
-        quality = term.quality
+        floor = need / quality - SLACK  # sorted: from the first posting below, all are
         gathered, excluded = self.gathered, self.excluded
-        if len(self.concepts[term.concept]) == 1 and floor < 0.0:  # never looked up: no `met`
+        if len(self.concepts[term.concept]) == 1 and need == 0.0:  # never looked up: no `met`
             get = gathered.get
             for number, contribution in contributions.items():
                 if contribution < floor:
-                    return
+                    break
                 if number not in excluded:
                     gathered[number] = get(number, 0.0) + contribution * quality
-            return
+            return floor * quality
         met = self.met[term.concept]
         if not gathered:  # the first walk: into `met` alone, then copied
             for number, contribution in contributions.items():
@@ -152,16 +147,17 @@ class _Search:
                 if number not in excluded:
                     met[number] = contribution * quality
             gathered.update(met)
-            return
+            return floor * quality
         known = met.get
         for number, contribution in contributions.items():
             if contribution < floor:
-                return
+                break
             value = contribution * quality
-            old = known(number, 0.0)
-            if value > old and number not in excluded:
+            had = known(number, 0.0)
+            if value > had and number not in excluded:
                 met[number] = value
-                gathered[number] = gathered.get(number, 0.0) + (value - old)
+                gathered[number] = gathered.get(number, 0.0) + (value - had)
+        return floor * quality
 
     def look_up(self, opened: list[tuple[_Term, float]]) -> None:
         """Complete what the terms not walked to the end give the entries met, concept
@@ -240,15 +236,11 @@ class _Search:
                 kept[number] = value + (_best(number, had, looks) - had)
         self.gathered = kept
 
-    def relevance(self, number: int) -> float:
-        """Entry `number`'s exact relevance, summed in concept order as the caller sums it."""
-        postings = self.postings
-        return sum(best_alternative(number, alternatives, postings)[0]
-                   for alternatives in self.concepts)
-
     def relevances(self, numbers: list[int]) -> list[float]:
-        """Each entry's exact relevance, as `relevance` gives it, a concept at a time
-        for all of them at once (in C: a lookup is a cache miss, the loop need not add more)."""
+        """Each entry's exact relevance: per concept its best alternative (as
+        `best_alternative` finds it), summed in concept order as the caller sums them, so
+        the pool is cut where the caller's ranking would cut it. A concept at a time for all
+        the entries at once, in C (each lookup is a cache miss; the loop adds no more)."""
         totals = [0.0] * len(numbers)
         zero = repeat(0.0)
         for alternatives in self.concepts:
