@@ -156,8 +156,56 @@ class Analysed:
     """Many texts analysed at once (Analyzer.analyse_all)."""
 
     terms: list[list[str]]  # per text: content stems, synonym terms, compounds' stems
-    words: dict[str, None]  # every folded word of every text, in order of first appearance
+    # Every folded word of these texts (and, with a WordTable kept across calls, of the
+    # texts before), in order of first appearance, with its own terms.
+    words: dict[str, tuple[str, ...]]
     compounds: set[str]  # hyphenated words joined ("op-ed" -> "oped")
+
+
+class WordTable(dict[str, tuple[str, ...]]):
+    """Each folded word met so far, in order of first appearance, with its own terms
+    (its stem if it is a content word, and the synonym groups it alone stands for).
+
+    Why a table that fills itself (`__missing__`): a load looks up every word
+    of every field, a million and a half at 10,000 entries, and only a few
+    thousand are distinct. `map(table.__getitem__, words)` runs in C and calls
+    back into Python only for a word not met before; kept across the calls of
+    one load (Analyzer.analyse_all's `table`), a word is analysed once per load,
+    not once per batch. The word that joins texts (`mark`) maps to no terms and
+    is never kept.
+    """
+
+    __slots__ = ("stems", "firsts", "follows", "mark", "phrases", "_analyzer")
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        super().__init__()
+        self._analyzer = analyzer
+        self.stems: dict[str, str] = {}  # word -> stem, for the words in the table
+        self.firsts: set[str] = set()  # words whose stem starts a phrase of several words
+        self.follows: set[str] = set()  # words whose stem may come second in one
+        self.mark = ""
+        # What a phrase search found where a first word starts this run of words (the
+        # phrase's groups, or None), remembered: plans repeat their phrases.
+        self.phrases: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if word == self.mark:
+            return ()
+        analyzer = self._analyzer
+        term = self.stems[word] = stem(word)
+        terms = ((term,) if is_content(word) else ()) + analyzer._single.get(term, ())
+        self[word] = terms
+        if term in analyzer._seconds:
+            self.firsts.add(word)
+        if term in analyzer._any_second:
+            self.follows.add(word)
+        return terms
+
+    def joined_by(self, mark: str) -> None:
+        """This batch's texts are joined by `mark`; what was found next to another goes."""
+        if mark != self.mark:
+            self.mark = mark
+            self.phrases.clear()  # a window holding the old mark may mean other words now
 
 
 def _joined_words(texts: Sequence[str]) -> tuple[str, str, list[str]]:
@@ -281,59 +329,64 @@ class Analyzer:
                 found += self._phrase_at(stems, start)[1]
         return found
 
-    def analyse_all(self, texts: Sequence[str]) -> Analysed:
+    def analyse_all(self, texts: Sequence[str], table: WordTable | None = None) -> Analysed:
         """Each text's terms (as `terms`, plus its compounds' stems), in one pass over all.
 
         Why one pass: a load analyses every field of every entry, tens of
         thousands of short texts, and analysing them one by one spent more
         time in Python's per-call overhead than on the words. Here the texts
         are joined by a word found in none of them, folded and split once,
-        and each distinct word is analysed once: its terms (its stem if it is
-        a content word, and the synonym groups it alone stands for) are a
-        dictionary lookup, done for every word in C (`map`); Python only cuts
-        the result into texts and looks at the few places where a phrase of
-        several words may start. Folding never reaches across a space, so each
-        text's words are the ones `words` gives it alone.
+        and each distinct word is analysed once (`table`, which a load keeps
+        across its batches): its terms are a dictionary lookup, done for every
+        word in C (`map`); Python only cuts the result into texts and looks at
+        the few places where a phrase of several words may start. Folding
+        never reaches across a space, so each text's words are the ones
+        `words` gives it alone.
         """
+        table = WordTable(self) if table is None else table
         mark, folded, every = _joined_words(texts)
+        table.joined_by(mark)
         ends = _ends(every, mark, len(texts))
-        seen = dict.fromkeys(every)
-        seen.pop(mark, None)
-        stems = {word: stem(word) for word in seen}
-        own = {word: ((term,) if is_content(word) else ()) + self._single.get(term, ())
-               for word, term in stems.items()}
-        own[mark] = ()
-        terms_of = list(map(own.__getitem__, every))
+        terms_of = list(map(table.__getitem__, every))
         terms = [list(chain.from_iterable(terms_of[start:end]))
                  for start, end in zip([0, *(end + 1 for end in ends)], ends, strict=False)]
-        self._add_phrases(terms, every, stems, ends)
+        self._add_phrases(terms, every, table, ends)
         compounds = _add_compounds(terms, folded, f" {mark} ")
-        return Analysed(terms, seen, compounds)
+        return Analysed(terms, table, compounds)
 
-    def _add_phrases(self, terms: list[list[str]], every: list[str], stems: dict[str, str],
+    def _add_phrases(self, terms: list[list[str]], every: list[str], table: WordTable,
                      ends: list[int]) -> None:
         """Where a phrase of several words is found, its groups instead of its first word's.
 
         Only where a word that starts such a phrase is followed by a word that
-        can come second in one (both found for every word in C) is a phrase looked for.
+        can come second in one (both found for every word in C) is a phrase
+        looked for, and what a run of words holds is looked for once (`table.phrases`).
         """
-        firsts = {word for word, term in stems.items() if term in self._seconds}
+        firsts, follows = table.firsts, table.follows
         if not firsts:
             return
-        follows = {word for word, term in stems.items() if term in self._any_second}
         after = map(follows.__contains__, islice(every, 1, None))
+        found_at, longest = table.phrases, self._longest
         for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
-            first = stems[every[position]]
-            words = every[position:position + self._longest]
-            stems_of = [stems.get(word) for word in words]  # the joining word: None
-            if stems_of[1] not in self._seconds[first]:
-                continue
-            length, groups = self._phrase_at(stems_of, 0)
-            if length > 1:
+            window = tuple(every[position:position + longest])
+            if window in found_at:
+                groups = found_at[window]
+            else:
+                groups = found_at[window] = self._phrase_in(window, table)
+            if groups is not None:
                 found = terms[bisect_left(ends, position)]
-                for group in self._single.get(first, ()):
+                for group in self._single.get(table.stems[window[0]], ()):
                     found.remove(group)
                 found += groups
+
+    def _phrase_in(self, window: tuple[str, ...], table: WordTable) -> tuple[str, ...] | None:
+        """The groups of the phrase of several words that `window` starts with, if any."""
+        stems_of = [table.stems.get(word) if word != table.mark else None for word in window]
+        first = stems_of[0]
+        if first is None or stems_of[1] not in self._seconds[first]:
+            return None
+        length, groups = self._phrase_at(stems_of, 0)  # type: ignore[arg-type]
+        return tuple(groups) if length > 1 else None
 
     def concepts(self, query: str, known: Callable[[str], bool] | None = None
                  ) -> list[Concept]:

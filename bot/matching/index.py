@@ -34,6 +34,7 @@ from bot.matching.analysis import (
     STOPWORDS,
     Analyzer,
     Concept,
+    WordTable,
     fold,
     stem,
 )
@@ -174,25 +175,31 @@ class Index:
 
         The fields of a thousand entries at a time are analysed in one pass
         (Analyzer.analyse_all): fast, and the words of all the content are never
-        held at once (memory). Counting whole half-units (every field weight is
-        a multiple of one half) lets C do the counting, and the sums stay exact.
+        held at once (memory). A field text met before (a kind, a section, a
+        schedule, a topic: entries of one plan share them) is not analysed
+        again: its terms are the first one's, and none of its words can be new,
+        so the words' order of first appearance is unchanged. Counting whole
+        half-units (every field weight is a multiple of one half) lets C do the
+        counting, and the sums stay exact.
         """
         fields = [(_HALVES[name], FIELD_ABOUTNESS[name], name == "title")
                   for name in _ENTRY_FIELDS]
         weighted: list[Counter[str]] = []
-        seen: dict[str, None] = {}
+        table = WordTable(self.analyzer)  # every word analysed once per build
+        terms_of: dict[str, list[str]] = {}  # each distinct field text's terms
         for start in range(0, len(entries), ANALYSED_TOGETHER):
             chunk = entries[start:start + ANALYSED_TOGETHER]
             texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
                      for entry in chunk for field in _in_field_order(entry_fields(entry))]
-            analysed = self.analyzer.analyse_all(texts)
+            new = [text for text in dict.fromkeys(texts) if text not in terms_of]
+            analysed = self.analyzer.analyse_all(new, table)
+            terms_of.update(zip(new, analysed.terms, strict=True))
+            self._known_words.update(analysed.compounds)
             for number, entry in enumerate(chunk):
                 first = number * len(fields)
-                terms = analysed.terms[first:first + len(fields)]
+                terms = list(map(terms_of.__getitem__, texts[first:first + len(fields)]))
                 weighted.append(self._entry_terms(entry, terms, fields))
-            self._known_words.update(analysed.compounds)
-            seen.update(analysed.words)
-        self._remember_words(seen)
+        self._remember_words(table)
         return weighted
 
     def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]],
@@ -223,7 +230,7 @@ class Index:
         self._about_below_one.append(below)
         return Counter(halves)
 
-    def _remember_words(self, seen: dict[str, None]) -> None:
+    def _remember_words(self, seen: Mapping[str, object]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
         self._known_words.update(seen)
         shortest = self.settings.typo_min_length
