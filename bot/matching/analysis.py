@@ -162,6 +162,11 @@ class Analysed:
     compounds: set[str]  # hyphenated words joined ("op-ed" -> "oped")
 
 
+# Where a phrase of several words starts: the groups its first word stands for alone
+# (taken out of the text's terms) and the phrase's groups (put in).
+_Change = tuple[tuple[str, ...], tuple[str, ...]]
+
+
 class WordTable(dict[str, tuple[str, ...]]):
     """Each folded word met so far, in order of first appearance, with its own terms
     (its stem if it is a content word, and the synonym groups it alone stands for).
@@ -181,12 +186,13 @@ class WordTable(dict[str, tuple[str, ...]]):
         super().__init__()
         self._analyzer = analyzer
         self.stems: dict[str, str] = {}  # word -> stem, for the words in the table
-        self.firsts: set[str] = set()  # words whose stem starts a phrase of several words
+        # Words whose stem starts a phrase of several words, with the longest such phrase's length.
+        self.firsts: dict[str, int] = {}
         self.follows: set[str] = set()  # words whose stem may come second in one
         self.mark = ""
         # What a phrase search found where a first word starts this run of words (the
         # phrase's groups, or None), remembered: plans repeat their phrases.
-        self.phrases: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        self.phrases: dict[tuple[str, ...], _Change | None] = {}
 
     def __missing__(self, word: str) -> tuple[str, ...]:
         if word == self.mark:
@@ -196,7 +202,7 @@ class WordTable(dict[str, tuple[str, ...]]):
         terms = ((term,) if is_content(word) else ()) + analyzer._single.get(term, ())
         self[word] = terms
         if term in analyzer._seconds:
-            self.firsts.add(word)
+            self.firsts[word] = analyzer._spans[term]
         if term in analyzer._any_second:
             self.follows.add(word)
         return terms
@@ -293,6 +299,8 @@ class Analyzer:
             first: seconds for first, options in self._phrases.items()
             if (seconds := frozenset(phrase[1] for phrase, _ in options if len(phrase) > 1))}
         self._any_second = frozenset().union(*self._seconds.values())
+        self._spans = {first: max(len(phrase) for phrase, _ in self._phrases[first])
+                       for first in self._seconds}
         self._longest = max((len(phrase) for options in self._phrases.values()
                              for phrase, _ in options), default=1)
 
@@ -366,27 +374,28 @@ class Analyzer:
         if not firsts:
             return
         after = map(follows.__contains__, islice(every, 1, None))
-        found_at, longest = table.phrases, self._longest
+        found_at, spans = table.phrases, table.firsts
         for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
-            window = tuple(every[position:position + longest])
+            window = tuple(every[position:position + spans[every[position]]])
             if window in found_at:
-                groups = found_at[window]
+                change = found_at[window]
             else:
-                groups = found_at[window] = self._phrase_in(window, table)
-            if groups is not None:
+                change = found_at[window] = self._phrase_in(window, table)
+            if change is not None:
                 found = terms[bisect_left(ends, position)]
-                for group in self._single.get(table.stems[window[0]], ()):
+                for group in change[0]:
                     found.remove(group)
-                found += groups
+                found += change[1]
 
-    def _phrase_in(self, window: tuple[str, ...], table: WordTable) -> tuple[str, ...] | None:
-        """The groups of the phrase of several words that `window` starts with, if any."""
+    def _phrase_in(self, window: tuple[str, ...], table: WordTable) -> _Change | None:
+        """If `window` starts with a phrase of several words: the groups its first word
+        stands for alone (to take out) and the phrase's groups (to put in)."""
         stems_of = [table.stems.get(word) if word != table.mark else None for word in window]
         first = stems_of[0]
         if first is None or stems_of[1] not in self._seconds[first]:
             return None
         length, groups = self._phrase_at(stems_of, 0)  # type: ignore[arg-type]
-        return tuple(groups) if length > 1 else None
+        return (self._single.get(first, ()), tuple(groups)) if length > 1 else None
 
     def concepts(self, query: str, known: Callable[[str], bool] | None = None
                  ) -> list[Concept]:
