@@ -17,12 +17,9 @@ query's terms and scores a few candidates.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from bisect import bisect_left
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import repeat
-from operator import add, itemgetter, mul, setitem, truediv
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -48,6 +45,7 @@ from bot.matching.outcome import (
     MatchSettings,
     Result,
 )
+from bot.matching.postings import PostingsBuilder, idf
 from bot.matching.pruning import best_alternative, best_by_relevance
 
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
@@ -89,10 +87,7 @@ TIE_BAND = 2.0
 INTENT_SHARE = 0.5
 TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
-BM25_K1 = 1.2
-BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 RELEVANCE_EXPONENT = 0.5
-_CONTRIBUTION = itemgetter(1)  # of a posting (entry number, contribution)
 # Field weights in half-units: a term in a title counts 6 halves (3.0).
 _HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
 assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), strict=True))
@@ -127,10 +122,6 @@ def _in_field_order(fields: dict[str, list[str]]) -> Iterable[list[str]]:
     return map(fields.__getitem__, _ENTRY_FIELDS)
 
 
-def _idf(document_frequency: int, total: int) -> float:
-    return math.log(1 + (total - document_frequency + 0.5) / (document_frequency + 0.5))
-
-
 class Index:
     """Everything a lookup needs, precomputed from one snapshot."""
 
@@ -148,7 +139,8 @@ class Index:
         self._about_below_one: list[dict[str, float]] = []
         self._titles: list[frozenset[str]] = []
         self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
-        weighted = self._weighted_terms(self.entries)
+        builder = PostingsBuilder()
+        self._weighted_terms(self.entries, builder)
         # Fresh strings, side by side in memory: a typo scan reads every one, and the words
         # as split from the content lie all over the heap (at 100,000 entries the scan
         # took twice as long). Words are runs of [a-z0-9], never a line break.
@@ -156,9 +148,9 @@ class Index:
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
-        self._build_postings(weighted)
+        self.idf, self.postings = builder.build()
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
-        self._unknown_weight = _idf(0, len(self.entries))
+        self._unknown_weight = idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
         # Entries by the (start, expiry) they are served between; most have neither.
         self._limits: dict[tuple[dt.date | None, dt.date | None], list[int]] = {}
@@ -168,8 +160,9 @@ class Index:
                 self._limits.setdefault((start, expiry), []).append(number)
         self._unservable_on: dict[dt.date, frozenset[int]] = {}
 
-    def _weighted_terms(self, entries: Sequence[Entry]) -> list[Counter[str]]:
-        """Each entry's term frequencies weighted by field, in half-units; records where
+    def _weighted_terms(self, entries: Sequence[Entry], builder: PostingsBuilder) -> None:
+        """Each entry's term frequencies weighted by field, in half-units, given to
+        `builder` in entry order; records where
         each term says least about the entry (see FIELD_ABOUTNESS), its title's terms,
         and the content's words (for typo correction).
 
@@ -184,7 +177,6 @@ class Index:
         """
         fields = [(_HALVES[name], FIELD_ABOUTNESS[name], name == "title")
                   for name in _ENTRY_FIELDS]
-        weighted: list[Counter[str]] = []
         table = WordTable(self.analyzer)  # every word analysed once per build
         terms_of: dict[str, list[str]] = {}  # each distinct field text's terms
         for start in range(0, len(entries), ANALYSED_TOGETHER):
@@ -198,9 +190,8 @@ class Index:
             for number, entry in enumerate(chunk):
                 first = number * len(fields)
                 terms = list(map(terms_of.__getitem__, texts[first:first + len(fields)]))
-                weighted.append(self._entry_terms(entry, terms, fields))
+                builder.add(self._entry_terms(entry, terms, fields))
         self._remember_words(table)
-        return weighted
 
     def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]],
                      fields: list[tuple[int, float, bool]]) -> Counter[str]:
@@ -236,32 +227,6 @@ class Index:
         shortest = self.settings.typo_min_length
         self._vocabulary = {word: stem(word) for word in seen if len(word) >= shortest
                             and not word.isdigit() and word not in STOPWORDS}
-
-    def _build_postings(self, weighted: list[Counter[str]]) -> None:
-        """BM25 contributions per term and entry; empties `weighted` as it goes (memory)."""
-        total = len(weighted)
-        lengths = [sum(halves.values()) * 0.5 for halves in weighted]
-        average = (sum(lengths) / total) if total else 1.0
-        frequency: Counter[str] = Counter()
-        for halves in weighted:
-            frequency.update(halves.keys())
-        self.idf = {term: _idf(df, total) for term, df in frequency.items()}
-        postings: dict[str, dict[int, float]] = {term: {} for term in frequency}
-        idf, boost = self.idf, BM25_K1 + 1
-        for number, halves in enumerate(weighted):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[number] / average)
-            # idf * tf * boost / (tf + norm) for every term at once, stored in each term's
-            # list, all by `map` (in C): half a million postings at 10,000 entries.
-            tfs = list(map(mul, halves.values(), repeat(0.5)))
-            weights = map(mul, map(mul, map(idf.__getitem__, halves), tfs), repeat(boost))
-            values = map(truediv, weights, map(add, tfs, repeat(norm)))
-            deque(map(setitem, map(postings.__getitem__, halves), repeat(number), values), 0)
-            weighted[number] = Counter()
-        # Each list best first, ties in content order, so a lookup can stop early
-        # (see pruning.py); one list at a time, so that only one is ever held twice.
-        for term, found in postings.items():
-            postings[term] = dict(sorted(found.items(), key=_CONTRIBUTION, reverse=True))
-        self.postings = postings
 
     # ------------------------------------------------------------ lookup
 
