@@ -20,6 +20,8 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import mul
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -95,6 +97,13 @@ assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), 
 
 # The fields entry_fields gives, in its order (the weighted ones but "facts").
 _ENTRY_FIELDS = tuple(name for name in FIELD_WEIGHTS if name != "facts")
+# Each field's weight in half-units, in _ENTRY_FIELDS order; where the title is; the
+# fields that say fully what an entry is about; the others, most telling first.
+_FIELD_HALVES = tuple(_HALVES[name] for name in _ENTRY_FIELDS)
+_TITLE = _ENTRY_FIELDS.index("title")
+_ABOUT = tuple(n for n, name in enumerate(_ENTRY_FIELDS) if FIELD_ABOUTNESS[name] == 1.0)
+_PARTLY = tuple(sorted(((n, FIELD_ABOUTNESS[name]) for n, name in enumerate(_ENTRY_FIELDS)
+                        if FIELD_ABOUTNESS[name] != 1.0), key=lambda field: -field[1]))
 
 
 def entry_fields(entry: Entry) -> dict[str, list[str]]:
@@ -175,8 +184,7 @@ class Index:
         half-units (every field weight is a multiple of one half) lets C do the
         counting, and the sums stay exact.
         """
-        fields = [(_HALVES[name], FIELD_ABOUTNESS[name], name == "title")
-                  for name in _ENTRY_FIELDS]
+        fields = len(_ENTRY_FIELDS)
         table = WordTable(self.analyzer)  # every word analysed once per build
         terms_of: dict[str, list[str]] = {}  # each distinct field text's terms
         for start in range(0, len(entries), ANALYSED_TOGETHER):
@@ -188,38 +196,29 @@ class Index:
             terms_of.update(zip(new, analysed.terms, strict=True))
             self._known_words.update(analysed.compounds)
             for number, entry in enumerate(chunk):
-                first = number * len(fields)
-                terms = list(map(terms_of.__getitem__, texts[first:first + len(fields)]))
-                builder.add(self._entry_terms(entry, terms, fields))
+                first = number * fields
+                terms = list(map(terms_of.__getitem__, texts[first:first + fields]))
+                builder.add(self._entry_terms(entry, terms))
         self._remember_words(table)
 
-    def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]],
-                     fields: list[tuple[int, float, bool]]) -> Counter[str]:
-        """One entry's weighted terms, from its fields' terms (see _weighted_terms)."""
-        halves: list[str] = []
-        about: set[str] = set()  # terms in a field that says what the entry is about
-        partly: list[tuple[float, list[str]]] = []
-        title: frozenset[str] = frozenset()
-        for terms, (weight, aboutness, is_title) in zip(terms_by_field, fields, strict=True):
-            if not terms:
-                continue
-            halves += terms * weight
-            if aboutness == 1.0:
-                about.update(terms)
-            else:
-                partly.append((aboutness, terms))
-            if is_title:
-                title = frozenset(terms)
-        self._titles.append(title)
+    def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]]) -> Counter[str]:
+        """One entry's weighted terms, from its fields' terms (see _weighted_terms).
+
+        Fields go in _ENTRY_FIELDS order, then the facts its text states; the
+        field positions and weights are worked out once (_FIELD_HALVES...), not per entry.
+        """
+        self._titles.append(frozenset(terms_by_field[_TITLE]))
         places = entry.schedule.cities if entry.schedule else ()
         facts = stated_in([entry.text, *entry.supporting], places)
-        halves += facts * _HALVES["facts"]
-        about.update(facts)
+        about = set(facts).union(*map(terms_by_field.__getitem__, _ABOUT))
         below: dict[str, float] = {}  # each term at the most its fields say of it
-        for aboutness, terms in sorted(partly, key=lambda field: -field[0]):
-            below.update(dict.fromkeys(set(terms).difference(about, below), aboutness))
+        for field, aboutness in _PARTLY:
+            if terms_by_field[field]:
+                below.update(dict.fromkeys(
+                    set(terms_by_field[field]).difference(about, below), aboutness))
         self._about_below_one.append(below)
-        return Counter(halves)
+        weighted = chain.from_iterable(map(mul, terms_by_field, _FIELD_HALVES))
+        return Counter(chain(weighted, facts * _HALVES["facts"]))
 
     def _remember_words(self, seen: Mapping[str, object]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""
