@@ -62,6 +62,7 @@ SYNONYM_TERM_PREFIX = "~g"
 _DIGIT_GROUP = re.compile(r",(?<=\d,)(?=\d{3})")  # starts with ",": scanned for fast
 _APOSTROPHE_S = re.compile(r"['’]s\b")
 _APOSTROPHE = re.compile(r"['’]")
+_ASCII_APOSTROPHE_S = re.compile(r"'s\b")  # a literal start: scanned for fast
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -80,8 +81,8 @@ def fold(text: str) -> str:
         plain = unicodedata.normalize("NFKD", plain)
         plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
         plain = plain.encode("ascii", "ignore").decode("ascii")
-    elif "'" in plain:
-        plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
+    elif "'" in plain:  # ASCII: only the straight apostrophe, found by a literal search
+        plain = _ASCII_APOSTROPHE_S.sub("", plain).replace("'", "")
     if "," in plain:
         plain = _DIGIT_GROUP.sub("", plain)
     return plain
