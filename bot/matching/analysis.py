@@ -163,6 +163,8 @@ class Analysed:
     compounds: set[str]  # hyphenated words joined ("op-ed" -> "oped")
 
 
+_REMEMBERED_RUNS = 100_000  # runs of words whose phrase search a WordTable remembers
+
 # Where a phrase of several words starts: the groups its first word stands for alone
 # (taken out of the text's terms) and the phrase's groups (put in).
 _Change = tuple[tuple[str, ...], tuple[str, ...]]
@@ -376,6 +378,8 @@ class Analyzer:
             return
         after = map(follows.__contains__, islice(every, 1, None))
         found_at, spans = table.phrases, table.firsts
+        if len(found_at) > _REMEMBERED_RUNS:  # bounded memory on a department's content
+            found_at.clear()
         for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
             window = tuple(every[position:position + spans[every[position]]])
             if window in found_at:

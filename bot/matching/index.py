@@ -89,6 +89,7 @@ TIE_BAND = 2.0
 INTENT_SHARE = 0.5
 TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
+KEPT_TEXT_CHARS = 200  # field texts up to this long are analysed once per build
 RELEVANCE_EXPONENT = 0.5
 # Field weights in half-units: a term in a title counts 6 halves (3.0).
 _HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
@@ -177,27 +178,33 @@ class Index:
 
         The fields of a thousand entries at a time are analysed in one pass
         (Analyzer.analyse_all): fast, and the words of all the content are never
-        held at once (memory). A field text met before (a kind, a section, a
-        schedule, a topic: entries of one plan share them) is not analysed
-        again: its terms are the first one's, and none of its words can be new,
-        so the words' order of first appearance is unchanged. Counting whole
-        half-units (every field weight is a multiple of one half) lets C do the
-        counting, and the sums stay exact.
+        held at once (memory). A field text met before is not analysed again:
+        its terms are the first one's, and none of its words can be new, so the
+        words' order of first appearance is unchanged. Short texts (a kind, a
+        section, a schedule, a topic: the entries of a plan share them) are
+        remembered for the whole build, longer ones only within their batch
+        (an approved text rarely recurs, and keeping them all would hold all
+        the content's words at once). Counting whole half-units (every field
+        weight is a multiple of one half) lets C do the counting, and the sums
+        stay exact.
         """
         fields = len(_ENTRY_FIELDS)
         table = WordTable(self.analyzer)  # every word analysed once per build
-        terms_of: dict[str, list[str]] = {}  # each distinct field text's terms
+        kept: dict[str, list[str]] = {}  # short field texts' terms, for the whole build
         for start in range(0, len(entries), ANALYSED_TOGETHER):
             chunk = entries[start:start + ANALYSED_TOGETHER]
             texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
                      for entry in chunk for field in _in_field_order(entry_fields(entry))]
-            new = [text for text in dict.fromkeys(texts) if text not in terms_of]
+            new = [text for text in dict.fromkeys(texts) if text not in kept]
             analysed = self.analyzer.analyse_all(new, table)
-            terms_of.update(zip(new, analysed.terms, strict=True))
+            terms_of = dict(zip(new, analysed.terms, strict=True))
+            kept.update((text, terms) for text, terms in terms_of.items()
+                        if len(text) <= KEPT_TEXT_CHARS)
             self._known_words.update(analysed.compounds)
             for number, entry in enumerate(chunk):
                 first = number * fields
-                terms = list(map(terms_of.__getitem__, texts[first:first + fields]))
+                terms = [terms_of[text] if text in terms_of else kept[text]
+                         for text in texts[first:first + fields]]
                 builder.add(self._entry_terms(entry, terms))
         self._remember_words(table)
 
