@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import chain, compress, count, islice
-from operator import and_
 
 import snowballstemmer
 
@@ -183,7 +182,7 @@ class WordTable(dict[str, tuple[str, ...]]):
     is never kept.
     """
 
-    __slots__ = ("stems", "firsts", "follows", "mark", "phrases", "_analyzer")
+    __slots__ = ("stems", "firsts", "follows", "pairs", "mark", "phrases", "_analyzer")
 
     def __init__(self, analyzer: Analyzer) -> None:
         super().__init__()
@@ -192,6 +191,8 @@ class WordTable(dict[str, tuple[str, ...]]):
         # Words whose stem starts a phrase of several words, with the longest such phrase's length.
         self.firsts: dict[str, int] = {}
         self.follows: set[str] = set()  # words whose stem may come second in one
+        # Two words that may start a phrase of several words, the second after the first.
+        self.pairs: set[tuple[str, str]] = set()
         self.mark = ""
         # What a phrase search found where a first word starts this run of words (the
         # phrase's groups, or None), remembered: plans repeat their phrases.
@@ -206,8 +207,13 @@ class WordTable(dict[str, tuple[str, ...]]):
         self[word] = terms
         if term in analyzer._seconds:
             self.firsts[word] = analyzer._spans[term]
+            seconds = analyzer._seconds[term]
+            self.pairs.update((word, other) for other in self.follows
+                              if self.stems[other] in seconds)
         if term in analyzer._any_second:
             self.follows.add(word)
+            self.pairs.update((first, word) for first in self.firsts
+                              if term in analyzer._seconds[self.stems[first]])
         return terms
 
     def joined_by(self, mark: str) -> None:
@@ -369,18 +375,17 @@ class Analyzer:
                      ends: list[int]) -> None:
         """Where a phrase of several words is found, its groups instead of its first word's.
 
-        Only where a word that starts such a phrase is followed by a word that
-        can come second in one (both found for every word in C) is a phrase
-        looked for, and what a run of words holds is looked for once (`table.phrases`).
+        Only where two words may start such a phrase (`table.pairs`, found for
+        every two neighbouring words in C) is a phrase looked for, and what a
+        run of words holds is looked for once (`table.phrases`).
         """
-        firsts, follows = table.firsts, table.follows
-        if not firsts:
+        if not table.pairs:
             return
-        after = map(follows.__contains__, islice(every, 1, None))
+        neighbours = zip(every, islice(every, 1, None), strict=False)  # the last has none
         found_at, spans = table.phrases, table.firsts
         if len(found_at) > _REMEMBERED_RUNS:  # bounded memory on a department's content
             found_at.clear()
-        for position in compress(count(), map(and_, map(firsts.__contains__, every), after)):
+        for position in compress(count(), map(table.pairs.__contains__, neighbours)):
             window = tuple(every[position:position + spans[every[position]]])
             if window in found_at:
                 change = found_at[window]
