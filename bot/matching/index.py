@@ -20,8 +20,6 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
-from operator import mul
 from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
@@ -224,8 +222,12 @@ class Index:
                 below.update(dict.fromkeys(
                     set(terms_by_field[field]).difference(about, below), aboutness))
         self._about_below_one.append(below)
-        weighted = chain.from_iterable(map(mul, terms_by_field, _FIELD_HALVES))
-        return Counter(chain(weighted, facts * _HALVES["facts"]))
+        halves: list[str] = []  # each term once per half-unit of its field's weight
+        for terms, weight in zip(terms_by_field, _FIELD_HALVES, strict=True):
+            if terms:
+                halves += terms * weight
+        halves += facts * _HALVES["facts"]
+        return Counter(halves)
 
     def _remember_words(self, seen: Mapping[str, object]) -> None:
         """Known spellings, for reading an unknown query word as a typo of one of them."""

@@ -19,7 +19,7 @@ from operator import add, itemgetter, mul, truediv
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 _CONTRIBUTION = itemgetter(1)  # of a posting (entry number, contribution)
-_append = list.append
+_extend = list.extend
 
 
 def idf(document_frequency: int, total: int) -> float:
@@ -34,16 +34,17 @@ class PostingsBuilder:
     """
 
     def __init__(self) -> None:
-        self._numbers: defaultdict[str, list[int]] = defaultdict(list)  # terms in first use
-        self._halves: defaultdict[str, list[int]] = defaultdict(list)
+        # Each term (in order of first use): entry number, count, entry number, count...
+        # (one list a term, extended by a pair at a time: one lookup a posting, not two).
+        self._found: defaultdict[str, list[int]] = defaultdict(list)
         self._lengths: list[float] = []
 
     def add(self, halves: Counter[str]) -> None:
         """The next entry's weighted term counts (in half-units)."""
         number = len(self._lengths)
         self._lengths.append(sum(halves.values()) * 0.5)
-        deque(map(_append, map(self._numbers.__getitem__, halves), repeat(number)), 0)
-        deque(map(_append, map(self._halves.__getitem__, halves), halves.values()), 0)
+        pairs = zip(repeat(number), halves.values())
+        deque(map(_extend, map(self._found.__getitem__, halves), pairs), 0)
 
     def build(self) -> tuple[dict[str, float], dict[str, dict[int, float]]]:
         """Each term's idf, and its postings {entry number: contribution}, best first
@@ -53,14 +54,15 @@ class PostingsBuilder:
         order (the same float every time), with tf = halves * 0.5. Each term's
         lists are let go as its postings are made (memory).
         """
-        lengths, numbers_of, halves_of = self._lengths, self._numbers, self._halves
+        lengths, found = self._lengths, self._found
         total = len(lengths)
         average = (sum(lengths) / total) if total else 1.0
         norms = [BM25_K1 * (1 - BM25_B + BM25_B * length / average) for length in lengths]
-        idfs = {term: idf(len(numbers), total) for term, numbers in numbers_of.items()}
+        idfs = {term: idf(len(pairs) // 2, total) for term, pairs in found.items()}
         boost, postings = BM25_K1 + 1, {}
-        for term in list(numbers_of):
-            numbers, tfs = numbers_of.pop(term), list(map(mul, halves_of.pop(term), repeat(0.5)))
+        for term in list(found):
+            pairs = found.pop(term)
+            numbers, tfs = pairs[0::2], list(map(mul, pairs[1::2], repeat(0.5)))
             weights = map(mul, map(mul, repeat(idfs[term]), tfs), repeat(boost))
             values = map(truediv, weights, map(add, tfs, map(norms.__getitem__, numbers)))
             ranked = sorted(zip(numbers, values, strict=True), key=_CONTRIBUTION, reverse=True)
