@@ -18,6 +18,7 @@ from collections import Counter
 import pytest
 
 from bot.matching.analysis import Analyzer, folded_words, stem, words
+from bot.matching.batches import analyse_all
 from bot.matching.intent import stated_in
 
 
@@ -78,14 +79,14 @@ def _one_by_one(analyzer: Analyzer, text: str) -> tuple[Counter, set[str], set[s
 
 @pytest.mark.parametrize("seed", range(30))
 def test_analysing_many_texts_at_once_finds_what_analysing_each_finds(seed: int) -> None:
-    """The index analyses all fields of all entries in one pass (Analyzer.analyse_all):
+    """The index analyses all fields of all entries in one pass (batches.analyse_all):
     each text must get exactly its own terms, whatever its neighbours hold, including
     the word the pass joins texts with, phrases at a text's end, and empty texts."""
     rng = random.Random(seed)
     analyzer = Analyzer(SYNONYMS)
     texts = ["".join(rng.choice(PIECES + PHRASE_PIECES * 2 + [" "] * 8)
                      for _ in range(rng.choice([0, 1, 5, 30]))) for _ in range(rng.randint(1, 40))]
-    analysed = analyzer.analyse_all(texts)
+    analysed = analyse_all(analyzer, texts)
     assert len(analysed.terms) == len(texts)
     words_seen: dict[str, None] = {}
     compounds: set[str] = set()

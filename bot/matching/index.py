@@ -31,10 +31,10 @@ from bot.matching.analysis import (
     STOPWORDS,
     Analyzer,
     Concept,
-    WordTable,
     fold,
     stem,
 )
+from bot.matching.batches import WordTable, analyse_all
 from bot.matching.intent import asked_for, stated_in
 from bot.matching.lexicon import is_real_word
 from bot.matching.outcome import (
@@ -175,7 +175,7 @@ class Index:
         and the content's words (for typo correction).
 
         The fields of a thousand entries at a time are analysed in one pass
-        (Analyzer.analyse_all): fast, and the words of all the content are never
+        (batches.analyse_all): fast, and the words of all the content are never
         held at once (memory). A field text met before is not analysed again:
         its terms are the first one's, and none of its words can be new, so the
         words' order of first appearance is unchanged. Short texts (a kind, a
@@ -194,7 +194,7 @@ class Index:
             texts = [f" {FIELD_BREAK} ".join(field) if any(field) else ""
                      for entry in chunk for field in _in_field_order(entry_fields(entry))]
             new = [text for text in dict.fromkeys(texts) if text not in kept]
-            analysed = self.analyzer.analyse_all(new, table)
+            analysed = analyse_all(self.analyzer, new, table)
             terms_of = dict(zip(new, analysed.terms, strict=True))
             kept.update((text, terms) for text, terms in terms_of.items()
                         if len(text) <= KEPT_TEXT_CHARS)
