@@ -170,9 +170,9 @@ class Index:
 
     def _weighted_terms(self, entries: Sequence[Entry], builder: PostingsBuilder) -> None:
         """Each entry's term frequencies weighted by field, in half-units, given to
-        `builder` in entry order; records where
-        each term says least about the entry (see FIELD_ABOUTNESS), its title's terms,
-        and the content's words (for typo correction).
+        `builder` in entry order; records where each term says least about the
+        entry (see FIELD_ABOUTNESS), its title's terms, and the content's words
+        (for typo correction).
 
         The fields of a thousand entries at a time are analysed in one pass
         (batches.analyse_all): fast, and the words of all the content are never
