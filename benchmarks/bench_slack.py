@@ -23,7 +23,7 @@ with --postgres-url. Numbers only; no asserts.
 
 Run: .venv/bin/pip install -e '.[bench]'
      .venv/bin/python benchmarks/bench_slack.py [--rounds 3] [--requests 3000]
-         [--concurrency 50] [--rate 500] [--answer-in-ack-ms 500] [--floor-on-uvloop]
+         [--concurrency 50] [--rate 500] [--answer-in-ack-ms 500]
          [--postgres-url "$(bash scripts/postgres-for-tests.sh)"]
 """
 
@@ -224,8 +224,7 @@ async def main(args: argparse.Namespace) -> None:
     api_url, response_url = ready.get(timeout=30)
     base_env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": api_url, "FACTS_PORT": "0",
-                "FACTS_ANSWER_IN_ACK_MS": str(args.answer_in_ack_ms),
-                "FLOOR_EVENT_LOOP": "uvloop" if args.floor_on_uvloop else "asyncio"}
+                "FACTS_ANSWER_IN_ACK_MS": str(args.answer_in_ack_ms)}
     bot = [str(Path(sys.executable).with_name("facts-bot")), "serve"]
     floor = [sys.executable, str(HERE / "bolt_floor.py")]
     results: dict[str, list[dict[str, Phase]]] = {"facts-bot": [], "floor": []}
@@ -272,8 +271,7 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
     bot, floor = results["facts-bot"], results["floor"]
     print(f"\n{args.rounds} rounds, {args.requests} signed /facts requests per phase, "
           f"FACTS_ANSWER_IN_ACK_MS={args.answer_in_ack_ms}, query log "
-          f"{'PostgreSQL' if args.postgres_url else 'SQLite'}, facts-bot on uvloop, the floor on "
-          f"{'uvloop' if args.floor_on_uvloop else 'asyncio'}; min / median over the rounds")
+          f"{'PostgreSQL' if args.postgres_url else 'SQLite'}; min / median over the rounds")
     print(f"{'':44} {'facts-bot':>17} {'floor':>17} {'facts-bot/floor':>17}")
     for label, value, note in figures:
         ours = [value(p) for p in bot]
@@ -350,9 +348,6 @@ if __name__ == "__main__":
     parser.add_argument("--answer-in-ack-ms", type=int, default=500,
                         help="facts-bot's FACTS_ANSWER_IN_ACK_MS (0: the old "
                              "ack-then-response_url path, to compare)")
-    parser.add_argument("--floor-on-uvloop", action="store_true",
-                        help="run the floor on uvloop, as facts-bot runs, instead of asyncio's "
-                             "own loop (bolt as documented)")
     parser.add_argument("--postgres-url", default=None,
                         help="log to a throwaway database on this PostgreSQL server instead "
                              "of SQLite (scripts/postgres-for-tests.sh prints a URL)")

@@ -10,10 +10,7 @@ verifies and parses a request once, in its guard, and hands bolt the parsed
 body; the floor keeps bolt's own adapter, which does both in bolt.)
 
 Run by bench_slack.py as `python benchmarks/bolt_floor.py` with
-SLACK_SIGNING_SECRET set; prints `floor serving http://127.0.0.1:PORT`. It runs
-on asyncio's own loop, as bolt's documentation has it; facts-bot runs on uvloop
-(bot/cli/service.py), so `bench_slack.py --floor-on-uvloop` runs the floor on
-uvloop too, to show how much of the gap the event loop accounts for.
+SLACK_SIGNING_SECRET set; prints `floor serving http://127.0.0.1:PORT`.
 """
 
 from __future__ import annotations
@@ -62,8 +59,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get("FLOOR_EVENT_LOOP") == "uvloop":  # bench_slack.py --floor-on-uvloop
-        import uvloop
-        uvloop.run(main())
-    else:  # bolt as its documentation runs it: asyncio's own loop
-        asyncio.run(main())
+    asyncio.run(main())
