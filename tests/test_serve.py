@@ -13,7 +13,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.cli.service import run_loop
 from bot.service.clock import SystemClock
 from bot.service.server import start_service
 from bot.store import open_store
@@ -104,26 +103,6 @@ async def test_sigterm_finishes_queries_in_flight_and_loses_none(slack, tmp_path
     async with open_store(str(tmp_path / "facts.db")) as store:
         assert sorted(r.text for r in store.query_rows()) == sorted(f"traffic {n}"
                                                                      for n in range(20))
-
-
-async def test_serve_runs_on_uvloop_and_says_so(slack, tmp_path):
-    """The engineer deploying reads which event loop serves (uvloop: less CPU a request)."""
-    server = await start_serve(slack, tmp_path)
-    async with aiohttp.ClientSession() as http:
-        assert "racial" in json.dumps(await reply_to(http, slack, server.url, "racial profiling"))
-    server.process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(server.process.wait(), 30) == 0
-    log = (await server.process.stderr.read()).decode()
-    assert f"listening on {server.url} (event loop: uvloop)" in log
-
-
-def test_where_uvloop_is_missing_serve_runs_on_asyncios_loop(monkeypatch):
-    monkeypatch.setitem(sys.modules, "uvloop", None)  # as on a platform it does not build on
-
-    async def loop_module() -> str:
-        return type(asyncio.get_running_loop()).__module__
-
-    assert run_loop(loop_module()).startswith("asyncio")
 
 
 async def test_json_logs_are_one_object_a_line_tagged_with_the_request_id(slack, tmp_path):

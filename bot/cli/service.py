@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
 
 from bot.service.clock import SystemClock
 from bot.service.settings import load_settings
@@ -34,18 +32,4 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = load_settings(settings_file=args.settings)
     configure_logging(settings.log_format)
     from bot.service.server import serve
-    return run_loop(serve(settings, SystemClock()))
-
-
-def run_loop(main: Coroutine[Any, Any, int]) -> int:
-    """Run the service on uvloop where it is installed, else on asyncio's own loop.
-
-    uvloop's transports are written in C: under load the bot spent about a
-    fifth less CPU per request on it (benchmarks/bench_slack.py), mostly in
-    writing responses. It is a dependency wherever it builds (not Windows).
-    """
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
+    return asyncio.run(serve(settings, SystemClock()))

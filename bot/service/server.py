@@ -150,8 +150,7 @@ async def start_service(settings: Settings, clock: Clock,
     site = web.TCPSite(service.runner, settings.host, settings.port)
     await site.start()
     service.url = f"http://{settings.host}:{service.runner.addresses[0][1]}"
-    loop_module = type(asyncio.get_running_loop()).__module__.partition(".")[0]
-    log.info("listening on %s (event loop: %s)", service.url, loop_module)
+    log.info("listening on %s", service.url)
     return service
 
 
