@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -261,8 +262,14 @@ def growth(generator: str, by_size: dict[int, dict[str, float]]) -> None:
 
 
 def _p99(values: list[float]) -> float:
+    """The nearest-rank 99th percentile: the least value at least 99% of lookups stay within.
+
+    With 42 queries timed once that is the slowest: each query is 2.4% of the
+    mix. (Rounding the rank down, as this once did, gave the second-slowest and
+    hid the slowest query, a pasted paragraph, from the p99 at 100,000 entries.)
+    """
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)]
 
 
 def _mm(values: list[float], digits: int) -> str:
