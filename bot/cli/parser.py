@@ -45,11 +45,16 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose help, and its subcommands', uses `_HelpFormatter`."""
+    """An ArgumentParser whose help, and its subcommands', uses `_HelpFormatter`.
+
+    `commands` holds the subcommands' parsers by name (argparse keeps no public
+    handle on them), for `parse_words` to blame an unknown option on its command.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
 
 
 class _Version(argparse.Action):
@@ -68,7 +73,7 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> _Parser:
     """The parser, with the full arguments of the command `argv` names (if any).
 
     The other commands are listed by name and help only; their modules are
@@ -85,6 +90,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name, (module, summary) in COMMANDS.items():
         if module != chosen:
             commands.add_parser(name, help=summary)
+    parser.commands = commands.choices
     return parser
 
 
@@ -99,17 +105,9 @@ def parse_words(words: Sequence[str]) -> argparse.Namespace:
     if unknown:
         name = getattr(args, "command", None)
         given_to_command = name in words and unknown[0] not in words[:words.index(name)]
-        command = _commands(parser).get(name, parser) if given_to_command else parser
+        command = parser.commands.get(name, parser) if given_to_command else parser
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
-
-
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """The subcommands' parsers by name."""
-    for action in parser._actions:  # argparse keeps no public handle on its subparsers
-        if isinstance(action, argparse._SubParsersAction):
-            return action.choices
-    return {}
 
 
 def command_module(argv: Sequence[str]) -> str | None:

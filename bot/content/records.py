@@ -27,7 +27,7 @@ classes, ClassVar/InitVar fields, ordering, slots, keyword-only fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
 
@@ -126,22 +126,20 @@ def _init(class_name: str, template: dict[str, Any],
     factories = tuple((n, d) for n, d in template.items() if isinstance(d, _Factory))
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        attributes = self.__dict__
         if len(args) == count and not kwargs:  # every field, in order: a search's Results
-            for name, value in zip(names, args):  # noqa: B905 (counted above)
-                attributes[name] = value
-            if post_init is not None:
-                post_init(self)
-            return
-        if args:
-            kwargs = _by_name(class_name, names, args, kwargs)
-        values = {**template, **kwargs}  # keys in field order; an unknown one comes last
-        if len(values) != count or not kwargs.keys() >= required:
-            raise _call_error(class_name, names, kwargs)
-        for name, factory in factories:
-            if values[name] is factory:
-                values[name] = factory.make()
-        for name, value in values.items():  # not update(): that would copy the key table
+            values: Iterable[tuple[str, Any]] = zip(names, args)  # noqa: B905 (counted)
+        else:
+            if args:
+                kwargs = _by_name(class_name, names, args, kwargs)
+            merged = {**template, **kwargs}  # keys in field order; an unknown one comes last
+            if len(merged) != count or not kwargs.keys() >= required:
+                raise _call_error(class_name, names, kwargs)
+            for name, factory in factories:
+                if merged[name] is factory:
+                    merged[name] = factory.make()
+            values = merged.items()
+        attributes = self.__dict__
+        for name, value in values:  # not update(): that would copy the key table
             attributes[name] = value
         if post_init is not None:
             post_init(self)

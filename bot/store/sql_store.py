@@ -9,7 +9,8 @@ A backend keeps what really differs, through a few hooks:
   (SQLite: WAL, then migrations; PostgreSQL: migrations under an advisory lock);
 - `_admin_conn()` / `_admin_tx()`: the admin connection for reads and a transaction on
   it (PostgreSQL reconnects a dropped one; SQLite writes with `BEGIN IMMEDIATE`);
-- `_write_rows()`: the writer thread's transaction, which calls `_insert_batch`;
+- `_write_rows()`: the writer thread's transaction (PostgreSQL's calls `_insert_batch`;
+  SQLite writes multi-row INSERTs of its own);
 - `_stream()`: streaming a long read (SQLite: a private connection; PostgreSQL: a
   server-side cursor);
 - `_insert_reload()`: appending a reload request so that seq order is commit order.

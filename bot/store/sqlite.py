@@ -299,14 +299,10 @@ class SqliteLogStore(SqlLogStore):
                 logger.exception("log store writer: rollback failed")
             raise
 
-    def _insert_batch(self, executor: Any, rows: RowsByTable) -> None:
-        """A batch's rows in a few multi-row INSERTs (see MAX_ROWS_PER_INSERT), in order."""
-        for statement in self._insert_statements(rows):
-            executor.execute(*statement)
-
     @staticmethod
     def _insert_statements(rows: RowsByTable) -> Iterator[tuple[str, list[Any]]]:
-        """The INSERTs (statement, parameters) that write a batch's rows, in order."""
+        """A batch's rows as a few multi-row INSERTs (see MAX_ROWS_PER_INSERT), in order:
+        (statement, parameters) each."""
         for table in SQL.insert:
             table_rows = rows.get(table)
             if not table_rows:
