@@ -158,18 +158,10 @@ def _positions(text: str, part: str) -> list[int]:
 
 def analyse_all(analyzer: Analyzer, texts: Sequence[str],
                 table: WordTable | None = None) -> Analysed:
-    """Each text's terms (as `terms`, plus its compounds' stems), in one pass over all.
-
-    Why one pass: a load analyses every field of every entry, tens of
-    thousands of short texts, and analysing them one by one spent more
-    time in Python's per-call overhead than on the words. Here the texts
-    are joined by a word found in none of them, folded and split once,
-    and each distinct word is analysed once (`table`, which a load keeps
-    across its batches): its terms are a dictionary lookup, done for every
-    word in C (`map`); Python only cuts the result into texts and looks at
-    the few places where a phrase of several words may start. Folding
-    never reaches across a space, so each text's words are the ones
-    `words` gives it alone.
+    """Each text's terms (as `terms`, plus its compounds' stems), in one pass over all
+    (see the module's docstring). `table` is kept across a load's batches, so a
+    word is analysed once per load. Folding never reaches across a space, so each
+    text's words are the ones `words` gives it alone.
     """
     table = WordTable(analyzer) if table is None else table
     mark, folded, every = _joined_words(texts)
@@ -181,6 +173,7 @@ def analyse_all(analyzer: Analyzer, texts: Sequence[str],
     _add_phrases(analyzer, terms, every, table, ends)
     compounds = _add_compounds(terms, folded, f" {mark} ")
     return Analysed(terms, table, compounds)
+
 
 def _add_phrases(analyzer: Analyzer, terms: list[list[str]], every: list[str],
                  table: WordTable, ends: list[int]) -> None:
@@ -207,6 +200,7 @@ def _add_phrases(analyzer: Analyzer, terms: list[list[str]], every: list[str],
             for group in change[0]:
                 found.remove(group)
             found += change[1]
+
 
 def _phrase_in(analyzer: Analyzer, window: tuple[str, ...], table: WordTable
                ) -> _Change | None:
