@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import sqlite3
@@ -28,6 +29,7 @@ from urllib.parse import quote
 
 import pytest
 
+import bot.store
 from bot.store import (
     ALERT_FAILED,
     ALERT_OK,
@@ -157,10 +159,18 @@ def postgres_target(postgres_url: str) -> Iterator[str]:
         raw_sql(postgres_url, f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What `open_store` is given: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite", "sqlite-writer-process", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> str:
+    """What `open_store` is given: a fresh SQLite file, or a fresh PostgreSQL schema.
+
+    `sqlite-writer-process`: every store these tests open writes its rows from a writer
+    process, as `facts-bot serve`'s does (bot/store/writer_process.py).
+    """
+    if request.param == "sqlite-writer-process":
+        monkeypatch.setitem(globals(), "open_store",
+                            functools.partial(bot.store.open_store, writer_process=True))
+    if request.param.startswith("sqlite"):
         return str(tmp_path / "logs" / "queries.db")
     return request.getfixturevalue("postgres_target")
 

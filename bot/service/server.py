@@ -157,7 +157,7 @@ async def start_service(settings: Settings, clock: Clock,
 def _open_for_writing(db: str) -> LogStore:
     """The query log, or one line saying why it cannot be written (read-only, no space...)."""
     try:
-        return open_store(db)
+        return open_store(db, writer_process=True)
     except (OSError, sqlite3.Error, ValueError) as failed:
         raise ConfigError(f"FACTS_DB: cannot open the query log {db!r} for writing: "
                           f"{failed}") from None

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
+def open_store(url_or_path: str | os.PathLike[str], *, writer_process: bool = False) -> LogStore:
     """Open (creating and migrating if needed) the store named by `url_or_path`.
 
     - a plain path, or `sqlite:///path` → SQLite. As in SQLAlchemy, `sqlite:///logs/q.db`
@@ -45,13 +45,17 @@ def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
 
     The PostgreSQL backend is imported only when asked for, so an embedded SQLite
     deployment never loads libpq.
+
+    `writer_process=True` (what `facts-bot serve` asks for) writes a SQLite log from a
+    process of its own (`bot/store/writer_process.py`); PostgreSQL's writer is a thread
+    either way: it waits on the network, not on the GIL.
     """
     if isinstance(url_or_path, os.PathLike):
-        return SqliteLogStore(url_or_path)
+        return SqliteLogStore(url_or_path, writer_process=writer_process)
     target = url_or_path.strip()
     scheme, sep, rest = target.partition("://")
     if not sep:
-        return SqliteLogStore(target)
+        return SqliteLogStore(target, writer_process=writer_process)
     scheme = scheme.lower()
     if scheme == "sqlite":
         if not rest.startswith("/") or rest == "/":
@@ -59,7 +63,7 @@ def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
                 f"bad SQLite URL {url_or_path!r}: use sqlite:///relative/path.db "
                 "or sqlite:////absolute/path.db"
             )
-        return SqliteLogStore(rest[1:])
+        return SqliteLogStore(rest[1:], writer_process=writer_process)
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
         from bot.store.postgres import PostgresLogStore
 

@@ -60,17 +60,17 @@ def _settle(futures: list[asyncio.Future[None]], exc: BaseException | None) -> N
         asyncio.get_running_loop().call_soon(_settle, futures[WAKE_PER_TURN:], exc)
 
 
-class GroupCommitWriter:
-    """The writer thread of one store.
+class TurnBatcher:
+    """What every log writer shares: rows gathered per turn of the event loop, counters.
 
-    `write(rows_by_table)` must write all the rows in one transaction or raise
-    (after rolling back); `on_exit` runs on the writer thread as it ends, to
-    close its connection. `commits`, `rows_written` and `failed_batches` let
-    tests and benchmarks see group commit working.
+    `submit` returns once the row is committed; the rows each event loop submits during
+    one of its turns go to `_deliver` together, at the end of that turn. A subclass
+    delivers them to whatever writes them (a thread, a process) and settles their futures
+    with `_record` and `_wake`. `commits`, `rows_written` and `failed_batches` let tests
+    and benchmarks see group commit working.
     """
 
-    def __init__(self, write: Callable[[RowsByTable], None], on_exit: Callable[[], None], *,
-                 label: str, max_batch: int) -> None:
+    def __init__(self, *, label: str, max_batch: int) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
         self.label = label
@@ -79,19 +79,10 @@ class GroupCommitWriter:
         self.failed_batches = 0
         self.failing = False
         self.closed = False
-        self._write = write
-        self._on_exit = on_exit
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[list[_Pending] | object] = queue.SimpleQueue()
         self._state_lock = threading.Lock()  # makes "check closed + enqueue" atomic
-        # Rows submitted during the current turn of each event loop, not yet queued.
+        # Rows submitted during the current turn of each event loop, not yet delivered.
         self._this_turn: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
-        self._thread = threading.Thread(
-            target=self._run,
-            name=f"logstore-writer:{label}",
-            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
-        )
-        self._thread.start()
 
     def check_open(self) -> None:
         if self.closed:
@@ -112,22 +103,93 @@ class GroupCommitWriter:
         await fut
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        """End of a turn: the rows it submitted go to the writer together."""
+        """End of a turn: the rows it submitted are delivered together."""
         with self._state_lock:
             rows = self._this_turn.pop(loop, None)
-            if rows:  # else close() has queued them already
-                self._queue.put(rows)
+            if rows:  # else close() has delivered them already
+                self._deliver(rows)
 
-    async def close(self) -> bool:
-        """Write everything queued, stop the thread; True the first time it is called."""
+    def _close_turns(self) -> bool:
+        """Mark closed and deliver every turn's rows; True the first time. Hold no lock."""
         with self._state_lock:
             first_close = not self.closed
             if first_close:
                 self.closed = True
-                for rows in self._this_turn.values():  # submitted this turn: before the stop
-                    self._queue.put(rows)
+                for rows in self._this_turn.values():  # submitted this turn: before the end
+                    self._deliver(rows)
                 self._this_turn.clear()
-                self._queue.put(_STOP)
+        return first_close
+
+    def _deliver(self, rows: list[_Pending]) -> None:
+        """Pass one turn's rows on to be written. Called under `_state_lock`."""
+        raise NotImplementedError
+
+    async def close(self) -> bool:
+        """Write everything delivered, then stop; True the first time it is called."""
+        raise NotImplementedError
+
+    def _record(self, rows: int, error: BaseException | None) -> None:
+        """Count one batch's outcome; log once per change between failing and writing."""
+        if error is not None:
+            self.failed_batches += 1
+            if not self.failing:  # once per outage, not once per batch: a full disk
+                logger.error("log store writer: writes are failing: %s", error)
+            self.failing = True
+            return
+        self.commits += 1
+        self.rows_written += rows
+        if self.failing:
+            logger.info("log store writer: writes succeed again")
+        self.failing = False
+
+    @staticmethod
+    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
+        """One callback per event loop, not one per row; direct on the caller's own loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for pending in batch:
+            by_loop.setdefault(pending.loop, []).append(pending.future)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, futures in by_loop.items():
+            if loop is running:
+                _settle(futures, error)
+                continue
+            # RuntimeError: that loop is closed, so nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, futures, error)
+
+
+class GroupCommitWriter(TurnBatcher):
+    """The writer thread of one store.
+
+    `write(rows_by_table)` must write all the rows in one transaction or raise
+    (after rolling back); `on_exit` runs on the writer thread as it ends, to
+    close its connection.
+    """
+
+    def __init__(self, write: Callable[[RowsByTable], None], on_exit: Callable[[], None], *,
+                 label: str, max_batch: int) -> None:
+        super().__init__(label=label, max_batch=max_batch)
+        self._write = write
+        self._on_exit = on_exit
+        self._queue: queue.SimpleQueue[list[_Pending] | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._run,
+            name=f"logstore-writer:{label}",
+            daemon=True,  # if close() is never called, unacknowledged rows are all we lose
+        )
+        self._thread.start()
+
+    def _deliver(self, rows: list[_Pending]) -> None:
+        self._queue.put(rows)
+
+    async def close(self) -> bool:
+        """Write everything queued, stop the thread; True the first time it is called."""
+        first_close = self._close_turns()
+        if first_close:
+            self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
         return first_close
 
@@ -158,36 +220,21 @@ class GroupCommitWriter:
             self._on_exit()
 
     def _write_batch(self, batch: list[_Pending]) -> None:
-        rows: RowsByTable = {}
-        for pending in batch:
-            rows.setdefault(pending.table, []).append(pending.row)
         error: BaseException | None = None
         try:
-            self._write(rows)
+            self._write(rows_by_table(batch))
         except Exception as exc:  # every waiter of this batch gets the error, none hangs
             error = exc
-            self.failed_batches += 1
-            if not self.failing:  # once per outage, not once per batch: a full disk
-                logger.error("log store writer: writes are failing: %s", exc)
-            self.failing = True
-        else:
-            self.commits += 1
-            self.rows_written += len(batch)
-            if self.failing:
-                logger.info("log store writer: writes succeed again")
-            self.failing = False
+        self._record(len(batch), error)
         self._wake(batch, error)
 
-    @staticmethod
-    def _wake(batch: list[_Pending], error: BaseException | None) -> None:
-        """One thread-safe callback per event loop, not one per row."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for pending in batch:
-            by_loop.setdefault(pending.loop, []).append(pending.future)
-        for loop, futures in by_loop.items():
-            # RuntimeError: that loop is closed, so nobody is waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, futures, error)
+
+def rows_by_table(batch: list[_Pending]) -> RowsByTable:
+    """A batch's rows, table by table, each table's in submission order."""
+    rows: RowsByTable = {}
+    for pending in batch:
+        rows.setdefault(pending.table, []).append(pending.row)
+    return rows
 
 
 class GroupCommitStore:
@@ -197,7 +244,7 @@ class GroupCommitStore:
     `_admin_lock`, and provides `_admin_tx()`, a transaction on `_admin`.
     """
 
-    _writer: GroupCommitWriter
+    _writer: TurnBatcher
     _admin: Any
     _admin_lock: threading.Lock
     _admin_tx: Callable[[], contextlib.AbstractContextManager[Any]]

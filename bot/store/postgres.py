@@ -164,7 +164,7 @@ class PostgresLogStore(SqlLogStore):
         with conn.transaction():
             # Everyone queues here; the lock is released at COMMIT/ROLLBACK.
             conn.execute(_MIGRATION_LOCK_SQL)
-            self._apply_migrations(conn, MIGRATIONS, redact(self.url))
+            self.apply_migrations(conn, MIGRATIONS, redact(self.url))
 
     def _admin_conn(self) -> psycopg.Connection[Any]:
         """The admin connection, reconnected if the server dropped it. Hold `_admin_lock`."""

@@ -9,8 +9,9 @@ A backend keeps what really differs, through a few hooks:
   (SQLite: WAL, then migrations; PostgreSQL: migrations under an advisory lock);
 - `_admin_conn()` / `_admin_tx()`: the admin connection for reads and a transaction on
   it (PostgreSQL reconnects a dropped one; SQLite writes with `BEGIN IMMEDIATE`);
-- `_write_rows()`: the writer thread's transaction (PostgreSQL's calls `_insert_batch`;
-  SQLite writes multi-row INSERTs of its own);
+- `_make_writer()` / `_write_rows()`: the log's writer; by default a thread whose
+  transactions `_write_rows` makes (PostgreSQL's calls `_insert_batch`; SQLite writes
+  multi-row INSERTs through `sqlite_file.BatchWriter`, from a thread or a process);
 - `_stream()`: streaming a long read (SQLite: a private connection; PostgreSQL: a
   server-side cursor);
 - `_insert_reload()`: appending a reload request so that seq order is commit order.
@@ -37,7 +38,7 @@ from bot.store.base import (
     LogStore,
     QueryRecord,
 )
-from bot.store.group_commit import GroupCommitStore, GroupCommitWriter, RowsByTable
+from bot.store.group_commit import GroupCommitStore, GroupCommitWriter, RowsByTable, TurnBatcher
 from bot.store.sql import (
     Dialect,
     Migrations,
@@ -89,9 +90,9 @@ class SqlLogStore(GroupCommitStore, LogStore):
     def _admin_conn(self) -> Any:
         """The admin connection, usable outside a transaction. Hold `_admin_lock`."""
 
-    @abc.abstractmethod
     def _write_rows(self, rows: RowsByTable) -> None:
-        """One transaction for a whole batch (runs on the writer thread)."""
+        """One transaction for a whole batch (runs on the writer thread of `_make_writer`)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def _stream(
@@ -106,7 +107,7 @@ class SqlLogStore(GroupCommitStore, LogStore):
     # -- start-up ------------------------------------------------------------------------------
 
     def _start(self, *, label: str, max_batch: int) -> None:
-        """Open the admin connection, prepare the database, then start the writer thread.
+        """Open the admin connection, prepare the database, then start the writer.
 
         On failure nothing is left open.
         """
@@ -114,27 +115,32 @@ class SqlLogStore(GroupCommitStore, LogStore):
         self._admin = self._connect()
         try:
             self._prepare()
-            writer_conn = self._connect()
+            self._writer = self._make_writer(label, max_batch)
         except BaseException:
             self._admin.close()
             raise
-        self._writer_conn = writer_conn
-        self._writer = GroupCommitWriter(self._write_rows, self._close_writer_conn,
-                                         label=label, max_batch=max_batch)
+
+    def _make_writer(self, label: str, max_batch: int) -> TurnBatcher:
+        """The log's writer: by default a thread writing with `_write_rows` on a connection
+        of its own."""
+        self._writer_conn = self._connect()
+        return GroupCommitWriter(self._write_rows, self._close_writer_conn,
+                                 label=label, max_batch=max_batch)
 
     def _close_writer_conn(self) -> None:
         if self._writer_conn is not None:
             self._writer_conn.close()
 
-    def _apply_migrations(self, conn: Any, migrations: Migrations, where: str) -> None:
+    @classmethod
+    def apply_migrations(cls, conn: Any, migrations: Migrations, where: str) -> None:
         """Apply the `migrations` not yet recorded in `schema_version`, in the caller's
         transaction (which must serialise concurrent openers).
 
         `migrations` is passed in, not read from the class, so that each backend hands
         over its module's `MIGRATIONS` as it is at call time (tests replace it).
         """
-        conn.execute(self._sql.create_schema_version)
-        row = conn.execute(self._sql.schema_version).fetchone()
+        conn.execute(cls._sql.create_schema_version)
+        row = conn.execute(cls._sql.schema_version).fetchone()
         current = (row[0] if row else None) or 0
         latest = migrations[-1][0]
         if current > latest:
@@ -148,8 +154,8 @@ class SqlLogStore(GroupCommitStore, LogStore):
             for sql in statements:
                 conn.execute(sql)
             conn.execute(
-                self._sql.insert_schema_version,
-                (version, self._dialect.bind_ts(datetime.now(UTC), "ts")),
+                cls._sql.insert_schema_version,
+                (version, cls._dialect.bind_ts(datetime.now(UTC), "ts")),
             )
             logger.info("%s: applied schema migration %d", where, version)
 

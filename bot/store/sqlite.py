@@ -25,16 +25,24 @@ import contextlib
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from bot.store.base import as_utc
-from bot.store.group_commit import RowsByTable
+from bot.store.group_commit import GroupCommitWriter, RowsByTable, TurnBatcher
 from bot.store.sql import Dialect, Migrations, migrations, statements
 from bot.store.sql_store import FETCH_CHUNK, SqlLogStore
+from bot.store.sqlite_file import (
+    MAX_ROWS_PER_INSERT,
+    BatchWriter,
+    chunk_sizes,
+    connect,
+    enable_wal,
+    multi_row_insert,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,43 +92,31 @@ MIGRATIONS: Final[Migrations] = migrations(DIALECT)
 #: Table -> INSERT statement; the benchmarks use it to bulk-load a database.
 _INSERT_SQL: Final = SQL.insert
 
-#: Most rows one INSERT carries. Each statement is one `sqlite3_step`, and sqlite3
-#: releases and re-takes the GIL around every step: `executemany` did that once per row,
-#: and under load each re-take waited for the busy event loop (a 12-row batch took
-#: 11 ms on the writer thread for 0.3 ms of fsync; benchmarks/bench_slack.py). 64 rows
-#: of the widest table stay under 999 parameters, SQLite's limit before 3.32.
-MAX_ROWS_PER_INSERT: Final = 64
+__all__ = ["MAX_ROWS_PER_INSERT", "MIGRATIONS", "SQL", "SqliteLogStore", "chunk_sizes",
+           "multi_row_insert", "parse_ts", "prepare_file", "ts_text"]
 
 
-def chunk_sizes(count: int) -> list[int]:
-    """`count` rows as INSERTs of 64, 32, ..., 1 rows: at most seven statement shapes
-    per table, so they stay in the connection's statement cache."""
-    sizes = [MAX_ROWS_PER_INSERT] * (count // MAX_ROWS_PER_INSERT)
-    rest, size = count % MAX_ROWS_PER_INSERT, MAX_ROWS_PER_INSERT
-    while rest:
-        size //= 2
-        if rest >= size:
-            sizes.append(size)
-            rest -= size
-    return sizes
-
-
-def multi_row_insert(single: str, rows: int) -> str:
-    """`INSERT ... VALUES (?, ...)` made to insert `rows` rows in one statement."""
-    head, _, marks = single.partition(" VALUES ")
-    return f"{head} VALUES {', '.join([marks] * rows)}"
-
-
-_MULTI_INSERT: Final = {(table, 2 ** power): multi_row_insert(single, 2 ** power)
-                         for table, single in SQL.insert.items()
-                         for power in range(MAX_ROWS_PER_INSERT.bit_length())}
+def prepare_file(conn: sqlite3.Connection, where: str, busy_timeout: float) -> str:
+    """Ready a log file on `conn`: WAL, then the schema; return the journal mode in force."""
+    mode = enable_wal(conn, busy_timeout)
+    conn.execute("BEGIN IMMEDIATE")  # a second opener waits here, then sees it done
+    try:
+        SqliteLogStore.apply_migrations(conn, MIGRATIONS, where)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return mode
 
 
 class SqliteLogStore(SqlLogStore):
     """The LogStore on one SQLite file. See the module docstring for the design.
 
-    `commits`, `rows_written` and `failed_batches` count what the writer thread did; they
-    exist so tests and benchmarks can see group commit working.
+    `writer_process=True` writes the log rows from a process of their own
+    (`writer_process.py`; what `facts-bot serve` uses), else from a thread of this one.
+    `commits`, `rows_written` and `failed_batches` count what the writer did; they exist
+    so tests and benchmarks can see group commit working.
     """
 
     _dialect = DIALECT
@@ -132,46 +128,48 @@ class SqliteLogStore(SqlLogStore):
         *,
         busy_timeout: float = 10.0,
         max_batch: int = 500,
+        writer_process: bool = False,
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file:"):
             raise ValueError("SqliteLogStore needs a file path (several connections share it)")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._busy_timeout = max(0.0, float(busy_timeout))
+        self._writer_process = writer_process
         self.recreated: list[datetime] = []  # when the file vanished and was made again
         # The admin connection: migrations, alert claims, purges. Rare, short, serialised
         # within this process by a lock; across processes by SQLite's own write lock.
         self._start(label=self.path.name, max_batch=max_batch)
 
+    def _make_writer(self, label: str, max_batch: int) -> TurnBatcher:
+        if self._writer_process:
+            from bot.store.writer_process import ProcessWriter, WriterUnavailable
+
+            try:
+                return ProcessWriter(self.path, self._busy_timeout, label=label,
+                                     max_batch=max_batch, on_recreated=self._reopen_admin)
+            except WriterUnavailable as failed:
+                logger.warning("%s; writing the query log from a thread instead", failed)
+        batches = BatchWriter(self.path, self._busy_timeout, SQL.insert, self._prepare_new)
+        return GroupCommitWriter(partial(self._write_on_thread, batches), batches.close,
+                                 label=label, max_batch=max_batch)
+
     # -- the file itself -----------------------------------------------------------------
 
-    def _file_identity(self) -> tuple[int, int] | None:
-        try:
-            found = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return found.st_dev, found.st_ino
+    def _prepare_new(self, conn: sqlite3.Connection) -> None:
+        """Ready a file created again while serving (see BatchWriter)."""
+        prepare_file(conn, str(self.path), self._busy_timeout)
 
-    def _ensure_file(self) -> None:
-        """Open the database again if its file was deleted or replaced (writer thread).
+    def _write_on_thread(self, batches: BatchWriter, rows: RowsByTable) -> None:
+        if batches.write(rows):
+            self._reopen_admin()
 
-        SQLite keeps writing to a deleted file through the open descriptor: every row
-        "committed" after someone removed the folder was lost at the next restart. One
-        stat per batch notices; the new file gets the schema and the rows from then on.
-        """
-        if self._file_identity() == self._identity:
-            return
-        logger.error("%s was deleted or replaced while serving; creating it again (rows "
-                     "written before are only in the old file, if it still exists)", self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        writer_conn = self._connect()
+    def _reopen_admin(self) -> None:
+        """The file was deleted or replaced and the writer made it again: follow it."""
         with self._admin_lock:
             self._check_open()
             old_admin, self._admin = self._admin, self._connect()
             old_admin.close()
-            self._prepare()
-        old_writer, self._writer_conn = self._writer_conn, writer_conn
-        old_writer.close()
         self.recreated.append(datetime.now(UTC))
 
     def health_notes(self) -> list[str]:
@@ -184,26 +182,10 @@ class SqliteLogStore(SqlLogStore):
     # -- connections and migrations ------------------------------------------------------
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; we issue BEGIN/COMMIT ourselves.
-        # timeout= is SQLite's busy_timeout: wait that long for another writer's lock.
-        conn = sqlite3.connect(
-            self.path,
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=self._busy_timeout,
-        )
-        try:
-            if read_only:
-                conn.execute("PRAGMA query_only=ON")
-            else:
-                conn.execute("PRAGMA synchronous=FULL")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return connect(self.path, self._busy_timeout, read_only=read_only)
 
     def _prepare(self) -> None:
-        self.journal_mode = self._enable_wal()
+        self.journal_mode = prepare_file(self._admin, str(self.path), self._busy_timeout)
         if self.journal_mode.lower() != "wal":
             logger.warning(
                 "%s: journal_mode is %r, not WAL (filesystem without shared memory?); "
@@ -211,43 +193,6 @@ class SqliteLogStore(SqlLogStore):
                 self.path,
                 self.journal_mode,
             )
-        self._migrate()
-        self._identity = self._file_identity()  # before the writer thread's first batch
-
-    def _enable_wal(self) -> str:
-        """Switch the file to WAL (persistent, so usually a no-op); return the mode in force.
-
-        Switching needs an exclusive lock and SQLite does not always run the busy handler
-        for it, so two processes creating the file at once can get "database is locked"
-        immediately. Retry with backoff, within the same budget as busy_timeout.
-        """
-        deadline = time.monotonic() + max(self._busy_timeout, 1.0)
-        delay = 0.005
-        while True:
-            try:
-                mode: str = self._admin.execute("PRAGMA journal_mode").fetchone()[0]
-                if mode.lower() == "wal":
-                    return "wal"
-                return self._admin.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-
-    def _migrate(self) -> None:
-        """Bring the schema up to date, exactly once even if two processes open at once."""
-        conn = self._admin
-        conn.execute("BEGIN IMMEDIATE")  # the second opener waits here, then sees it done
-        try:
-            self._apply_migrations(conn, MIGRATIONS, str(self.path))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def _admin_conn(self) -> sqlite3.Connection:
         """The admin connection. Hold `_admin_lock`."""
@@ -267,51 +212,6 @@ class SqliteLogStore(SqlLogStore):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    # -- writes: group commit ------------------------------------------------------------
-
-    def _write_rows(self, rows: RowsByTable) -> None:
-        """One transaction for a whole batch (runs on the writer thread).
-
-        A batch that fits one INSERT (one table, at most MAX_ROWS_PER_INSERT rows: the
-        usual case) is that statement alone, which SQLite commits as its own transaction,
-        as durably and taking the write lock the same way (busy handler included) as
-        BEGIN IMMEDIATE. Each statement hands the GIL back and waits to take it again from
-        the busy event loop: three statements a batch took 5 ms under load for 0.2 ms of
-        fsync, and the answers in the acks waited for it (benchmarks/bench_slack.py).
-        """
-        self._ensure_file()
-        conn = self._writer_conn
-        statements = list(self._insert_statements(rows))
-        if len(statements) == 1:
-            conn.execute(*statements[0])
-            return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in statements:
-                conn.execute(*statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            try:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            except Exception:
-                logger.exception("log store writer: rollback failed")
-            raise
-
-    @staticmethod
-    def _insert_statements(rows: RowsByTable) -> Iterator[tuple[str, list[Any]]]:
-        """A batch's rows as a few multi-row INSERTs (see MAX_ROWS_PER_INSERT), in order:
-        (statement, parameters) each."""
-        for table in SQL.insert:
-            table_rows = rows.get(table)
-            if not table_rows:
-                continue
-            start = 0
-            for size in chunk_sizes(len(table_rows)):
-                chunk = table_rows[start:start + size]
-                start += size
-                yield _MULTI_INSERT[table, size], [value for row in chunk for value in row]
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -1,0 +1,180 @@
+"""The SQLite log written from a process of its own, as `facts-bot serve` does (issue 16).
+
+What the store contract promises (tests/test_store_contract.py runs all of it against the
+writer process too) must hold when that process crashes, is sent the signals a terminal
+or a service manager sends, outlives nothing, or cannot start at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+import bot.store.writer_process as writer_process
+from bot.service.clock import SystemClock
+from bot.service.server import start_service
+from bot.store import SqliteLogStore, open_store
+from bot.store.group_commit import GroupCommitWriter
+from test_slack_app import Harness, all_text, settings_for
+from test_store_contract import count_rows, make_query
+
+DEADLINE = 10  # seconds
+
+
+def writer_pid(store: SqliteLogStore) -> int:
+    pid = store._writer.pid  # type: ignore[attr-defined]
+    assert pid is not None and pid != os.getpid()
+    return pid
+
+
+def wait_until_gone(pid: int) -> None:
+    """Wait (with a deadline) until no process `pid` runs any more."""
+    deadline = time.monotonic() + DEADLINE
+    while Path(f"/proc/{pid}").exists():
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":  # exited, not yet reaped by its parent
+            return
+        assert time.monotonic() < deadline, f"process {pid} still running"
+        time.sleep(0.01)
+
+
+async def test_rows_are_committed_by_another_process(tmp_path: Path):
+    db = tmp_path / "q.db"
+    store = open_store(db, writer_process=True)
+    try:
+        pid = writer_pid(store)
+        assert "writer_child" in Path(f"/proc/{pid}/cmdline").read_text()
+        await asyncio.wait_for(asyncio.gather(
+            *(store.record_query(make_query(i)) for i in range(50))), DEADLINE)
+        assert count_rows(str(db), "queries") == 50  # committed when the call returned
+        assert (store.commits, store.rows_written) == (1, 50)  # one turn, one commit
+    finally:
+        await store.close()
+    wait_until_gone(pid)  # and it exits once closed
+
+
+async def test_a_killed_writer_fails_unconfirmed_rows_and_the_next_batch_restarts_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    db = tmp_path / "q.db"
+    store = open_store(db, writer_process=True)
+    try:
+        await store.record_query(make_query(1))
+        first = writer_pid(store)
+        os.kill(first, signal.SIGSTOP)  # it will not confirm what it is sent now
+        unconfirmed = asyncio.create_task(store.record_query(make_query(2)))
+        for _ in range(3):  # submitted, handed over at the end of the turn, sent
+            await asyncio.sleep(0)
+        os.kill(first, signal.SIGKILL)
+        wait_until_gone(first)
+        with caplog.at_level(logging.ERROR), pytest.raises(writer_process.LogWriteFailed):
+            await asyncio.wait_for(unconfirmed, DEADLINE)
+        assert any("1 unconfirmed row(s)" in r.getMessage() for r in caplog.records)
+        await asyncio.wait_for(store.record_query(make_query(3)), DEADLINE)
+        assert writer_pid(store) != first
+        assert [r.request_id for r in store.query_rows()] == ["req-1", "req-3"]
+    finally:
+        await store.close()
+
+
+async def test_sigterm_and_sigint_do_not_stop_the_writer_before_the_bot_closes(tmp_path: Path):
+    db = tmp_path / "q.db"
+    store = open_store(db, writer_process=True)
+    try:
+        pid = writer_pid(store)
+        os.kill(pid, signal.SIGTERM)  # a service manager signals the whole group
+        os.kill(pid, signal.SIGINT)  # so does Ctrl-C in a terminal
+        await asyncio.wait_for(store.record_query(make_query(1)), DEADLINE)
+        assert writer_pid(store) == pid
+        tasks = [asyncio.create_task(store.record_query(make_query(i))) for i in range(2, 302)]
+        await asyncio.sleep(0)  # every task has submitted; none is confirmed yet
+    finally:
+        await store.close()
+    await asyncio.wait_for(asyncio.gather(*tasks), DEADLINE)  # all confirmed, none failed
+    assert count_rows(str(db), "queries") == 301
+    wait_until_gone(pid)
+
+
+def test_the_writer_exits_when_the_bot_dies_without_closing(tmp_path: Path):
+    script = (
+        "import asyncio, os, sys\n"
+        "from bot.store import open_store\n"
+        "from test_store_contract import make_query\n"
+        f"store = open_store({str(tmp_path / 'q.db')!r}, writer_process=True)\n"
+        "asyncio.run(store.record_query(make_query(1)))\n"
+        "print(store._writer.pid, flush=True)\n"
+        "os._exit(0)\n"  # no close(), no atexit: as if killed
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=DEADLINE, env=env, check=True)
+    wait_until_gone(int(done.stdout.split()[0]))
+    assert count_rows(str(tmp_path / "q.db"), "queries") == 1
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
+async def test_a_writer_that_cannot_start_leaves_a_thread_writing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        executable: str):
+    monkeypatch.setattr(writer_process.sys, "executable", executable)
+    with caplog.at_level(logging.WARNING):
+        store = open_store(tmp_path / "q.db", writer_process=True)
+    try:
+        assert isinstance(store._writer, GroupCommitWriter)  # type: ignore[attr-defined]
+        [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "log writer process" in warning and "from a thread instead" in warning
+        await asyncio.wait_for(store.record_query(make_query(1)), DEADLINE)
+        assert count_rows(str(tmp_path / "q.db"), "queries") == 1
+    finally:
+        await store.close()
+
+
+async def test_a_locked_database_fails_the_batch_with_sqlites_own_error(tmp_path: Path):
+    db = tmp_path / "q.db"
+    store = SqliteLogStore(db, busy_timeout=0.05, writer_process=True)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await asyncio.wait_for(store.record_query(make_query(1)), DEADLINE)
+        assert store.failed_batches == 1
+        blocker.execute("ROLLBACK")
+        await asyncio.wait_for(store.record_query(make_query(2)), DEADLINE)
+        assert [r.request_id for r in store.query_rows()] == ["req-2"]
+    finally:
+        blocker.close()
+        await store.close()
+
+
+async def test_serve_keeps_answering_and_logging_when_its_writer_is_killed(
+        slack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Seen from Slack: the answers go on; seen by the comms team: no row is lost."""
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    settings = settings_for(slack, tmp_path, db=str(tmp_path / "facts.db"))
+    service = await start_service(settings, SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            assert "driving under the influence" in all_text(await harness.ask("traffic offenses"))
+            pid = writer_pid(service.store)  # type: ignore[arg-type]
+            os.kill(pid, signal.SIGKILL)
+            wait_until_gone(pid)
+            bodies = await asyncio.gather(*(harness.ask("traffic offenses") for _ in range(5)))
+            assert all("driving under the influence" in all_text(b) for b in bodies)
+            await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 6,
+                                 timeout=30, what="every row written, the spooled ones too")
+    finally:
+        await service.stop()
+    async with open_store(str(tmp_path / "facts.db")) as store:
+        rows = list(store.query_rows())
+    assert len({r.request_id for r in rows}) == 6  # each one, none twice
