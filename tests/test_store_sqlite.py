@@ -22,8 +22,13 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "logs" / "queries.db"
 
 
-async def test_max_batch_caps_rows_per_transaction(db_path):
-    s = SqliteLogStore(db_path, max_batch=10)
+@pytest.fixture(params=[False, True], ids=["writer-thread", "writer-process"])
+def writer_process(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+async def test_max_batch_caps_rows_per_transaction(db_path, writer_process):
+    s = SqliteLogStore(db_path, max_batch=10, writer_process=writer_process)
     try:
         await asyncio.gather(*(s.record_query(make_query(i)) for i in range(100)))
         assert s.rows_written == 100
@@ -42,9 +47,10 @@ def test_a_batch_goes_in_a_few_inserts_of_cached_shapes(count):
     assert max(len(QUERY_COLUMNS), len(AUDIT_COLUMNS)) * MAX_ROWS_PER_INSERT <= 999
 
 
-async def test_a_turn_of_odd_sized_batches_is_written_whole_and_in_order(db_path):
+async def test_a_turn_of_odd_sized_batches_is_written_whole_and_in_order(db_path,
+                                                                        writer_process):
     """Multi-row INSERTs write each row once, every field intact, in submission order."""
-    s = SqliteLogStore(db_path)
+    s = SqliteLogStore(db_path, writer_process=writer_process)
     queries = [make_query(i, top_id=None if i % 5 else "sb-x", top_score=None if i % 5 else 9.5,
                           shown_ids=tuple(f"e{j}" for j in range(i % 4)))
                for i in range(203)]
@@ -80,8 +86,8 @@ async def test_stores_opening_a_fresh_file_at_once_all_get_wal(db_path):
             await s.close()
 
 
-async def test_write_error_rejects_waiters_and_writer_keeps_going(db_path):
-    s = SqliteLogStore(db_path, busy_timeout=0.05)
+async def test_write_error_rejects_waiters_and_writer_keeps_going(db_path, writer_process):
+    s = SqliteLogStore(db_path, busy_timeout=0.05, writer_process=writer_process)
     blocker = sqlite3.connect(db_path, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock

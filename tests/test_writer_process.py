@@ -25,10 +25,24 @@ from bot.service.clock import SystemClock
 from bot.service.server import start_service
 from bot.store import SqliteLogStore, open_store
 from bot.store.group_commit import GroupCommitWriter
+from bot.store.writer_wire import decode, encode
 from test_slack_app import Harness, all_text, settings_for
 from test_store_contract import count_rows, make_query
 
 DEADLINE = 10  # seconds
+
+
+def test_messages_cut_anywhere_are_read_whole_once_and_in_order():
+    values = [(0, {"queries": [("a\x00b", None, 1.5, "\udc80 ✓ 日本", 2 ** 62)]}),
+              ([], None, False), ([3, 4], ("OperationalError", "database is locked"), True),
+              (5, {"audit": [("x" * 100_000,)]})]
+    stream = b"".join(encode(value) for value in values)
+    for cut in (1, 3, 4, 5, 17, len(stream) - 1):
+        buffer, got = bytearray(), []
+        for start in range(0, len(stream), cut):
+            buffer += stream[start:start + cut]
+            got += decode(buffer)
+        assert got == values and buffer == bytearray()
 
 
 def writer_pid(store: SqliteLogStore) -> int:

@@ -15,40 +15,17 @@ outlives the bot.
 
 from __future__ import annotations
 
-import marshal
 import signal
 import socket
-import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from bot.store.sqlite import SQL, prepare_file
 from bot.store.sqlite_file import BatchWriter, RowsByTable
-
-HEADER = struct.Struct("!I")  # each message: its length, then a marshal of its value
+from bot.store.writer_wire import decode, encode
 
 Frame = tuple[int, RowsByTable]  # (frame number, rows by table)
-
-
-def encode(value: Any) -> bytes:
-    """One message: length, then the marshalled value (both ends run the same Python)."""
-    data = marshal.dumps(value)
-    return HEADER.pack(len(data)) + data
-
-
-def decode(buffer: bytearray) -> Iterator[Any]:
-    """Each whole message at the start of `buffer`, removed from it as it is read."""
-    start = 0
-    while len(buffer) - start >= HEADER.size:
-        (size,) = HEADER.unpack_from(buffer, start)
-        end = start + HEADER.size + size
-        if len(buffer) < end:
-            break
-        yield marshal.loads(bytes(buffer[start + HEADER.size:end]))
-        start = end
-    del buffer[:start]
 
 
 def groups(frames: list[Frame], max_batch: int) -> Iterator[list[Frame]]:
@@ -79,7 +56,7 @@ def serve(sock: socket.socket, writer: BatchWriter, max_batch: int) -> None:
     buffer = bytearray()
     while data := sock.recv(1 << 20):
         buffer += data
-        for group in groups(list(decode(buffer)), max_batch):
+        for group in groups(decode(buffer), max_batch):
             error: tuple[str, str] | None = None
             recreated = False
             try:

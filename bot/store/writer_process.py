@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.store.group_commit import TurnBatcher, _Pending, rows_by_table
-from bot.store.writer_child import decode, encode
+from bot.store.writer_wire import decode, encode
 
 logger = logging.getLogger(__name__)
 
