@@ -239,6 +239,19 @@ async def test_non_utc_timestamps_are_stored_as_utc_and_sort_correctly(store):
     assert got[0].ts == datetime(2009, 4, 26, 10, 30, tzinfo=UTC)
 
 
+async def test_a_lone_surrogate_is_stored_as_a_replacement_and_fails_nobody_else(store):
+    """Socket Mode payloads are JSON, and JSON can spell half a character ("\\udc80")."""
+    bad = make_query(1, text="profiling \udc80?", user_name="\ud800x")
+    await asyncio.gather(store.record_query(make_query(0)), store.record_query(bad),
+                         store.record_query(make_query(2)),
+                         store.record_audit(make_audit(3, user_name="\udfff")))
+    assert [r.text for r in store.query_rows()] == [
+        make_query(0).text, "profiling \ufffd?", make_query(2).text]
+    assert [r.user_name for r in store.query_rows()][1] == "\ufffdx"
+    assert [r.user_name for r in store.audit_rows()] == ["\ufffd"]
+    assert store.failed_batches == 0
+
+
 async def test_invalid_records_are_refused_at_the_call_site(store, store_target):
     with pytest.raises(ValueError, match="timezone-aware"):
         make_query(ts=datetime(2009, 4, 26, 11, 0))

@@ -41,7 +41,7 @@ from psycopg import conninfo as pg_conninfo
 
 from bot.store.base import as_utc
 from bot.store.group_commit import RowsByTable
-from bot.store.sql import Dialect, Migrations, migrations, statements
+from bot.store.sql import Dialect, Migrations, migrations, statements, storable_text
 from bot.store.sql_store import FETCH_CHUNK, SqlLogStore
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,9 @@ T = TypeVar("T")
 
 
 def _text(value: str) -> str:
-    """PostgreSQL text cannot contain NUL; store U+FFFD instead of failing a whole batch."""
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    """PostgreSQL text cannot contain NUL; store U+FFFD instead of failing a whole batch
+    (and instead of a lone surrogate, as on SQLite)."""
+    return storable_text(value.replace("\x00", "\ufffd") if "\x00" in value else value)
 
 
 DIALECT: Final = Dialect(

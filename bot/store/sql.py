@@ -16,6 +16,7 @@ its `Statements` at import; none of them contains a literal `?`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -308,6 +309,20 @@ def migrations(d: Dialect) -> Migrations:
 #: encoder per call as `dumps` does for any non-default option (half its cost per row).
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 _json_detail = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """`value` with each lone surrogate (text no UTF-8 database can hold) as U+FFFD.
+
+    A JSON payload can carry one ("\\udc80"); bound as it is, it failed its whole batch,
+    the other people's rows with it, and again at every retry from the spool.
+    """
+    if value.isascii() or not _LONE_SURROGATE.search(value):
+        return value
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def query_row(d: Dialect, rec: QueryRecord) -> tuple[Any, ...]:

@@ -33,7 +33,7 @@ from typing import Any, Final, TypeVar
 
 from bot.store.base import as_utc
 from bot.store.group_commit import GroupCommitWriter, RowsByTable, TurnBatcher
-from bot.store.sql import Dialect, Migrations, migrations, statements
+from bot.store.sql import Dialect, Migrations, migrations, statements, storable_text
 from bot.store.sql_store import FETCH_CHUNK, SqlLogStore
 from bot.store.sqlite_file import (
     MAX_ROWS_PER_INSERT,
@@ -64,8 +64,6 @@ def _bind_ts(ts: datetime, what: str) -> str:
     return ts_text(ts)
 
 
-def _as_is(value: str) -> str:
-    return value  # SQLite text holds any string, NUL included
 
 
 DIALECT: Final = Dialect(
@@ -81,7 +79,7 @@ DIALECT: Final = Dialect(
     json_out="{}",
     bind_ts=_bind_ts,
     read_ts=parse_ts,
-    bind_text=_as_is,
+    bind_text=storable_text,  # SQLite text holds NUL, but only what UTF-8 can encode
 )
 SQL: Final = statements(DIALECT)
 
@@ -166,6 +164,8 @@ class SqliteLogStore(SqlLogStore):
 
     def _reopen_admin(self) -> None:
         """The file was deleted or replaced and the writer made it again: follow it."""
+        logger.error("%s was deleted or replaced while serving; created it again (rows "
+                     "written before are only in the old file, if it still exists)", self.path)
         with self._admin_lock:
             self._check_open()
             old_admin, self._admin = self._admin, self._connect()

@@ -169,11 +169,11 @@ class BatchWriter:
         SQLite keeps writing to a deleted file through the open descriptor: every row
         "committed" after someone removed the folder was lost at the next restart. One
         stat per batch notices; the new file gets the schema and the rows from then on.
+        The caller says so (in the bot's process: a writer process's log lines would not
+        be in the bot's log format).
         """
         if file_identity(self.path) == self._identity:
             return False
-        logger.error("%s was deleted or replaced while serving; creating it again (rows "
-                     "written before are only in the old file, if it still exists)", self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path, self._busy_timeout)
         try:
