@@ -45,9 +45,10 @@ log = logging.getLogger("facts_bot")
 DRAIN_SECONDS = 20.0
 YOUNG_GENERATION = 20_000  # allocations between collections of the young generation
 #: How long a thread waiting for the GIL waits before asking the event loop for it
-#: (CPython's default is 5 ms). The log's writer thread takes the GIL back after each
-#: SQLite call; when the busy loop did not give it up sooner, each answer waiting for
-#: that commit waited up to 5 ms more per call (benchmarks/bench_slack.py).
+#: (CPython's default is 5 ms). A log writer thread (PostgreSQL's; SQLite's is a process
+#: unless that cannot start) takes the GIL back after each database call; when the busy
+#: loop did not give it up sooner, each answer waiting for that commit waited up to 5 ms
+#: more per call (benchmarks/bench_slack.py).
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 

@@ -1,4 +1,4 @@
-"""Group commit, shared by the stores: one writer thread, many rows per transaction.
+"""Group commit, shared by the stores: one writer, many rows per transaction.
 
 A caller's row is queued with a future; the writer takes everything queued
 (up to `max_batch` rows), hands it to the backend to write in one transaction,
@@ -10,6 +10,9 @@ The rows an event loop submits during one of its turns are handed to the
 writer together, at the end of that turn: one wake-up of the writer thread
 per turn, not one per row. Each wake-up made the writer contend with the
 event loop for the GIL (two or three context switches a row under load).
+
+`TurnBatcher` is that part, shared; `GroupCommitWriter` writes from a thread (PostgreSQL,
+and SQLite outside `serve`), `writer_process.ProcessWriter` from a process of its own.
 """
 
 from __future__ import annotations

@@ -82,6 +82,7 @@ class _Child:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.outgoing = bytearray()
         self.incoming = bytearray()
+        self.sent_upto = 0  # every frame numbered below this was handed to the socket
 
     def hello(self) -> None:
         """Wait (blocking) for the process to say it opened the database."""
@@ -159,7 +160,8 @@ class ProcessWriter(TurnBatcher):
             self._frames[self._next_frame] = frame
             child.outgoing += encode((self._next_frame, rows_by_table(frame)))
             self._next_frame += 1
-        self._send(child)
+        if not self._in_flight(child):
+            self._send(child)
 
     def _deliver_there(self, rows: list[_Pending]) -> None:
         with self._state_lock:
@@ -183,7 +185,18 @@ class ProcessWriter(TurnBatcher):
         self._wake(rows, error)
         return None
 
+    def _in_flight(self, child: _Child) -> bool:
+        """Whether frames sent to the process wait for its confirmation.
+
+        Until they are confirmed, new frames wait here: the process is busy committing
+        and would only read them afterwards, and sending them in one go then costs one
+        wake-up of the process and one send per commit, not one per turn of the loop.
+        """
+        first = next(iter(self._frames), None)
+        return first is not None and first < child.sent_upto
+
     def _send(self, child: _Child) -> None:
+        child.sent_upto = self._next_frame
         try:
             sent = child.sock.send(child.outgoing)
         except BlockingIOError:
@@ -230,6 +243,9 @@ class ProcessWriter(TurnBatcher):
                 self._follow_recreated_file()
             self._record(len(batch), error)
             self._wake(batch, error)
+        if child.outgoing and not self._in_flight(child):
+            with self._state_lock:
+                self._send(child)
         self._maybe_drained()
 
     def _follow_recreated_file(self) -> None:
