@@ -119,6 +119,21 @@ async def test_sigterm_and_sigint_do_not_stop_the_writer_before_the_bot_closes(t
     wait_until_gone(pid)
 
 
+async def test_closing_gives_up_on_a_writer_that_does_not_answer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A stuck writer (stopped, or on a disk that hangs) must not hang the bot's shutdown."""
+    monkeypatch.setattr(writer_process, "STOP_TIMEOUT", 0.2)
+    store = open_store(tmp_path / "q.db", writer_process=True)
+    pid = writer_pid(store)
+    os.kill(pid, signal.SIGSTOP)
+    stuck = asyncio.create_task(store.record_query(make_query(1)))
+    await asyncio.sleep(0)  # submitted
+    await asyncio.wait_for(store.close(), DEADLINE)
+    with pytest.raises(writer_process.LogWriteFailed):  # the caller spools it
+        await asyncio.wait_for(stuck, DEADLINE)
+    wait_until_gone(pid)
+
+
 def test_the_writer_exits_when_the_bot_dies_without_closing(tmp_path: Path):
     script = (
         "import asyncio, os, sys\n"

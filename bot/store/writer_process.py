@@ -37,7 +37,7 @@ from bot.store.writer_wire import decode, encode
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT: Final = 10.0  # seconds for a new writer process to open the database
-STOP_TIMEOUT: Final = 10.0  # seconds for it to exit once everything is confirmed
+STOP_TIMEOUT: Final = 10.0  # seconds to confirm what it was sent once closing, then to exit
 RESTART_AFTER: Final = 1.0  # seconds between starts: a process that dies at once must not spin
 _ROOT: Final = str(Path(__file__).resolve().parents[2])  # the folder holding `bot/`
 
@@ -292,7 +292,12 @@ class ProcessWriter(TurnBatcher):
                 loop.add_reader(child.sock.fileno(), self._on_readable, child)
                 self._send(child)
             self._maybe_drained()
-        await self._drained
+        try:
+            await asyncio.wait_for(asyncio.shield(self._drained), STOP_TIMEOUT)
+        except TimeoutError:  # stopped, or stuck on a disk that does not answer
+            with self._state_lock:
+                if self._child is child:
+                    self._lost(child, f"no confirmation within {STOP_TIMEOUT:g} s of closing")
         with self._state_lock:
             if self._child is child:
                 self._child = None
