@@ -24,6 +24,7 @@ with --postgres-url. Numbers only; no asserts.
 Run: .venv/bin/pip install -e '.[bench]'
      .venv/bin/python benchmarks/bench_slack.py [--rounds 3] [--requests 3000]
          [--concurrency 50] [--rate 500] [--answer-in-ack-ms 500]
+         [--questions repeated|distinct]
          [--postgres-url "$(bash scripts/postgres-for-tests.sh)"]
 """
 
@@ -36,6 +37,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import random
 import resource
 import sqlite3
 import statistics
@@ -59,6 +61,11 @@ from fakeslack import FakeSlack, signed_slash_command  # noqa: E402
 SECRET = "bench-secret"
 QUERIES = ["racial profiling", "how many removed", "DUI", "parking at headquarters",
            "who is the press contact", "racail profilng", "op-ed", "secure communities"]
+#: How a press officer or a reporter might put it; with --questions distinct each of the
+#: bundled plan's titles, alternate questions and keywords is asked in each phrasing.
+PHRASINGS = ["{q}", "{q}?", "what do we say about {q}", "line on {q}",
+             "reporter asking about {q}", "any response on {q}", "{q} - our position",
+             "question about {q}", "how do we answer {q}", "press asking: {q}"]
 WARM_UP = 200
 _run_ids = itertools.count(1)
 
@@ -128,8 +135,29 @@ async def start_server(command: list[str], env: dict[str, str]) -> tuple[Any, st
     return server, line.split()[2] + "/slack/events"
 
 
+def repeated(number: int) -> str:
+    """The eight QUERIES in turn: a busy day's few questions, each asked again and again."""
+    return QUERIES[number % len(QUERIES)]
+
+
+def distinct_questions() -> Callable[[int], str]:
+    """A question never asked before for every request (while the pool lasts: about 4,700).
+
+    facts-bot keeps its reply to a question asked again (bot/slack/asked.py), so the
+    repeated mix measures those; this one measures a lookup and a reply built each time.
+    """
+    from bot.content.loading import load_snapshot
+
+    entries = load_snapshot(HERE.parent / "knowledge").entries
+    bases = dict.fromkeys(q for e in entries for q in (e.title, *e.questions, *e.keywords))
+    pool = list(dict.fromkeys(p.format(q=q) for p in PHRASINGS for q in bases))
+    random.Random(16).shuffle(pool)
+    asked = itertools.count()
+    return lambda number: pool[next(asked) % len(pool)]
+
+
 async def load(url: str, response_url: str, run_id: int, total: int, concurrency: int,
-               rate: float | None) -> Phase:
+               rate: float | None, question: Callable[[int], str] = repeated) -> Phase:
     """Send `total` signed /facts requests: `concurrency` at a time, or `rate` per second."""
     phase = Phase()
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -137,7 +165,7 @@ async def load(url: str, response_url: str, run_id: int, total: int, concurrency
 
         async def one(number: int) -> None:
             key = f"{run_id}-{number}"
-            body, headers = signed_slash_command(SECRET, text=QUERIES[number % len(QUERIES)],
+            body, headers = signed_slash_command(SECRET, text=question(number),
                                                  response_url=f"{response_url}?key={key}")
             phase.sent[key] = time.time()
             start = time.perf_counter()
@@ -171,14 +199,15 @@ async def measure(command: list[str], env: dict[str, str], response_url: str,
                   args: argparse.Namespace) -> dict[str, Phase]:
     """Start a server, warm it up, load it closed then open loop, stop it."""
     server, url = await start_server(command, env)
+    question = distinct_questions() if args.questions == "distinct" else repeated
     try:
-        await load(url, response_url, 0, WARM_UP, args.concurrency, None)
+        await load(url, response_url, 0, WARM_UP, args.concurrency, None, question)
         await asyncio.sleep(0.5)  # the warm-up's late answers, if any, go out first
         phases = {}
         for mode, rate in (("closed", None), ("open", args.rate)):
             cpu, commits = _cpu_seconds(server.pid), await commit_waits(url)
             phases[mode] = await load(url, response_url, next(_run_ids), args.requests,
-                                      args.concurrency, rate)
+                                      args.concurrency, rate, question)
             await asyncio.sleep(0.5)  # late answers land before the next phase
             phases[mode].cpu_seconds = _cpu_seconds(server.pid) - cpu
             total_ms, count = (after - before for after, before
@@ -270,6 +299,7 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
     ]
     bot, floor = results["facts-bot"], results["floor"]
     print(f"\n{args.rounds} rounds, {args.requests} signed /facts requests per phase, "
+          f"{args.questions} questions, "
           f"FACTS_ANSWER_IN_ACK_MS={args.answer_in_ack_ms}, query log "
           f"{'PostgreSQL' if args.postgres_url else 'SQLite'}; min / median over the rounds")
     print(f"{'':44} {'facts-bot':>17} {'floor':>17} {'facts-bot/floor':>17}")
@@ -364,6 +394,10 @@ if __name__ == "__main__":
     parser.add_argument("--answer-in-ack-ms", type=int, default=500,
                         help="facts-bot's FACTS_ANSWER_IN_ACK_MS (0: the old "
                              "ack-then-response_url path, to compare)")
+    parser.add_argument("--questions", choices=["repeated", "distinct"], default="repeated",
+                        help="repeated: eight questions in turn; distinct: no request asks "
+                             "what another asked (a reply kept for a question asked again "
+                             "is never reused)")
     parser.add_argument("--postgres-url", default=None,
                         help="log to a throwaway database on this PostgreSQL server instead "
                              "of SQLite (scripts/postgres-for-tests.sh prints a URL)")
