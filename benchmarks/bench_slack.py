@@ -65,7 +65,8 @@ QUERIES = ["racial profiling", "how many removed", "DUI", "parking at headquarte
 #: bundled plan's titles, alternate questions and keywords is asked in each phrasing.
 PHRASINGS = ["{q}", "{q}?", "what do we say about {q}", "line on {q}",
              "reporter asking about {q}", "any response on {q}", "{q} - our position",
-             "question about {q}", "how do we answer {q}", "press asking: {q}"]
+             "question about {q}", "how do we answer {q}", "press asking: {q}",
+             "need a line on {q}", "{q} (urgent)"]
 WARM_UP = 200
 _run_ids = itertools.count(1)
 
@@ -141,7 +142,7 @@ def repeated(number: int) -> str:
 
 
 def distinct_questions() -> Callable[[int], str]:
-    """A question never asked before for every request (while the pool lasts: about 4,700).
+    """A question never asked before for every request (while the pool lasts: about 5,000).
 
     facts-bot keeps its reply to a question asked again (bot/slack/asked.py), so the
     repeated mix measures those; this one measures a lookup and a reply built each time.
