@@ -101,13 +101,15 @@ async def test_a_killed_writer_fails_unconfirmed_rows_and_the_next_batch_restart
         await store.close()
 
 
-async def test_sigterm_and_sigint_do_not_stop_the_writer_before_the_bot_closes(tmp_path: Path):
+async def test_sigterm_sigint_and_sighup_do_not_stop_the_writer_before_the_bot_closes(
+        tmp_path: Path):
     db = tmp_path / "q.db"
     store = open_store(db, writer_process=True)
     try:
         pid = writer_pid(store)
         os.kill(pid, signal.SIGTERM)  # a service manager signals the whole group
         os.kill(pid, signal.SIGINT)  # so does Ctrl-C in a terminal
+        os.kill(pid, signal.SIGHUP)  # `kill -HUP -<group>` to reload, or the terminal closing
         await asyncio.wait_for(store.record_query(make_query(1)), DEADLINE)
         assert writer_pid(store) == pid
         tasks = [asyncio.create_task(store.record_query(make_query(i))) for i in range(2, 302)]

@@ -9,7 +9,9 @@ hello: it says whether the database could be opened at all.
 
 It ignores SIGINT and SIGTERM, which a terminal or a service manager also sends to the
 bot's children: the bot drains its requests, then closes the socket, and this process
-commits what it was sent before it exits. It exits when the socket closes, so it never
+commits what it was sent before it exits. It ignores SIGHUP too: the bot reloads its
+knowledge on SIGHUP, and a `kill -HUP` to the whole group (or a closing terminal) killed
+this process, failing the rows it had not confirmed. It exits when the socket closes, so it never
 outlives the bot.
 """
 
@@ -70,6 +72,7 @@ def main(argv: list[str]) -> int:
     path, fd, busy_timeout, max_batch = Path(argv[0]), int(argv[1]), float(argv[2]), int(argv[3])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
     try:
         writer = BatchWriter(path, busy_timeout, SQL.insert,
