@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -209,3 +210,35 @@ async def test_serve_keeps_answering_and_logging_when_its_writer_is_killed(
     async with open_store(str(tmp_path / "facts.db")) as store:
         rows = list(store.query_rows())
     assert len({r.request_id for r in rows}) == 6  # each one, none twice
+
+
+async def wait_for_loss(store: SqliteLogStore) -> None:
+    """Wait (with a deadline) until the store has seen its writer process go."""
+    deadline = time.monotonic() + DEADLINE
+    while store._writer.pid is not None:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the writer's death was not noticed"
+        await asyncio.sleep(0.01)
+
+
+async def test_no_file_descriptor_left_to_restart_the_writer_fails_rows_instead_of_hanging(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    store = open_store(tmp_path / "q.db", writer_process=True)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        await store.record_query(make_query(1))
+        pid = writer_pid(store)
+        os.kill(pid, signal.SIGKILL)
+        await wait_for_loss(store)
+        lowest_free = os.dup(0)
+        os.close(lowest_free)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))  # `ulimit -n` reached
+        try:
+            with pytest.raises(writer_process.WriterUnavailable, match="open files"):
+                await asyncio.wait_for(store.record_query(make_query(2)), DEADLINE)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        await asyncio.wait_for(store.record_query(make_query(3)), DEADLINE)
+        assert [r.request_id for r in store.query_rows()] == ["req-1", "req-3"]
+    finally:
+        await store.close()

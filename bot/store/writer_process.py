@@ -65,7 +65,10 @@ class _Child:
     """One writer process and the event loop's end of its socket."""
 
     def __init__(self, path: Path, busy_timeout: float, max_batch: int) -> None:
-        ours, theirs = socket.socketpair()
+        try:  # out of file descriptors (`ulimit -n`): fail the rows, never leave them waiting
+            ours, theirs = socket.socketpair()
+        except OSError as failed:
+            raise WriterUnavailable(f"cannot start the log writer process: {failed}") from None
         code = f"import sys; sys.path.insert(0, {_ROOT!r}); " \
                "from bot.store.writer_child import main; sys.exit(main(sys.argv[1:]))"
         try:
