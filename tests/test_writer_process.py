@@ -242,3 +242,51 @@ async def test_no_file_descriptor_left_to_restart_the_writer_fails_rows_instead_
         assert [r.request_id for r in store.query_rows()] == ["req-1", "req-3"]
     finally:
         await store.close()
+
+
+async def test_a_stopped_writer_is_replaced_and_its_rows_spooled_so_answers_go_out(
+        slack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture):
+    """A writer that never confirms (SIGSTOP, a hung disk) held every answer forever."""
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    monkeypatch.setattr(writer_process, "CONFIRM_TIMEOUT", 1.0)
+    settings = settings_for(slack, tmp_path, db=str(tmp_path / "facts.db"))
+    service = await start_service(settings, SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            assert "driving under the influence" in all_text(await harness.ask("traffic offenses"))
+            stopped = writer_pid(service.store)  # type: ignore[arg-type]
+            os.kill(stopped, signal.SIGSTOP)
+            with caplog.at_level(logging.ERROR):
+                bodies = await asyncio.gather(*(harness.ask("traffic offenses")
+                                                for _ in range(3)))
+            assert all("driving under the influence" in all_text(b) for b in bodies)
+            wait_until_gone(stopped)  # killed, not left stopped beside its successor
+            lines = [r.getMessage() for r in caplog.records]
+            stops = [m for m in lines if m.startswith("log writer process stopped")]
+            assert len(stops) == 1, lines
+            line = stops[0]
+            assert "confirmed nothing for 1 s" in line
+            await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 4,
+                                 timeout=30, what="the spooled rows written by a new writer")
+    finally:
+        await service.stop()
+    async with open_store(str(tmp_path / "facts.db")) as store:
+        assert len({r.request_id for r in store.query_rows()}) == 4
+
+
+async def test_close_returns_when_the_writer_never_confirms(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(writer_process, "CONFIRM_TIMEOUT", 0.5)
+    store = open_store(tmp_path / "q.db", writer_process=True)
+    await store.record_query(make_query(1))
+    stopped = writer_pid(store)
+    os.kill(stopped, signal.SIGSTOP)
+    waiting = asyncio.create_task(store.record_query(make_query(2)))
+    await asyncio.sleep(0)  # submitted; handed over at the end of this turn
+    await asyncio.wait_for(store.close(), DEADLINE)
+    with pytest.raises(writer_process.LogWriteFailed):  # the keeper spools it
+        await asyncio.wait_for(waiting, DEADLINE)
+    wait_until_gone(stopped)
+    assert count_rows(str(tmp_path / "q.db"), "queries") == 1

@@ -11,7 +11,9 @@ committed it (`writer_child.py`, the same `BatchWriter` and fsync as the thread)
 so; `submit` returns then. If the process dies, the rows it had not confirmed fail (the
 bot's LogKeeper spools them), and the next batch starts a new process (at most one start
 a second). A batch it committed but died before confirming is spooled too and so written
-twice: a duplicate row rather than a lost one.
+twice: a duplicate row rather than a lost one. A process that confirms nothing for
+CONFIRM_TIMEOUT while rows wait (stopped, or hung on a dead disk) is killed and treated
+the same way: otherwise every answer waited for it, forever.
 
 The socket is read by the event loop that submits rows (one at a time; if that loop
 stops, the next one to submit takes over).
@@ -39,6 +41,10 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT: Final = 10.0  # seconds for a new writer process to open the database
 STOP_TIMEOUT: Final = 10.0  # seconds to confirm what it was sent once closing, then to exit
 RESTART_AFTER: Final = 1.0  # seconds between starts: a process that dies at once must not spin
+#: Seconds without any confirmation, while rows wait for one, before the process is taken
+#: for hung and killed. A batch can wait for SQLite's lock twice (busy_timeout, 10 s in
+#: `serve`: a recreated file's schema, then the rows) and for fsync.
+CONFIRM_TIMEOUT: Final = 30.0
 _ROOT: Final = str(Path(__file__).resolve().parents[2])  # the folder holding `bot/`
 
 
@@ -136,6 +142,8 @@ class ProcessWriter(TurnBatcher):
         self._frames: dict[int, list[_Pending]] = {}  # sent, not yet confirmed
         self._next_frame = 0
         self._drained: asyncio.Future[None] | None = None  # close() waits on it
+        self._confirmations = 0  # messages from the process; the watchdog sees it progress
+        self._watchdog: asyncio.TimerHandle | None = None
         self._started = time.monotonic()
         self._child: _Child | None = _Child(path, busy_timeout, max_batch)
         try:
@@ -165,6 +173,7 @@ class ProcessWriter(TurnBatcher):
             self._next_frame += 1
         if not self._in_flight(child):
             self._send(child)
+        self._watch(child)
 
     def _deliver_there(self, rows: list[_Pending]) -> None:
         with self._state_lock:
@@ -219,6 +228,29 @@ class ProcessWriter(TurnBatcher):
             if child is self._child:
                 self._send(child)
 
+    # -- a hung process (on the event loop) ---------------------------------------------------
+
+    def _watch(self, child: _Child) -> None:
+        """Make sure a check is due on the child's loop while rows wait. Under _state_lock."""
+        assert child.loop is not None
+        watchdog = self._watchdog
+        if watchdog is not None and not watchdog.cancelled() and child.loop.is_running():
+            return  # one is due (a loop that stopped never runs it: then a new one)
+        if watchdog is not None:
+            watchdog.cancel()
+        self._watchdog = child.loop.call_later(
+            CONFIRM_TIMEOUT, self._check_progress, child, self._confirmations)
+
+    def _check_progress(self, child: _Child, seen: int) -> None:
+        with self._state_lock:
+            self._watchdog = None
+            if child is not self._child or not self._frames:
+                return
+            if self._confirmations == seen:
+                self._lost(child, f"it confirmed nothing for {CONFIRM_TIMEOUT:g} s; killed")
+                return
+            self._watch(child)
+
     # -- confirmations (on the event loop) ---------------------------------------------------
 
     def _on_readable(self, child: _Child) -> None:
@@ -236,6 +268,7 @@ class ProcessWriter(TurnBatcher):
             return
         child.incoming += data
         for numbers, reported, recreated in decode(child.incoming):
+            self._confirmations += 1
             batch = [pending for number in numbers for pending in self._frames.pop(number, ())]
             error = _error(reported)
             if not numbers:  # a hello from a restarted process
@@ -294,6 +327,8 @@ class ProcessWriter(TurnBatcher):
                 child.loop = loop
                 loop.add_reader(child.sock.fileno(), self._on_readable, child)
                 self._send(child)
+            if self._frames:
+                self._watch(child)
             self._maybe_drained()
         try:
             await asyncio.wait_for(asyncio.shield(self._drained), STOP_TIMEOUT)
