@@ -290,3 +290,36 @@ async def test_close_returns_when_the_writer_never_confirms(
         await asyncio.wait_for(waiting, DEADLINE)
     wait_until_gone(stopped)
     assert count_rows(str(tmp_path / "q.db"), "queries") == 1
+
+
+def zombie_children() -> list[int]:
+    """This process's children that exited and were never reaped."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+async def test_a_killed_writer_is_reaped_and_its_exit_code_logged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    monkeypatch.setattr(writer_process, "CONFIRM_TIMEOUT", 0.2)
+    store = open_store(tmp_path / "q.db", writer_process=True)
+    try:
+        await store.record_query(make_query(1))
+        pid = writer_pid(store)
+        os.kill(pid, signal.SIGSTOP)  # hung: the bot kills it
+        with caplog.at_level(logging.ERROR), pytest.raises(writer_process.LogWriteFailed):
+            await asyncio.wait_for(store.record_query(make_query(2)), DEADLINE)
+        [line] = [r.getMessage() for r in caplog.records
+                  if r.getMessage().startswith("log writer process stopped")]
+        assert "exit code -9" in line, line
+        assert pid not in zombie_children()  # no process left behind
+    finally:
+        await store.close()

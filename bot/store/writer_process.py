@@ -45,6 +45,8 @@ RESTART_AFTER: Final = 1.0  # seconds between starts: a process that dies at onc
 #: for hung and killed. A batch can wait for SQLite's lock twice (busy_timeout, 10 s in
 #: `serve`: a recreated file's schema, then the rows) and for fsync.
 CONFIRM_TIMEOUT: Final = 30.0
+REAP_TIMEOUT: Final = 1.0  # seconds for a killed process to be gone
+EXIT_GRACE: Final = 0.1  # seconds for a process whose socket closed to finish exiting
 _ROOT: Final = str(Path(__file__).resolve().parents[2])  # the folder holding `bot/`
 
 
@@ -120,11 +122,21 @@ class _Child:
             self.loop.remove_writer(self.sock.fileno())
         self.loop = None
 
-    def kill(self) -> None:
+    def end(self, grace: float = 0.0) -> int | None:
+        """Close our end; the process gone and reaped (else it stays a zombie); its exit code.
+
+        `grace`: how long it may take to exit by itself first (its socket closes as it
+        exits, a moment before its exit code is there to read).
+        """
         self.detach()
         self.sock.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.process.wait(grace)
         with contextlib.suppress(OSError):
             self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.process.wait(REAP_TIMEOUT)
+        return None  # stuck in the kernel (a dead disk): reaped by the next start, if ever
 
 
 class ProcessWriter(TurnBatcher):
@@ -149,7 +161,7 @@ class ProcessWriter(TurnBatcher):
         try:
             self._child.hello()
         except BaseException:
-            self._child.kill()
+            self._child.end()
             raise
 
     # -- sending (on the event loop, under _state_lock) --------------------------------------
@@ -292,8 +304,7 @@ class ProcessWriter(TurnBatcher):
 
     def _lost(self, child: _Child, why: str) -> None:
         """The process is gone: fail what it had not confirmed; the next batch restarts it."""
-        code = child.process.poll()
-        child.kill()
+        code = child.end(EXIT_GRACE if why == "it exited" else 0.0)
         if self._child is child:
             self._child = None
         unconfirmed = [pending for frame in self._frames.values() for pending in frame]
@@ -351,7 +362,7 @@ class ProcessWriter(TurnBatcher):
             await asyncio.to_thread(child.process.wait, STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             logger.error("log writer process did not exit; killing it")
-        child.kill()
+        child.end()
 
     @property
     def pid(self) -> int | None:
