@@ -323,3 +323,30 @@ async def test_a_killed_writer_is_reaped_and_its_exit_code_logged(
         assert pid not in zombie_children()  # no process left behind
     finally:
         await store.close()
+
+
+async def test_a_writer_that_dies_at_every_start_is_one_line_for_the_operator_not_one_a_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    store = open_store(tmp_path / "q.db", writer_process=True)
+    try:
+        await store.record_query(make_query(0))
+        monkeypatch.setattr(writer_process.sys, "executable", "/bin/false")  # a broken deploy
+        with caplog.at_level(logging.INFO):
+            os.kill(writer_pid(store), signal.SIGKILL)
+            await wait_for_loss(store)
+            for i in range(1, 11):  # each batch starts a process that dies at once
+                with pytest.raises(writer_process.LogWriteFailed):
+                    await asyncio.wait_for(store.record_query(make_query(i)), DEADLINE)
+            monkeypatch.undo()  # fixed: the next batch starts a writer that works
+            monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+            await asyncio.wait_for(store.record_query(make_query(11)), DEADLINE)
+        lines = [f"{r.levelname} {r.getMessage()}" for r in caplog.records]
+        assert [line.split(" (")[0] for line in lines] == [
+            "ERROR log writer process stopped", "ERROR log store writer: writes are failing: "
+            "the log writer process stopped before confirming",
+            "WARNING log writer process started again",
+            "INFO log store writer: writes succeed again"], lines
+        assert [r.request_id for r in store.query_rows()] == ["req-0", "req-11"]
+    finally:
+        await store.close()

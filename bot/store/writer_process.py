@@ -156,6 +156,9 @@ class ProcessWriter(TurnBatcher):
         self._drained: asyncio.Future[None] | None = None  # close() waits on it
         self._confirmations = 0  # messages from the process; the watchdog sees it progress
         self._watchdog: asyncio.TimerHandle | None = None
+        # None while a process works; after it stopped, the last reason given for why a new
+        # one cannot start ("" before any): the operator hears each change once.
+        self._down: str | None = None
         self._started = time.monotonic()
         self._child: _Child | None = _Child(path, busy_timeout, max_batch)
         try:
@@ -185,7 +188,8 @@ class ProcessWriter(TurnBatcher):
             self._next_frame += 1
         if not self._in_flight(child):
             self._send(child)
-        self._watch(child)
+        if child is self._child:  # else sending found it dead and failed the rows
+            self._watch(child)
 
     def _deliver_there(self, rows: list[_Pending]) -> None:
         with self._state_lock:
@@ -199,7 +203,6 @@ class ProcessWriter(TurnBatcher):
             self._started = time.monotonic()
             try:
                 self._child = _Child(self._path, self._busy_timeout, self._max_batch)
-                logger.warning("log writer process started again")
                 return self._child
             except WriterUnavailable as failed:
                 error: BaseException = failed
@@ -284,8 +287,7 @@ class ProcessWriter(TurnBatcher):
             batch = [pending for number in numbers for pending in self._frames.pop(number, ())]
             error = _error(reported)
             if not numbers:  # a hello from a restarted process
-                if error is not None:
-                    logger.error("log writer process: %s", error)
+                self._hello(error)
                 continue
             if recreated:
                 self._follow_recreated_file()
@@ -295,6 +297,15 @@ class ProcessWriter(TurnBatcher):
             with self._state_lock:
                 self._send(child)
         self._maybe_drained()
+
+    def _hello(self, error: BaseException | None) -> None:
+        """A restarted process opened the database (or says why it cannot): one line a change."""
+        if error is None:
+            self._down = None
+            logger.warning("log writer process started again")
+        elif str(error) != self._down:
+            self._down = str(error)
+            logger.error("log writer process cannot start: %s", error)
 
     def _follow_recreated_file(self) -> None:
         try:
@@ -309,9 +320,11 @@ class ProcessWriter(TurnBatcher):
             self._child = None
         unconfirmed = [pending for frame in self._frames.values() for pending in frame]
         self._frames.clear()
-        if not self.closed or unconfirmed:
+        if self._down is None and (not self.closed or unconfirmed):
             logger.error("log writer process stopped (%s, exit code %s); %d unconfirmed "
                          "row(s) go to the spool", why, code, len(unconfirmed))
+        if not self.closed:  # quiet until a new process says hello: a crash loop is one line
+            self._down = self._down or ""
         if unconfirmed:
             error = LogWriteFailed("the log writer process stopped before confirming")
             self._record(len(unconfirmed), error)
