@@ -350,3 +350,38 @@ async def test_a_writer_that_dies_at_every_start_is_one_line_for_the_operator_no
         assert [r.request_id for r in store.query_rows()] == ["req-0", "req-11"]
     finally:
         await store.close()
+
+
+def test_ctrl_c_to_the_bots_group_while_its_writer_starts_loses_nothing_and_prints_nothing(
+        tmp_path: Path):
+    """The writer ignores SIGINT only once its code runs; a Ctrl-C (or a service manager's
+    SIGTERM to the group) in the moment before killed it, printing a traceback that is
+    not a JSON line into the bot's log."""
+    script = (
+        "import asyncio, os, signal, sys\n"
+        "import bot.store.writer_process as writer_process\n"
+        "from bot.store import open_store\n"
+        "from test_store_contract import make_query\n"
+        "signal.signal(signal.SIGINT, lambda *_: None)\n"  # the bot's own handler
+        "writer_process.RESTART_AFTER = 0.0\n"
+        "async def main():\n"
+        f"    store = open_store({str(tmp_path / 'q.db')!r}, writer_process=True)\n"
+        "    for i, delay in enumerate([0, 0, 0.03, 0.06, 0.09, 0.12]):\n"
+        "        row = asyncio.create_task(store.record_query(make_query(i)))\n"
+        "        for _ in range(3):\n"  # submitted, handed over, the process started
+        "            await asyncio.sleep(0)\n"
+        "        await asyncio.sleep(delay)\n"
+        "        os.killpg(0, signal.SIGINT)\n"  # Ctrl-C: the terminal signals the group
+        "        await row\n"
+        "        os.kill(store._writer.pid, signal.SIGKILL)\n"  # the next one starts anew
+        "        while store._writer.pid is not None:\n"
+        "            await asyncio.sleep(0.01)\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=env, start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    assert count_rows(str(tmp_path / "q.db"), "queries") == 6

@@ -70,7 +70,13 @@ def _error(reported: tuple[str, str] | None) -> BaseException | None:
 
 
 class _Child:
-    """One writer process and the event loop's end of its socket."""
+    """One writer process and the event loop's end of its socket.
+
+    The process is in a process group of its own: a Ctrl-C or a hangup in the bot's
+    terminal, or a `kill -TERM -<group>`, signals the bot's group, and a writer still
+    starting (before it ignores them) died of it, with a traceback in the bot's log.
+    The bot closes the socket when it stops, and the writer exits then.
+    """
 
     def __init__(self, path: Path, busy_timeout: float, max_batch: int) -> None:
         try:  # out of file descriptors (`ulimit -n`): fail the rows, never leave them waiting
@@ -83,7 +89,8 @@ class _Child:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code, str(path), str(theirs.fileno()),
                  repr(busy_timeout), str(max_batch)],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
+                process_group=0)  # see below
         except OSError as failed:
             ours.close()
             raise WriterUnavailable(f"cannot start the log writer process: {failed}") from None
