@@ -385,3 +385,17 @@ def test_ctrl_c_to_the_bots_group_while_its_writer_starts_loses_nothing_and_prin
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
     assert count_rows(str(tmp_path / "q.db"), "queries") == 6
+
+
+async def test_a_second_close_at_the_same_time_returns_only_once_every_row_is_written(
+        tmp_path: Path):
+    """As with the writer thread: whoever's close() returns may exit the process next."""
+    db = tmp_path / "q.db"
+    store = open_store(db, writer_process=True)
+    rows = [asyncio.create_task(store.record_query(make_query(i))) for i in range(1000)]
+    await asyncio.sleep(0)  # every task has submitted its row
+    first = asyncio.create_task(store.close())
+    await asyncio.wait_for(store.close(), DEADLINE)
+    assert count_rows(str(db), "queries") == 1000
+    await asyncio.wait_for(first, DEADLINE)
+    await asyncio.wait_for(asyncio.gather(*rows), DEADLINE)

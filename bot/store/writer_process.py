@@ -28,6 +28,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -166,6 +167,7 @@ class ProcessWriter(TurnBatcher):
         # None while a process works; after it stopped, the last reason given for why a new
         # one cannot start ("" before any): the operator hears each change once.
         self._down: str | None = None
+        self._closed = threading.Event()  # the first close() has finished
         self._started = time.monotonic()
         self._child: _Child | None = _Child(path, busy_timeout, max_batch)
         try:
@@ -345,12 +347,25 @@ class ProcessWriter(TurnBatcher):
     # -- closing -----------------------------------------------------------------------------
 
     async def close(self) -> bool:
-        """Wait for every row sent to be confirmed, then let the process exit."""
+        """Wait for every row sent to be confirmed, then let the process exit.
+
+        A second call at the same time waits for the first (as the writer thread's join
+        does): whoever sees close() return may end the process next.
+        """
+        if not self._close_turns():
+            await asyncio.to_thread(self._closed.wait)
+            return False
+        try:
+            await self._close_child()
+        finally:
+            self._closed.set()
+        return True
+
+    async def _close_child(self) -> None:
         loop = asyncio.get_running_loop()
-        first_close = self._close_turns()
         child = self._child
-        if not first_close or child is None:
-            return first_close
+        if child is None:
+            return
         self._drained = loop.create_future()
         with self._state_lock:
             if child.loop is not loop and self._frames:  # the loop that sent them is gone
@@ -374,7 +389,6 @@ class ProcessWriter(TurnBatcher):
                 with contextlib.suppress(OSError):
                     child.sock.shutdown(socket.SHUT_WR)  # the process commits nothing more
         await self._wait_for_exit(child)
-        return first_close
 
     @staticmethod
     async def _wait_for_exit(child: _Child) -> None:
