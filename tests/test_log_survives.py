@@ -118,3 +118,26 @@ async def test_a_deleted_database_folder_is_noticed_and_recreated(slack, tmp_pat
         await service.stop()
     async with open_store(str(folder / "facts.db")) as store:  # as after a restart
         assert [r.text for r in store.query_rows()] == ["parking at headquarters"]
+
+
+async def test_a_deleted_database_file_beside_its_wal_is_recreated_and_takes_rows(
+        slack, tmp_path):
+    """`rm facts.db` leaves facts.db-wal and -shm: a new file opened beside them took the
+    old WAL for its own, and the writer process failed every row ("disk I/O error")."""
+    db = tmp_path / "facts.db"
+    service = await start_service(settings_for(slack, tmp_path, db=str(db)), SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, db)
+            await harness.ask("traffic offenses")
+            db.unlink()
+            for _ in range(3):
+                body = await harness.ask("parking at headquarters")
+                assert "no approved response" in all_text(body).lower()
+            ready = await readyz(harness)
+            assert any("deleted or replaced" in reason for reason in ready["degraded"])
+            assert not any(reason.startswith("log:") for reason in ready["degraded"])
+    finally:
+        await service.stop()
+    async with open_store(str(db)) as store:  # as after a restart
+        assert [r.text for r in store.query_rows()] == ["parking at headquarters"] * 3

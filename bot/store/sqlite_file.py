@@ -172,9 +172,12 @@ class BatchWriter:
         The caller says so (in the bot's process: a writer process's log lines would not
         be in the bot's log format).
         """
-        if file_identity(self.path) == self._identity:
+        identity = file_identity(self.path)
+        if identity == self._identity:
             return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if identity is None:
+            self._set_aside_stale_journal()
         conn = connect(self.path, self._busy_timeout)
         try:
             self._prepare(conn)
@@ -184,3 +187,17 @@ class BatchWriter:
         self._conn.close()
         self._conn, self._identity = conn, file_identity(self.path)
         return True
+
+    def _set_aside_stale_journal(self) -> None:
+        """The file was deleted but not its `-wal` and `-shm`: rename them out of the way.
+
+        A new file opened beside them takes the old file's WAL and its index for its own:
+        in another process than the old connections (the writer process), every write
+        failed with "disk I/O error" until the bot restarted. Renamed, not deleted: the
+        rows in that WAL not yet checkpointed are the old file's, and may be wanted.
+        """
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for suffix in ("-wal", "-shm"):
+            journal = self.path.with_name(self.path.name + suffix)
+            if journal.exists():
+                journal.rename(journal.with_name(f"{journal.name}.stale-{stamp}"))
