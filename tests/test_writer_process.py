@@ -12,6 +12,7 @@ import logging
 import os
 import resource
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -399,3 +400,17 @@ async def test_a_second_close_at_the_same_time_returns_only_once_every_row_is_wr
     assert count_rows(str(db), "queries") == 1000
     await asyncio.wait_for(first, DEADLINE)
     await asyncio.wait_for(asyncio.gather(*rows), DEADLINE)
+
+
+def test_a_writer_that_cannot_open_the_database_after_the_bot_died_prints_nothing(
+        tmp_path: Path):
+    """Whatever the writer prints lands in the bot's log, where a traceback is not JSON."""
+    ours, theirs = socket.socketpair()
+    ours.close()  # the bot is gone
+    code = "import sys; from bot.store.writer_child import main; sys.exit(main(sys.argv[1:]))"
+    with theirs:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path), str(theirs.fileno()), "0.1", "10"],
+            pass_fds=[theirs.fileno()], capture_output=True, text=True, timeout=DEADLINE,
+            cwd=Path(__file__).parents[1])  # a folder is no database
+    assert (done.stdout, done.stderr) == ("", "")

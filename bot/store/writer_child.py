@@ -74,19 +74,20 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
-    try:
-        writer = BatchWriter(path, busy_timeout, SQL.insert,
-                             lambda conn: prepare_file(conn, str(path), busy_timeout))
-    except Exception as failed:
-        sock.sendall(encode(([], (type(failed).__name__, str(failed)), False)))
-        return 1
-    try:
-        sock.sendall(encode(([], None, False)))  # hello: the database is open
-        serve(sock, writer, max_batch)
+    try:  # the bot gone is no error to print: this process's output is the bot's log
+        try:
+            writer = BatchWriter(path, busy_timeout, SQL.insert,
+                                 lambda conn: prepare_file(conn, str(path), busy_timeout))
+        except Exception as failed:
+            sock.sendall(encode(([], (type(failed).__name__, str(failed)), False)))
+            return 1
+        try:
+            sock.sendall(encode(([], None, False)))  # hello: the database is open
+            serve(sock, writer, max_batch)
+        finally:
+            writer.close()
     except (BrokenPipeError, ConnectionResetError):
-        pass  # the bot is gone; nobody is waiting for an answer
-    finally:
-        writer.close()
+        pass  # nobody is waiting for an answer
     return 0
 
 
