@@ -114,6 +114,7 @@ class BatchWriter:
         self._tables = list(inserts)
         self._conn = connect(path, busy_timeout)
         self._identity = file_identity(path)
+        self._journal = self._journal_identities()
 
     def close(self) -> None:
         self._conn.close()
@@ -186,7 +187,14 @@ class BatchWriter:
             raise
         self._conn.close()
         self._conn, self._identity = conn, file_identity(self.path)
+        self._journal = self._journal_identities()
         return True
+
+    def _journal_identities(self) -> dict[Path, tuple[int, int] | None]:
+        """The file's `-wal` and `-shm` as they are now (while our connection is open)."""
+        return {journal: file_identity(journal)
+                for journal in (self.path.with_name(self.path.name + suffix)
+                                for suffix in ("-wal", "-shm"))}
 
     def _set_aside_stale_journal(self) -> None:
         """The file was deleted but not its `-wal` and `-shm`: rename them out of the way.
@@ -195,9 +203,11 @@ class BatchWriter:
         in another process than the old connections (the writer process), every write
         failed with "disk I/O error" until the bot restarted. Renamed, not deleted: the
         rows in that WAL not yet checkpointed are the old file's, and may be wanted.
+        Only the ones our old file had: another process sharing the log (a replica) may
+        have created the file again, and a WAL of its own, since.
         """
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        for suffix in ("-wal", "-shm"):
-            journal = self.path.with_name(self.path.name + suffix)
-            if journal.exists():
+        for journal, identity in self._journal.items():
+            found = file_identity(journal)
+            if found is not None and identity in (found, None):
                 journal.rename(journal.with_name(f"{journal.name}.stale-{stamp}"))
