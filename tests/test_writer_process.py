@@ -277,22 +277,6 @@ async def test_a_stopped_writer_is_replaced_and_its_rows_spooled_so_answers_go_o
         assert len({r.request_id for r in store.query_rows()}) == 4
 
 
-async def test_close_returns_when_the_writer_never_confirms(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(writer_process, "CONFIRM_TIMEOUT", 0.5)
-    store = open_store(tmp_path / "q.db", writer_process=True)
-    await store.record_query(make_query(1))
-    stopped = writer_pid(store)
-    os.kill(stopped, signal.SIGSTOP)
-    waiting = asyncio.create_task(store.record_query(make_query(2)))
-    await asyncio.sleep(0)  # submitted; handed over at the end of this turn
-    await asyncio.wait_for(store.close(), DEADLINE)
-    with pytest.raises(writer_process.LogWriteFailed):  # the keeper spools it
-        await asyncio.wait_for(waiting, DEADLINE)
-    wait_until_gone(stopped)
-    assert count_rows(str(tmp_path / "q.db"), "queries") == 1
-
-
 def zombie_children() -> list[int]:
     """This process's children that exited and were never reaped."""
     found = []

@@ -373,8 +373,6 @@ class ProcessWriter(TurnBatcher):
                 child.loop = loop
                 loop.add_reader(child.sock.fileno(), self._on_readable, child)
                 self._send(child)
-            if self._frames:
-                self._watch(child)
             self._maybe_drained()
         try:
             await asyncio.wait_for(asyncio.shield(self._drained), STOP_TIMEOUT)
