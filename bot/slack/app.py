@@ -40,6 +40,7 @@ from bot.service.spool import Spool
 from bot.slack import render, render_check
 from bot.slack.admin import AdminCheck, AdminCommands
 from bot.slack.api import without_connection_retries
+from bot.slack.asked import AskedCache
 from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
@@ -93,6 +94,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         self.client = client
         self.inflight = InFlight(answer_budget=settings.answer_in_ack_ms / 1000)
         self.replies = RecentReplies()
+        self.asked = AskedCache()
         self.metrics = metrics or Metrics()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
                                 self.metrics)
@@ -165,11 +167,9 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
             read, cut = readable_part(argument)
-            match = self.search(read)
+            match, context, message = self.ask(read, request_id)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
             self.metrics.queries.inc(status=match.status)
-            context = self.context_value(match, request_id)
-            message = self.match_message(match, context)
             self.replies.remember(request_id, context)
             if cut:
                 message = render.with_note(message, f"_Only the first {len(read)} characters "
