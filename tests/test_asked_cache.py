@@ -8,6 +8,7 @@ these tests ask as a press officer does and read what comes back.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import aiohttp
 import pytest
@@ -16,7 +17,7 @@ from bot.matching import Match
 from bot.service.clock import FakeClock
 from bot.service.server import start_service
 from bot.slack import render
-from bot.slack.asked import TEMPLATE_ID, Asked, AskedCache
+from bot.slack.asked import TEMPLATE_ID, Asked, AskedCache, reply_body
 from test_slack_app import (
     ADMIN,
     NEW_ENTRY,
@@ -90,7 +91,7 @@ def _asked(value_entry: str = "sb-x") -> Asked:
     value = render.action_value(value_entry, {"r": TEMPLATE_ID})
     message = render.Message([{"type": "actions", "elements": [render.button(
         "Show this", render.SHOW_ACTION, value)]}], "text")
-    return Asked(Match("q", "answer", ()), {"r": TEMPLATE_ID}, message)
+    return Asked.of(Match("q", "answer", ()), {"r": TEMPLATE_ID}, message)
 
 
 def test_the_record_is_bounded_and_keeps_the_most_recently_asked():
@@ -125,8 +126,44 @@ def test_a_reply_whose_button_value_was_cut_is_never_kept():
 
 def test_each_request_gets_its_own_id_in_every_button_and_nothing_else_changes():
     asked = _asked()
-    context, message = asked.reply_for("0123456789abcdef")
+    context, reply = asked.reply_for("0123456789abcdef")
     assert context == {"r": "0123456789abcdef"}
-    [value] = [e["value"] for e in message.blocks[0]["elements"]]
+    [value] = [e["value"] for e in reply.message.blocks[0]["elements"]]
     assert value == render.action_value("sb-x", {"r": "0123456789abcdef"})
     assert asked.message.blocks[0]["elements"][0]["value"].endswith(f'"{TEMPLATE_ID}"}}')
+    assert reply.body_json() == json.dumps(reply_body(reply.message))
+
+
+def test_a_placeholder_typed_by_someone_is_never_swapped():
+    """The kept JSON is cut at the placeholder only where the buttons put it; typed into
+    a question (shown in the heading) it would be cut there too, so it is not kept."""
+    asked = _asked()
+    message = render.Message([render.section(f"asked: {TEMPLATE_ID}"), *asked.message.blocks],
+                             "text")
+    typed = Asked.of(asked.match, asked.context, message)
+    assert typed.body_parts is None
+    _, reply = typed.reply_for("0123456789abcdef")
+    assert reply.body_json() is None and TEMPLATE_ID in all_text(reply_body(reply.message))
+
+
+QUESTIONS = ["racial profiling", "how many removed", "DUI", "parking at headquarters",
+             "who is the press contact", "racail profilng", "op-ed", "secure communities",
+             "weather in Miami tomorrow", TEMPLATE_ID, '"r":"x"} <b>&amp;']
+
+
+async def test_a_kept_reply_is_exactly_the_one_built_afresh(bot):
+    """Byte for byte, for answers, suggestions, no match, typos and hostile text: the
+    kept JSON with a request's id spliced in is what encoding its blocks anew gives,
+    and those blocks are what building the reply for that id from scratch gives."""
+    facts = bot.service.bot
+    for question in QUESTIONS:
+        for request_id in ("0123456789abcdef", "fedcba9876543210"):
+            match, context, reply = facts.ask(question, request_id)
+            index, currency = facts.live.current, facts.approvals.current
+            fresh = render.within_limits(facts.match_message(
+                match, facts.context_value(match, request_id, index.settings), index,
+                currency, facts.today()))
+            assert reply.message == fresh and context["r"] == request_id
+            encoded = reply.body_json()
+            assert encoded is None if question == TEMPLATE_ID else \
+                encoded == json.dumps(reply_body(fresh))

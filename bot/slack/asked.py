@@ -44,20 +44,58 @@ class Asked:
     match: Match
     context: dict[str, Any]  # what the buttons' clicks need (`AskCommand.context_value`)
     message: render.Message  # already within Slack's limits
+    #: The reply's JSON body (`reply_body`) cut at each `TEMPLATE_ID`, or None when it
+    #: cannot be (the placeholder also appears where no button put it).
+    body_parts: tuple[str, ...] | None
 
-    def reply_for(self, request_id: str) -> tuple[dict[str, Any], render.Message]:
-        """The context and the message for one request: its own id in every button."""
-        context = {**self.context, "r": request_id}
-        return context, with_request_id(self.message, TEMPLATE_ID, request_id)
+    @classmethod
+    def of(cls, match: Match, context: dict[str, Any], message: render.Message) -> Asked:
+        """`message` must be within Slack's limits, built with `TEMPLATE_ID` as request id."""
+        parts = tuple(json.dumps(reply_body(message)).split(TEMPLATE_ID))
+        buttons = sum(b.get("type") == "button" for b in _buttons(message))
+        return cls(match, context, message, parts if len(parts) == buttons + 1 else None)
+
+    def reply_for(self, request_id: str) -> tuple[dict[str, Any], Reply]:
+        """The context and the reply for one request: its own id in every button."""
+        return {**self.context, "r": request_id}, Reply(self, request_id)
 
     @property
     def reusable(self) -> bool:
-        """Every button's value ends with the placeholder (so `reply_for` can swap it).
+        """Every button's value ends with the placeholder (so a reply can swap it).
 
         A value Slack's 2,000-character bound cut would not; such a reply is
         built afresh every time rather than kept.
         """
         return request_id_swappable(self.message, TEMPLATE_ID)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One request's reply to a question, made from its `Asked` only as far as it is sent.
+
+    In the ack it goes out as its JSON body: the kept encoding with this
+    request's id spliced in (encoding the blocks anew was the largest cost
+    left of a reply asked before). As a message (through response_url, or
+    with a note added) its blocks are copied with the id swapped in.
+    """
+
+    asked: Asked
+    request_id: str
+
+    @property
+    def message(self) -> render.Message:
+        return with_request_id(self.asked.message, TEMPLATE_ID, self.request_id)
+
+    def body_json(self) -> str | None:
+        """`json.dumps(reply_body(self.message))`, or None where it was not kept."""
+        parts = self.asked.body_parts
+        return None if parts is None else self.request_id.join(parts)
+
+
+def reply_body(message: render.Message) -> dict[str, Any]:
+    """A reply only the asker sees, within Slack's limits: the same in an ack or late."""
+    message = render.within_limits(message)
+    return {"blocks": message.blocks, "text": message.text, "response_type": "ephemeral"}
 
 
 class AskedCache:

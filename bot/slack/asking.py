@@ -11,7 +11,7 @@ from bot.matching.preference import prefer_current
 from bot.service.approvals import Approvals
 from bot.service.live import LiveKnowledge
 from bot.slack import render
-from bot.slack.asked import TEMPLATE_ID, Asked, AskedCache
+from bot.slack.asked import TEMPLATE_ID, Asked, AskedCache, Reply
 
 
 class AskCommand:
@@ -22,7 +22,8 @@ class AskCommand:
     today: Callable[[], dt.date]
     asked: AskedCache
 
-    def ask(self, question: str, request_id: str) -> tuple[Match, dict, render.Message]:
+    def ask(self, question: str, request_id: str
+            ) -> tuple[Match, dict, Reply | render.Message]:
         """The lookup, the buttons' context and the reply (within Slack's limits).
 
         Built once per question for the index, approvals and day being served
@@ -35,12 +36,15 @@ class AskCommand:
         if asked is None:
             match = self.search(question, index, currency, today)
             context = self.context_value(match, TEMPLATE_ID, index.settings)
-            message = render.within_limits(
-                self.match_message(match, context, index, currency, today))
-            asked = Asked(match, context, message)
+            asked = Asked.of(match, context, render.within_limits(
+                self.match_message(match, context, index, currency, today)))
+            if not asked.reusable:  # a button's value was cut: this one is built for its id
+                context = self.context_value(match, request_id, index.settings)
+                return match, context, render.within_limits(
+                    self.match_message(match, context, index, currency, today))
             self.asked.put(generation, question, asked)
-        context, message = asked.reply_for(request_id)
-        return asked.match, context, message
+        context, reply = asked.reply_for(request_id)
+        return asked.match, context, reply
 
     def search(self, query: str, index: Index, currency: Currency, today: dt.date) -> Match:
         """The lookup, with current plans preferred over overdue ones on the same topic."""
