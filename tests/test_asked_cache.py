@@ -14,14 +14,16 @@ import aiohttp
 import pytest
 
 from bot.matching import Match
-from bot.service.clock import FakeClock
+from bot.service.clock import FakeClock, SystemClock
 from bot.service.server import start_service
 from bot.slack import render
 from bot.slack.asked import TEMPLATE_ID, Asked, AskedCache, reply_body
+from bot.store import open_store
 from test_slack_app import (
     ADMIN,
     NEW_ENTRY,
     PLAN,
+    GatedStore,
     Harness,
     all_text,
     bot,  # noqa: F401  (a fixture, used by name below)
@@ -85,6 +87,29 @@ async def test_an_approval_takes_the_label_off_the_next_reply(bot):
     assert LABEL in all_text(await bot.ask(COLOR_BLIND))
     all_text(await bot.ask(f"approve {PLAN}", user_id=ADMIN))
     assert "Not re-approved" not in all_text(await bot.ask(COLOR_BLIND))
+
+
+async def test_a_reply_asked_again_that_follows_late_carries_its_own_request(slack, tmp_path):
+    """Past the ack's budget a kept reply goes out through response_url as blocks: each
+    with its own request id in its buttons, which work."""
+    gated = GatedStore(open_store(str(tmp_path / "facts.db")))
+    service = await start_service(settings_for(slack, tmp_path, answer_in_ack_ms=50),
+                                  SystemClock(), store=gated)
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(slack, service, http, tmp_path / "facts.db")
+            acks = [await harness.command("racial profiling") for _ in range(2)]
+            assert all(a.status == 200 and a.body is None for a in acks)
+            gated.gate.set()
+            bodies = [(await slack.wait_for_responses(1, url=a.url))[0].body for a in acks]
+            assert all_text(bodies[0]) == all_text(bodies[1])
+            shown = [{v["r"] for v in button_values(b, "facts_show")} for b in bodies]
+            assert shown[0] != shown[1] and all(len(ids) == 1 for ids in shown)
+            assert set.union(*shown) == {row.request_id for row in harness.queries()}
+            clicked = await harness.click("facts_show", button_values(bodies[1], "facts_show")[0])
+            assert "Other close approved responses" in all_text(clicked)
+    finally:
+        await service.stop()
 
 
 def _asked(value_entry: str = "sb-x") -> Asked:
