@@ -130,6 +130,21 @@ def test_the_record_is_bounded_and_keeps_the_most_recently_asked():
     assert cache.get(generation, "a") is not None and cache.get(generation, "c") is not None
 
 
+def test_the_characters_kept_are_bounded_too():
+    one = _asked().chars
+    cache, generation = AskedCache(max_chars=2 * one), (object(), object(), dt.date(2026, 1, 1))
+    for question in ("a", "b", "c"):
+        cache.get(generation, question)
+        cache.put(generation, question, _asked())
+    assert len(cache) == 2 and cache.chars == 2 * one and cache.get(generation, "a") is None
+    cache.put(generation, "c", _asked())  # asked again: counted once
+    assert cache.chars == 2 * one
+    small = AskedCache(max_chars=one - 1)
+    small.get(generation, "a")
+    small.put(generation, "a", _asked())  # alone over the bound: never kept
+    assert len(small) == 0 and small.chars == 0
+
+
 @pytest.mark.parametrize("changed", [0, 1, 2])
 def test_a_new_index_approvals_or_day_empties_the_record(changed):
     generation = [object(), object(), dt.date(2026, 1, 1)]

@@ -32,9 +32,11 @@ from bot.slack import render
 #: sixteen hex digits, and not one of them, so it is never a real id.
 TEMPLATE_ID = "request-id-here!"
 
-#: Questions kept. A reply is a few kB (at most Slack's 50 blocks); 512 of them cover
-#: a day's repeated questions in a few MB.
+#: Questions kept. A reply is a few kB, and 512 of them cover a day's repeated
+#: questions in a few MB; the characters kept are bounded too, as a reply can be up
+#: to Slack's 50 blocks of 3,000 characters.
 DEFAULT_MAX_ASKED = 512
+DEFAULT_MAX_CHARS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,16 @@ class Asked:
     #: The reply's JSON body (`reply_body`) cut at each `TEMPLATE_ID`, or None when it
     #: cannot be (the placeholder also appears where no button put it).
     body_parts: tuple[str, ...] | None
+    chars: int  # the JSON body's length: what keeping it costs, roughly
 
     @classmethod
     def of(cls, match: Match, context: dict[str, Any], message: render.Message) -> Asked:
         """`message` must be within Slack's limits, built with `TEMPLATE_ID` as request id."""
-        parts = tuple(json.dumps(reply_body(message)).split(TEMPLATE_ID))
+        encoded = json.dumps(reply_body(message))
+        parts = tuple(encoded.split(TEMPLATE_ID))
         buttons = sum(b.get("type") == "button" for b in _buttons(message))
-        return cls(match, context, message, parts if len(parts) == buttons + 1 else None)
+        return cls(match, context, message, parts if len(parts) == buttons + 1 else None,
+                   len(encoded))
 
     def reply_for(self, request_id: str) -> tuple[dict[str, Any], Reply]:
         """The context and the reply for one request: its own id in every button."""
@@ -99,7 +104,8 @@ def reply_body(message: render.Message) -> dict[str, Any]:
 
 
 class AskedCache:
-    """The last `max_asked` questions' replies, valid for one (index, approvals, day).
+    """The last `max_asked` questions' replies (`max_chars` at most), valid for one
+    (index, approvals, day).
 
     `get` and `put` take the generation they were computed for; a request
     that sees a different one (a reload swapped the index, an approval
@@ -108,10 +114,12 @@ class AskedCache:
     changed in place.
     """
 
-    def __init__(self, max_asked: int = DEFAULT_MAX_ASKED) -> None:
-        self.max_asked = max_asked
+    def __init__(self, max_asked: int = DEFAULT_MAX_ASKED,
+                 max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        self.max_asked, self.max_chars = max_asked, max_chars
         self._generation: tuple[object, object, dt.date] | None = None
         self._asked: OrderedDict[str, Asked] = OrderedDict()
+        self.chars = 0  # of the replies kept
         self.hits = 0
         self.misses = 0
 
@@ -122,6 +130,7 @@ class AskedCache:
         if not self._current(generation):
             self._generation = generation
             self._asked.clear()
+            self.chars = 0
         asked = self._asked.get(question)
         if asked is None:
             self.misses += 1
@@ -132,14 +141,17 @@ class AskedCache:
 
     def put(self, generation: tuple[object, object, dt.date], question: str,
             asked: Asked) -> None:
-        """Keep `asked`, unless the generation moved on while it was built or it cannot
-        be reused (`Asked.reusable`)."""
-        if self.max_asked <= 0 or not self._current(generation) or not asked.reusable:
+        """Keep `asked`, unless the generation moved on while it was built, it cannot be
+        reused (`Asked.reusable`) or it alone is over `max_chars`; the least recently
+        asked go first to keep within both bounds."""
+        if self.max_asked <= 0 or asked.chars > self.max_chars \
+                or not self._current(generation) or not asked.reusable:
             return
+        replaced = self._asked.pop(question, None)
+        self.chars += asked.chars - (replaced.chars if replaced else 0)
         self._asked[question] = asked
-        self._asked.move_to_end(question)
-        while len(self._asked) > self.max_asked:
-            self._asked.popitem(last=False)
+        while len(self._asked) > self.max_asked or self.chars > self.max_chars:
+            self.chars -= self._asked.popitem(last=False)[1].chars
 
     def _current(self, generation: tuple[object, object, dt.date]) -> bool:
         kept = self._generation
