@@ -137,12 +137,13 @@ def test_the_characters_kept_are_bounded_too():
         cache.get(generation, question)
         cache.put(generation, question, _asked())
     assert len(cache) == 2 and cache.chars == 2 * one and cache.get(generation, "a") is None
-    cache.put(generation, "c", _asked())  # asked again: counted once
-    assert cache.chars == 2 * one
-    small = AskedCache(max_chars=one - 1)
-    small.get(generation, "a")
-    small.put(generation, "a", _asked())  # alone over the bound: never kept
-    assert len(small) == 0 and small.chars == 0
+    cache.put(generation, "c", _asked())  # asked again: counted once, nothing evicted
+    assert cache.chars == 2 * one and len(cache) == 2
+    big = _asked("x" * 2 * one)
+    assert big.reusable and big.chars > 2 * one
+    cache.put(generation, "big", big)  # alone over the bound: never kept, evicts nothing
+    assert len(cache) == 2 and cache.get(generation, "big") is None
+    assert cache.get(generation, "b") is not None and cache.get(generation, "c") is not None
 
 
 @pytest.mark.parametrize("changed", [0, 1, 2])
