@@ -118,3 +118,19 @@ def test_within_limits_splits_long_sections_keeping_one_button():
     assert [("accessory" in b) for b in sections] == [True, False, False]
     assert "".join(b["text"]["text"] for b in sections).replace(" ", "") == "a" * 4000
 
+
+
+@pytest.mark.parametrize("over", [
+    render.section("a " * 1500 + "b"),  # 3,001 characters
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 3001}]},
+])
+def test_within_limits_mends_a_block_one_character_over(over):
+    """A message inside the limits comes back as it is (the fast path); one character
+    over in any block and it is mended."""
+    inside = render.Message([render.section("a " * 1500), render.context_block("b" * 3000)],
+                            "fallback")
+    assert render.within_limits(inside) is inside
+    fitted = render.within_limits(render.Message([*inside.blocks, over], "fallback"))
+    assert all(len(b["text"]["text"]) <= 3000 for b in fitted.blocks if b["type"] == "section")
+    assert all(len(e["text"]) <= 3000 for b in fitted.blocks if b["type"] == "context"
+               for e in b["elements"])

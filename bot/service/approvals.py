@@ -57,7 +57,8 @@ class Approvals:
         local = {a for a in self.current.approvals.values()}
         merged = Currency.of([*fresh.approvals.values(), *local])
         changed = merged != self.current
-        self.current = merged
+        if changed:  # the same object otherwise: replies kept for it stay valid (slack/asked.py)
+            self.current = merged
         return changed
 
     def approve(self, target: str, today: dt.date, by: str) -> Approval:

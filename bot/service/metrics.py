@@ -81,7 +81,8 @@ class Metrics:
     commands: Counter = field(default_factory=lambda: Counter(
         "facts_commands_total", "Other /facts commands by name."))
     lookup_ms: Histogram = field(default_factory=lambda: Histogram(
-        "facts_lookup_milliseconds", "Matcher time per lookup."))
+        "facts_lookup_milliseconds", "Lookup and reply building time per question (a "
+        "question asked again reuses both while the content, approvals and day are the same)."))
     ack_ms: Histogram = field(default_factory=lambda: Histogram(
         "facts_ack_milliseconds", "Time from receiving a Slack request to answering it."))
     log_commit_ms: Histogram = field(default_factory=lambda: Histogram(

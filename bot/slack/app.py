@@ -40,6 +40,7 @@ from bot.service.spool import Spool
 from bot.slack import render, render_check
 from bot.slack.admin import AdminCheck, AdminCommands
 from bot.slack.api import without_connection_retries
+from bot.slack.asked import AskedCache, Reply, reply_body
 from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
@@ -93,6 +94,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         self.client = client
         self.inflight = InFlight(answer_budget=settings.answer_in_ack_ms / 1000)
         self.replies = RecentReplies()
+        self.asked = AskedCache()
         self.metrics = metrics or Metrics()
         self.admin = AdminCheck(settings.admins, settings.admin_group, client, clock,
                                 self.metrics)
@@ -146,18 +148,21 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             return
         response_url = command.get("response_url", "")
 
-        async def deliver_late(message: render.Message) -> None:
+        async def deliver_late(reply: render.Message | Reply) -> None:
             self.metrics.replies.inc(via="response_url")
-            await self.send(self.responder(response_url), message)
+            await self.send(self.responder(response_url), as_message(reply))
 
-        message = await self.inflight.answer(self.handle_command(command), deliver_late)
-        if message is None:
+        reply = await self.inflight.answer(self.handle_command(command), deliver_late)
+        if reply is None:
             await ack()
             return
         self.metrics.replies.inc(via="ack")
-        await ack(reply_body(message))
+        encoded = reply.body_json() if isinstance(reply, Reply) else None
+        # Bolt sends a text ack as it is, labelled JSON when it starts with "{" (as the
+        # JSON it would have encoded from the same dict), in HTTP and Socket Mode alike.
+        await ack(encoded if encoded is not None else reply_body(as_message(reply)))
 
-    async def handle_command(self, command: dict) -> render.Message:
+    async def handle_command(self, command: dict) -> render.Message | Reply:
         """The reply to one /facts request, its log row committed first."""
         started = time.perf_counter()
         who = Who.from_command(command)
@@ -165,27 +170,25 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
             read, cut = readable_part(argument)
-            match = self.search(read)
+            match, context, reply = self.ask(read, request_id)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)
             self.metrics.queries.inc(status=match.status)
-            context = self.context_value(match, request_id)
-            message = self.match_message(match, context)
             self.replies.remember(request_id, context)
             if cut:
-                message = render.with_note(message, f"_Only the first {len(read)} characters "
-                                           "of your question were read._")
+                reply = render.with_note(as_message(reply), f"_Only the first {len(read)} "
+                                         "characters of your question were read._")
             await self.log_query(who, request_id, argument[:LOGGED_TEXT_CHARS], match.status,
                                  match.results, started)
-        else:
-            self.metrics.commands.inc(command=name)
-            try:
-                message = await self.subcommand(name, argument, who, request_id)
-            except Exception:  # whatever broke, the person hears back and the row is kept
-                log.exception("/facts %s failed", name)
-                message = render.text_message(f"Sorry, `/facts {name}` failed. The error was "
-                                              "logged for the bot's operators.")
-            await self.log_query(who, request_id, (command.get("text") or "")[:LOGGED_TEXT_CHARS],
-                                 "help" if name == "help" else "command", (), started)
+            return reply
+        self.metrics.commands.inc(command=name)
+        try:
+            message = await self.subcommand(name, argument, who, request_id)
+        except Exception:  # whatever broke, the person hears back and the row is kept
+            log.exception("/facts %s failed", name)
+            message = render.text_message(f"Sorry, `/facts {name}` failed. The error was "
+                                          "logged for the bot's operators.")
+        await self.log_query(who, request_id, (command.get("text") or "")[:LOGGED_TEXT_CHARS],
+                             "help" if name == "help" else "command", (), started)
         return message
 
     async def subcommand(self, name: str, argument: str, who: Who, request_id: str
@@ -276,7 +279,5 @@ class FixedAuthorize(AsyncAuthorize):
                                                        bot_token=self.bot_token)
 
 
-def reply_body(message: render.Message) -> dict[str, Any]:
-    """A reply only the asker sees, within Slack's limits: the same in an ack or late."""
-    message = render.within_limits(message)
-    return {"blocks": message.blocks, "text": message.text, "response_type": "ephemeral"}
+def as_message(reply: render.Message | Reply) -> render.Message:
+    return reply.message if isinstance(reply, Reply) else reply

@@ -396,7 +396,14 @@ def with_note(message: Message, note: str) -> Message:
 
 def within_limits(message: Message) -> Message:
     """Every block inside Slack's limits, whatever built it; Slack rejects the whole
-    message (and the person sees nothing) if one section is over 3,000 characters."""
+    message (and the person sees nothing) if one section is over 3,000 characters.
+
+    A message already inside them (almost every reply) is returned as it is,
+    without rebuilding its blocks: this runs on every reply.
+    """
+    if len(message.blocks) <= BLOCK_LIMIT and len(message.text) <= FALLBACK_LIMIT \
+            and all(_block_fits(block) for block in message.blocks):
+        return message
     blocks: list[dict] = []
     for block in message.blocks:
         blocks += _block_within_limits(block)
@@ -418,3 +425,15 @@ def _block_within_limits(block: dict) -> list[dict]:
                     else e for e in block.get("elements", [])]
         return [dict(block, elements=elements)]
     return [block]
+
+
+def _block_fits(block: dict) -> bool:
+    """`_block_within_limits` would give back this block unchanged."""
+    text = block.get("text")
+    if block.get("type") == "section" and isinstance(text, dict):
+        return len(text.get("text", "")) <= SECTION_LIMIT
+    if block.get("type") == "context":
+        return all(len(e["text"]) <= SECTION_LIMIT for e in block.get("elements", [])
+                   if isinstance(e.get("text"), str))
+    return True
+
