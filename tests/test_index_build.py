@@ -26,7 +26,7 @@ from bot.matching import Index, entry_fields
 from bot.matching.analysis import FIELD_BREAK, STOPWORDS, Analyzer, folded_words, stem
 from bot.matching.index import FIELD_ABOUTNESS, FIELD_WEIGHTS
 from bot.matching.intent import stated_in
-from bot.matching.postings import BM25_B, BM25_K1
+from bot.matching.postings import BM25_B, BM25_K1, PostingsBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from plan_content import plan_derived  # noqa: E402
@@ -133,3 +133,16 @@ def test_plan_derived_content_is_indexed_as_the_plain_definition_says(tmp_path, 
     monkeypatch.setattr(index_module, "ANALYSED_TOGETHER", 20)
     assert_same(Index(generated), generated)
 
+
+
+def test_every_list_holds_the_entry_numbers_made_together():
+    """A walk reads each posting's entry number: the lists share one object per entry,
+    made side by side before the build (PostingsBuilder.build says why), not one made
+    as each entry was added, somewhere in a heap that grows as the build runs."""
+    builder = PostingsBuilder(600)
+    for number in range(600):
+        builder.add(Counter({"common": 2, f"t{number % 7}": 1 + number % 3}))
+    _, postings = builder.build()
+    assert sum(map(len, postings.values())) == 1200
+    for found in postings.values():
+        assert all(number is builder.numbers[number] for number in found)

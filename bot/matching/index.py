@@ -147,7 +147,7 @@ class Index:
         self._about_below_one: list[dict[str, float]] = []
         self._titles: list[frozenset[str]] = []
         self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
-        builder = PostingsBuilder()
+        builder = PostingsBuilder(len(self.entries))
         self._weighted_terms(self.entries, builder)
         # Fresh strings, side by side in memory: a typo scan reads every one, and the words
         # as split from the content lie all over the heap (at 100,000 entries the scan

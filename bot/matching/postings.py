@@ -19,6 +19,8 @@ from operator import add, itemgetter, mul, truediv
 BM25_K1 = 1.2
 BM25_B = 0.3  # light length normalisation: long Q&A answers are not less relevant
 _CONTRIBUTION = itemgetter(1)  # of a posting (entry number, contribution)
+_NUMBER = itemgetter(0)
+_NOTHING = repeat(0.0)  # x + 0.0 is x, as a new float
 _extend = list.extend
 
 
@@ -27,13 +29,15 @@ def idf(document_frequency: int, total: int) -> float:
 
 
 class PostingsBuilder:
-    """Takes each entry's term counts in half-units, in entry order; then builds.
+    """Takes each of `entries` entries' term counts in half-units, in entry order; then builds.
 
     An entry's counts need not be kept once added: only its number and counts
     go into its terms' lists (memory: a Counter per entry was 40% of a large build's).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, entries: int) -> None:
+        #: The entry numbers every list holds, made together (see `build`).
+        self.numbers = list(range(entries))
         # Each term (in order of first use): entry number, count, entry number, count...
         # (one list a term, extended by a pair at a time: one lookup a posting, not two).
         self._found: defaultdict[str, list[int]] = defaultdict(list)
@@ -41,7 +45,7 @@ class PostingsBuilder:
 
     def add(self, halves: Counter[str]) -> None:
         """The next entry's weighted term counts (in half-units)."""
-        number = len(self._lengths)
+        number = self.numbers[len(self._lengths)]
         self._lengths.append(sum(halves.values()) * 0.5)
         pairs = zip(repeat(number), halves.values())
         deque(map(_extend, map(self._found.__getitem__, halves), pairs), 0)
@@ -53,6 +57,14 @@ class PostingsBuilder:
         A contribution is idf * tf * (k1 + 1) / (tf + norm), computed in that
         order (the same float every time), with tf = halves * 0.5. Each term's
         lists are let go as its postings are made (memory).
+
+        Laid out for a walk: a walk reads each posting's entry number and
+        contribution, objects of their own. Numbers made one by one during the
+        build lie all over a department's heap (a cache and TLB miss each);
+        made together (`numbers`, a few MB at 100,000 entries) they lie side
+        by side. A term's contributions are made again (x + 0.0, the same
+        float) once sorted, so they lie in the order a walk reads them. At
+        100,000 plan-derived entries the bench queries took half the CPU.
         """
         lengths, found = self._lengths, self._found
         total = len(lengths)
@@ -66,6 +78,7 @@ class PostingsBuilder:
             weights = map(mul, map(mul, repeat(idfs[term]), tfs), repeat(boost))
             values = map(truediv, weights, map(add, tfs, map(norms.__getitem__, numbers)))
             ranked = sorted(zip(numbers, values, strict=True), key=_CONTRIBUTION, reverse=True)
-            postings[term] = dict(ranked)
+            postings[term] = dict(zip(map(_NUMBER, ranked),
+                                      map(add, map(_CONTRIBUTION, ranked), _NOTHING), strict=True))
         self._lengths = []
         return idfs, postings

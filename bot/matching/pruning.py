@@ -42,6 +42,9 @@ SEED_WORTH = 4
 #: Each head is looked up in every term, so with more terms than this (a pasted
 #: paragraph) each list gives proportionally fewer heads.
 SEED_TERMS = 8
+#: The heads' lookups (each head in every term) are at most this share of the
+#: postings in the query's lists: the seed must cost less than the walks it shortens.
+SEED_SHARE = 0.5
 #: Rounding room: comparisons against `theta` err towards walking one more posting.
 SLACK = 1e-9
 #: A concept's acceptable terms, each with how fully it satisfies the concept.
@@ -266,15 +269,20 @@ def _seed(terms: list[_Term], search: _Search) -> float:
     Entries at the head of some list are likely to rank; their exact relevance
     (a few thousand lookups) gives a bound high enough that even the first
     walks stop early, instead of starting from nothing. Short lists are
-    simply walked.
+    simply walked. A long query over shorter lists (a pasted paragraph at
+    10,000 entries) takes fewer heads: each is looked up in every term, so
+    the heads' cost grows with the square of the terms, and beyond a share of
+    the lists' postings it outweighs what a higher `theta` saves.
     """
+    if not terms:
+        return 0.0
     heads: dict[int, None] = {}
-    walked = 0
-    excluded, pool = search.excluded, search.pool
-    each = pool * SEED_POOLS * SEED_TERMS // max(SEED_TERMS, len(terms))
+    excluded, pool, postings = search.excluded, search.pool, search.postings
+    walked = sum(len(postings[term.term]) for term in terms)
+    each = min(pool * SEED_POOLS * SEED_TERMS // max(SEED_TERMS, len(terms)),
+               int(walked * SEED_SHARE) // len(terms) ** 2)
     for term in terms:
-        contributions = search.postings[term.term]
-        walked += len(contributions)
+        contributions = postings[term.term]
         taken = [n for n in islice(contributions, each + len(excluded)) if n not in excluded]
         heads.update(dict.fromkeys(taken[:each]))
     if len(heads) < pool or walked < SEED_WORTH * len(heads):
