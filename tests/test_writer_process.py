@@ -8,6 +8,7 @@ or a service manager sends, outlives nothing, or cannot start at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import resource
@@ -17,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +27,7 @@ import pytest
 import bot.store.writer_process as writer_process
 from bot.service.clock import SystemClock
 from bot.service.server import start_service
-from bot.store import SqliteLogStore, open_store
+from bot.store import LogStore, SqliteLogStore, open_store
 from bot.store.group_commit import GroupCommitWriter
 from bot.store.writer_wire import decode, encode
 from test_slack_app import Harness, all_text, settings_for
@@ -47,7 +49,7 @@ def test_messages_cut_anywhere_are_read_whole_once_and_in_order():
         assert got == values and buffer == bytearray()
 
 
-def writer_pid(store: SqliteLogStore) -> int:
+def writer_pid(store: LogStore) -> int:
     pid = store._writer.pid  # type: ignore[attr-defined]
     assert pid is not None and pid != os.getpid()
     return pid
@@ -189,25 +191,32 @@ async def test_a_locked_database_fails_the_batch_with_sqlites_own_error(tmp_path
         await store.close()
 
 
-async def test_serve_keeps_answering_and_logging_when_its_writer_is_killed(
-        slack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Seen from Slack: the answers go on; seen by the comms team: no row is lost."""
-    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+@contextlib.asynccontextmanager
+async def serving(slack, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The real service logging to tmp_path/facts.db, asked once ("traffic offenses")."""
     settings = settings_for(slack, tmp_path, db=str(tmp_path / "facts.db"))
     service = await start_service(settings, SystemClock())
     try:
         async with aiohttp.ClientSession() as http:
             harness = Harness(slack, service, http, tmp_path / "facts.db")
             assert "driving under the influence" in all_text(await harness.ask("traffic offenses"))
-            pid = writer_pid(service.store)  # type: ignore[arg-type]
-            os.kill(pid, signal.SIGKILL)
-            wait_until_gone(pid)
-            bodies = await asyncio.gather(*(harness.ask("traffic offenses") for _ in range(5)))
-            assert all("driving under the influence" in all_text(b) for b in bodies)
-            await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 6,
-                                 timeout=30, what="every row written, the spooled ones too")
+            yield harness
     finally:
         await service.stop()
+
+
+async def test_serve_keeps_answering_and_logging_when_its_writer_is_killed(
+        slack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Seen from Slack: the answers go on; seen by the comms team: no row is lost."""
+    monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
+    async with serving(slack, tmp_path) as harness:
+        pid = writer_pid(harness.service.store)
+        os.kill(pid, signal.SIGKILL)
+        wait_until_gone(pid)
+        bodies = await asyncio.gather(*(harness.ask("traffic offenses") for _ in range(5)))
+        assert all("driving under the influence" in all_text(b) for b in bodies)
+        await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 6,
+                             timeout=30, what="every row written, the spooled ones too")
     async with open_store(str(tmp_path / "facts.db")) as store:
         rows = list(store.query_rows())
     assert len({r.request_id for r in rows}) == 6  # each one, none twice
@@ -251,28 +260,19 @@ async def test_a_stopped_writer_is_replaced_and_its_rows_spooled_so_answers_go_o
     """A writer that never confirms (SIGSTOP, a hung disk) held every answer forever."""
     monkeypatch.setattr(writer_process, "RESTART_AFTER", 0.0)
     monkeypatch.setattr(writer_process, "CONFIRM_TIMEOUT", 1.0)
-    settings = settings_for(slack, tmp_path, db=str(tmp_path / "facts.db"))
-    service = await start_service(settings, SystemClock())
-    try:
-        async with aiohttp.ClientSession() as http:
-            harness = Harness(slack, service, http, tmp_path / "facts.db")
-            assert "driving under the influence" in all_text(await harness.ask("traffic offenses"))
-            stopped = writer_pid(service.store)  # type: ignore[arg-type]
-            os.kill(stopped, signal.SIGSTOP)
-            with caplog.at_level(logging.ERROR):
-                bodies = await asyncio.gather(*(harness.ask("traffic offenses")
-                                                for _ in range(3)))
-            assert all("driving under the influence" in all_text(b) for b in bodies)
-            wait_until_gone(stopped)  # killed, not left stopped beside its successor
-            lines = [r.getMessage() for r in caplog.records]
-            stops = [m for m in lines if m.startswith("log writer process stopped")]
-            assert len(stops) == 1, lines
-            line = stops[0]
-            assert "confirmed nothing for 1 s" in line
-            await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 4,
-                                 timeout=30, what="the spooled rows written by a new writer")
-    finally:
-        await service.stop()
+    async with serving(slack, tmp_path) as harness:
+        stopped = writer_pid(harness.service.store)
+        os.kill(stopped, signal.SIGSTOP)
+        with caplog.at_level(logging.ERROR):
+            bodies = await asyncio.gather(*(harness.ask("traffic offenses") for _ in range(3)))
+        assert all("driving under the influence" in all_text(b) for b in bodies)
+        wait_until_gone(stopped)  # killed, not left stopped beside its successor
+        lines = [r.getMessage() for r in caplog.records]
+        stops = [m for m in lines if m.startswith("log writer process stopped")]
+        assert len(stops) == 1, lines
+        assert "confirmed nothing for 1 s" in stops[0]
+        await slack.wait_for(lambda: count_rows(str(tmp_path / "facts.db"), "queries") == 4,
+                             timeout=30, what="the spooled rows written by a new writer")
     async with open_store(str(tmp_path / "facts.db")) as store:
         assert len({r.request_id for r in store.query_rows()}) == 4
 
