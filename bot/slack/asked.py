@@ -19,6 +19,7 @@ that carry one (`Asked.reply_for`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ class Asked:
         """The context and the reply for one request: its own id in every button."""
         return {**self.context, "r": request_id}, Reply(self, request_id)
 
-    @property
+    @functools.cached_property
     def reusable(self) -> bool:
         """Every button's value ends with the placeholder (so a reply can swap it).
 

@@ -241,7 +241,7 @@ def rows_by_table(batch: list[_Pending]) -> RowsByTable:
 
 
 class GroupCommitStore:
-    """What both stores share around their writer thread and their admin connection.
+    """What both stores share around their writer and their admin connection.
 
     A subclass sets `_writer`, `_admin` (the connection for claims and purges),
     `_admin_lock`, and provides `_admin_tx()`, a transaction on `_admin`.

@@ -187,9 +187,7 @@ class ProcessWriter(TurnBatcher):
             if child.loop is not None and child.loop.is_running():  # another thread's loop
                 child.loop.call_soon_threadsafe(self._deliver_there, rows)
                 return
-            child.detach()
-            child.loop = loop
-            loop.add_reader(child.sock.fileno(), self._on_readable, child)
+            self._attach(child, loop)
         for start in range(0, len(rows), self._max_batch):  # one transaction holds a frame
             frame = rows[start:start + self._max_batch]
             self._frames[self._next_frame] = frame
@@ -199,6 +197,12 @@ class ProcessWriter(TurnBatcher):
             self._send(child)
         if child is self._child:  # else sending found it dead and failed the rows
             self._watch(child)
+
+    def _attach(self, child: _Child, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the process's confirmations on `loop` from now on (instead of its old one)."""
+        child.detach()
+        child.loop = loop
+        loop.add_reader(child.sock.fileno(), self._on_readable, child)
 
     def _deliver_there(self, rows: list[_Pending]) -> None:
         with self._state_lock:
@@ -369,9 +373,7 @@ class ProcessWriter(TurnBatcher):
         self._drained = loop.create_future()
         with self._state_lock:
             if child.loop is not loop and self._frames:  # the loop that sent them is gone
-                child.detach()
-                child.loop = loop
-                loop.add_reader(child.sock.fileno(), self._on_readable, child)
+                self._attach(child, loop)
                 self._send(child)
             self._maybe_drained()
         try:
