@@ -11,8 +11,11 @@ process), and sends each the same signed /facts requests from this process:
   answer latency (request sent to the answer seen: the ack itself when it
   carries the answer, else its arrival at the fake Slack's response_url).
 
-It also prints facts-bot's mean wait for a log row's commit in each phase (from
-its /metrics, facts_log_commit_milliseconds): every answer in the ack includes it.
+It also prints facts-bot's mean wait for a log row's commit in each phase, and the
+share of rows that waited longer than 2.5 ms (from its /metrics,
+facts_log_commit_milliseconds): every answer in the ack includes that wait. And,
+once before the rounds, the disk's own fdatasync p50 and p99 in the folder the log
+is written to: no answer that waits for its row's commit can be faster.
 
 It prints, for every figure, min and median over the rounds of each server
 and of their per-round ratio (facts-bot / floor). On a shared machine read the
@@ -68,6 +71,7 @@ PHRASINGS = ["{q}", "{q}?", "what do we say about {q}", "line on {q}",
              "question about {q}", "how do we answer {q}", "press asking: {q}",
              "need a line on {q}", "{q} (urgent)"]
 WARM_UP = 200
+SLOW_COMMIT_MS = 2.5  # an edge of /metrics' latency buckets (bot/service/metrics.py)
 _run_ids = itertools.count(1)
 
 
@@ -82,6 +86,7 @@ class Phase:
     cpu_seconds: float = 0.0
     answers: list[float] = field(default_factory=list)  # ms, filled in at the end
     commit_wait_ms: float = float("nan")  # facts-bot's mean wait for a log row's commit
+    slow_commits: float = float("nan")  # share of its rows that waited > SLOW_COMMIT_MS
 
 
 def run_fake_slack(ready: multiprocessing.Queue, stop: multiprocessing.Event,
@@ -211,27 +216,56 @@ async def measure(command: list[str], env: dict[str, str], response_url: str,
                                       args.concurrency, rate, question)
             await asyncio.sleep(0.5)  # late answers land before the next phase
             phases[mode].cpu_seconds = _cpu_seconds(server.pid) - cpu
-            total_ms, count = (after - before for after, before
-                               in zip(await commit_waits(url), commits, strict=True))
+            total_ms, count, slow = (after - before for after, before
+                                     in zip(await commit_waits(url), commits, strict=True))
             phases[mode].commit_wait_ms = total_ms / count if count else float("nan")
+            phases[mode].slow_commits = slow / count if count else float("nan")
         return phases
     finally:
         server.terminate()
         await server.wait()
 
 
-async def commit_waits(events_url: str) -> tuple[float, int]:
-    """facts-bot's facts_log_commit_milliseconds (sum, count) from /metrics; (0, 0) for the
-    floor, which has neither a log nor /metrics."""
+async def commit_waits(events_url: str) -> tuple[float, int, int]:
+    """facts-bot's facts_log_commit_milliseconds from /metrics: (sum, count, rows that
+    waited longer than SLOW_COMMIT_MS); zeros for the floor, which has neither a log nor
+    /metrics."""
     found = {"sum": 0.0, "count": 0.0}
+    within = 0.0
     async with aiohttp.ClientSession() as http, \
             http.get(events_url.replace("/slack/events", "/metrics")) as response:
         if response.status == 200:
             for line in (await response.text()).splitlines():
-                name, _, value = line.partition(" ")
+                name, _, value = line.rpartition(" ")
                 if name.startswith("facts_log_commit_milliseconds_"):
+                    if name.endswith(f'_bucket{{le="{SLOW_COMMIT_MS:g}"}}'):
+                        within = float(value)
                     found[name.rsplit("_", 1)[1]] = float(value)
-    return found["sum"], int(found["count"])
+    return found["sum"], int(found["count"]), int(found["count"] - within)
+
+
+def disk_fsync(folder: str, writes: int = 600, rate: float = 300.0) -> tuple[float, float]:
+    """p50 and p99 (ms) of fdatasync after a 12 KB write (a one-row commit's WAL frames),
+    `rate` a second, in `folder`: the least any answer in the ack waits for, since each
+    waits for its row's commit. Taken alone, before the rounds: the disk's own floor."""
+    path = Path(folder) / "fsync-probe"
+    block = os.urandom(12 * 1024)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\0" * (4 << 20))  # as a WAL in use: written over, not grown
+        os.fdatasync(fd)
+        times = []
+        started = time.perf_counter()
+        for number in range(writes):
+            time.sleep(max(0.0, started + number / rate - time.perf_counter()))
+            os.pwrite(fd, block, (number * len(block)) % (4 << 20))
+            begun = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - begun) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return pct(times, 50), pct(times, 99)
 
 
 def answer_latencies(phase: Phase, arrivals: dict[str, float]) -> list[float]:
@@ -259,6 +293,10 @@ async def main(args: argparse.Namespace) -> None:
     floor = [sys.executable, str(HERE / "bolt_floor.py")]
     results: dict[str, list[dict[str, Phase]]] = {"facts-bot": [], "floor": []}
     logged = []
+    disk = None
+    if not args.postgres_url:  # where query_log puts the SQLite file
+        with tempfile.TemporaryDirectory() as tmp:
+            disk = disk_fsync(tmp, rate=args.rate)
     for round_number in range(args.rounds):
         order = [("facts-bot", bot), ("floor", floor)]
         for name, command in order if round_number % 2 == 0 else order[::-1]:
@@ -278,11 +316,11 @@ async def main(args: argparse.Namespace) -> None:
         for phases in runs:
             for phase in phases.values():
                 phase.answers = answer_latencies(phase, arrivals)
-    report(results, logged, args)
+    report(results, logged, disk, args)
 
 
 def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
-           args: argparse.Namespace) -> None:
+           disk: tuple[float, float] | None, args: argparse.Namespace) -> None:
     figures: list[tuple[str, Callable[[dict[str, Phase]], float], str]] = [
         (f"requests/s at {args.concurrency} in flight",
          lambda p: args.requests / p["closed"].elapsed, "higher is better"),
@@ -312,6 +350,12 @@ def report(results: dict[str, list[dict[str, Phase]]], logged: list[int],
     print(f"{'facts-bot log commit wait, mean (ms)':44} "
           f"{_mm([p['closed'].commit_wait_ms for p in bot]):>17} at {args.concurrency} in flight, "
           f"{_mm([p['open'].commit_wait_ms for p in bot])} at {args.rate:g}/s")
+    print(f"{'facts-bot log rows waiting > ' + f'{SLOW_COMMIT_MS:g} ms for commit (%)':44} "
+          f"{_mm([100 * p['closed'].slow_commits for p in bot], 2):>17} at {args.concurrency} "
+          f"in flight, {_mm([100 * p['open'].slow_commits for p in bot], 2)} at {args.rate:g}/s")
+    if disk:
+        print(f"{'disk: fdatasync of a 12 KB write (ms)':44} p50 {disk[0]:.2f}, p99 {disk[1]:.2f}"
+              f" ({args.rate:g}/s, before the rounds)")
     print_targets(bot, floor, args)
     closed = [p["closed"] for p in bot]
     opened = [p["open"] for p in bot]
