@@ -71,3 +71,21 @@ def test_a_plan_whose_entries_all_opt_out_needs_no_source(knowledge_copy):
     snapshot, problems = check_knowledge(knowledge_copy, TODAY)
     assert [str(p) for p in problems if p.severity == "error"] == []
     assert snapshot is not None and snapshot.by_id["tp-without-source"]
+
+
+def test_an_empty_required_field_is_a_problem_an_empty_optional_one_is_not(knowledge_copy):
+    """An empty required field is a problem on its line; an empty optional one is none
+    (held here for any quicker way of checking a mapping's fields)."""
+    (knowledge_copy / PLAN / "empty.yaml").write_text(
+        f"entries:\n  - id: empty-text\n    document: {PLAN}\n    kind: background\n"
+        "    title: A title\n    section: Background\n    text:\n    notes:\n"
+        f"  - id: empty-note\n    document: {PLAN}\n    kind: background\n"
+        "    title: A title\n    section: Background\n    text: Words\n    notes:\n")
+    snapshot, problems = check_knowledge(knowledge_copy, TODAY)
+    assert snapshot is None
+    assert [(p.path.rsplit("/", 1)[-1], p.line, p.field, p.message.split(":")[0])
+            for p in problems if p.severity == "error" and p.path.endswith("empty.yaml")] == [
+        ("empty.yaml", 7, "entry empty-text.text", "must not be empty"),
+        # its fields passed (an empty note is none); its words are checked against the source
+        ("empty.yaml", 14, "entry empty-note.text", "not as the source has it"),
+    ]
