@@ -5,10 +5,12 @@ and a plan that needs no source is not asked for one.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 
-from bot.content import check_knowledge
+from bot.content import check_knowledge, load_snapshot
+from bot.content.loading import MANY_FILES, knowledge_files
 from bot.content.source_check import normalise
 from conftest import TODAY
 
@@ -89,3 +91,23 @@ def test_an_empty_required_field_is_a_problem_an_empty_optional_one_is_not(knowl
         # its fields passed (an empty note is none); its words are checked against the source
         ("empty.yaml", 14, "entry empty-note.text", "not as the source has it"),
     ]
+
+
+def test_the_version_is_the_sha256_of_each_file_path_and_bytes_however_many_files(
+        knowledge_copy):
+    """Few files are hashed by CPython's SHA-256, many by OpenSSL's: the same version."""
+    def expected() -> str:
+        digest = hashlib.sha256()
+        for path in knowledge_files(knowledge_copy):
+            for part in (str(path.relative_to(knowledge_copy)).encode(), b"\0",
+                         path.read_bytes(), b"\0"):
+                digest.update(part)
+        return digest.hexdigest()[:12]
+
+    few = load_snapshot(knowledge_copy).version
+    assert few == expected()
+    for number in range(MANY_FILES + 1):
+        (knowledge_copy / f"more-{number:02}.yaml").write_text(
+            f"synonyms:\n  - [word{number}a, word{number}b]\n")
+    many = load_snapshot(knowledge_copy).version
+    assert many == expected() != few
