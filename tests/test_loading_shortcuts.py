@@ -6,8 +6,10 @@ and a plan that needs no source is not asked for one.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
+from pathlib import Path
 
 from bot.content import check_knowledge, load_snapshot
 from bot.content.loading import MANY_FILES, knowledge_files
@@ -111,3 +113,42 @@ def test_the_version_is_the_sha256_of_each_file_path_and_bytes_however_many_file
             f"synonyms:\n  - [word{number}a, word{number}b]\n")
     many = load_snapshot(knowledge_copy).version
     assert many == expected() != few
+
+
+def files_as_rglob_finds_them(directory: Path) -> list[Path]:
+    """knowledge_files as first written: every path rglob("*") finds, filtered."""
+    below = len(directory.parts)
+    return sorted(
+        path for path in directory.rglob("*")
+        if path.suffix in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in path.parts[below:])
+        and (path.is_file() or path.is_symlink()))
+
+
+def test_the_content_files_are_the_ones_rglob_finds(tmp_path, monkeypatch):
+    """Hidden files and folders, links to files, folders and nowhere, a link to itself,
+    a folder and a pipe named .yaml, names that only look like YAML, a ConfigMap's layout."""
+    root = tmp_path / "knowledge"
+    for name in ("plan/a.yaml", "plan/b.yml", "plan/.hidden.yaml", "plan/.cache/c.yaml",
+                 "plan/deep/er/d.yaml", "plan/e.yaml.", "plan/f.YAML", "plan/source.txt",
+                 "folder.yaml/g.yaml", "elsewhere/h.yaml", "x.yaml"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("synonyms: []\n")
+    (root / "plan" / "to-file.yaml").symlink_to(root / "x.yaml")
+    (root / "plan" / "to-nowhere.yaml").symlink_to(root / "gone.yaml")
+    (root / "plan" / "loop.yaml").symlink_to(root / "plan" / "loop.yaml")
+    (root / "plan" / "to-folder").symlink_to(root / "elsewhere")
+    (root / "plan" / "to-folder.yaml").symlink_to(root / "elsewhere")
+    os.mkfifo(root / "plan" / "pipe.yaml")
+    stamped = root / "configmap" / "..2026_11_26_06_00_00.1"
+    stamped.mkdir(parents=True)
+    (stamped / "i.yaml").write_text("synonyms: []\n")
+    (root / "configmap" / "..data").symlink_to(stamped.name)
+    (root / "configmap" / "i.yaml").symlink_to("..data/i.yaml")
+    found = knowledge_files(root)
+    assert found == files_as_rglob_finds_them(root)
+    assert {path.name for path in found} >= {"a.yaml", "b.yml", "d.yaml", "g.yaml", "i.yaml",
+                                             "to-nowhere.yaml", "loop.yaml", "to-folder.yaml"}
+    monkeypatch.chdir(root)
+    assert knowledge_files(Path(".")) == files_as_rglob_finds_them(Path("."))
+    assert knowledge_files(Path("plan")) == files_as_rglob_finds_them(Path("plan"))

@@ -12,6 +12,7 @@ import _thread  # threading.Lock without importing threading (asking needs no th
 import contextlib
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -280,14 +281,34 @@ def knowledge_files(directory: Path) -> list[Path]:
     A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
     folder and as a link beside it. Reading only visible paths loads each once
     and gives every replica the same content version.
+
+    The files `rglob("*")` finds (tests/test_loading_shortcuts.py holds it to
+    that), walked with `os.scandir`: each entry's kind is known from the listing,
+    so only links cost a `stat`, and hidden folders are not entered. rglob made
+    a Path and a `stat` for every entry: twice the time at 2,146 files.
     """
-    below = len(directory.parts)  # rglob's paths are `directory` / the parts below it
-    return sorted(
-        path for path in directory.rglob("*")
-        if path.suffix in (".yaml", ".yml")
-        and not any(part.startswith(".") for part in path.parts[below:])
-        and (path.is_file() or path.is_symlink())  # a broken link is read, and said so
-    )
+    found: list[Path] = []
+    _walk(directory, found)
+    return sorted(found)
+
+
+def _walk(folder: Path, found: list[Path]) -> None:
+    """Add the visible .yaml/.yml files (and links: a broken one is read, and said so)
+    below `folder` to `found`. As rglob: a link to a folder is not entered; a folder
+    that may not be read is passed over."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _walk(folder / name, found)
+        elif name.endswith((".yaml", ".yml")) and (entry.is_symlink() or entry.is_file()):
+            found.append(folder / name)
 
 
 _pauses = 0
