@@ -14,16 +14,22 @@ from bot.matching.intent import PLACE, QUANTITY, TIME, stated_in
 PLAN_DERIVED = Path("/tmp/facts-bench-content/plan-derived-1000-v2")
 
 
-# The number patterns as first written (intent.py starts them with a digit, for speed).
+# The patterns as first written (intent.py starts them with a digit or a letter, for speed).
 PLAIN_PHONE = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b")
 PLAIN_NUMBERS = re.compile(r"(\b\d{1,3}(,\d{3})+\b|\b\d+(\.\d+)?\s?(%|percent)|\b\d{2,}\b)")
+PLAIN_STATES = re.compile(
+    rf"(\b({intent._MONTHS})\.? \d{{1,2}}\b|\b({intent._WEEKDAYS})\b|\b(19|20)\d\d\b|"
+    r"\b(today|tomorrow|yesterday|this week|next week|last week|to date|since)\b)")
+PLAIN_DATES_AND_YEARS = re.compile(
+    rf"\b(({intent._MONTHS})\.? \d{{1,2}}(-\d{{1,2}})?|(19|20)\d\d)\b")
+PLAIN_PLACE_WORDS = re.compile(r"\b(cities|city|locations?|counties|county|states?)\b")
 
 
 def plain_quantity(text: str) -> bool:
     """A number word, or a number once dates and phone numbers are taken out."""
     if intent._NUMBER_WORDS.search(text):
         return True
-    return bool(PLAIN_NUMBERS.search(PLAIN_PHONE.sub(" ", intent._DATES_AND_YEARS.sub(" ", text))))
+    return bool(PLAIN_NUMBERS.search(PLAIN_PHONE.sub(" ", PLAIN_DATES_AND_YEARS.sub(" ", text))))
 
 
 def patterns_alone(texts: list[str], places: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -32,9 +38,9 @@ def patterns_alone(texts: list[str], places: tuple[str, ...] = ()) -> tuple[str,
     found = []
     if plain_quantity(text):
         found.append(QUANTITY)
-    if intent._STATES.search(text):
+    if PLAIN_STATES.search(text):
         found.append(TIME)
-    if any(places) or intent._PLACE_WORDS.search(text):
+    if any(places) or PLAIN_PLACE_WORDS.search(text):
         found.append(PLACE)
     return tuple(found)
 
@@ -65,3 +71,20 @@ def test_every_entry_states_what_the_patterns_alone_find(snapshot):
             texts = [entry.text, *entry.supporting]
             places = entry.schedule.cities if entry.schedule else ()
             assert stated_in(texts, places) == patterns_alone(texts, places), entry.id
+
+
+def test_the_patterns_match_where_and_what_their_plain_forms_match(snapshot):
+    """Every match, span for span, on the pieces side by side and on every entry's text."""
+    near_misses = [
+        "may 5-12", "jan. 3", "jan 123", "19999", "x2009", "2009x", "citywide", "statesman",
+        "mayday", "sundays", "todays", "since1", "locationx"]
+    pieces = [" ".join(pair) for pair in itertools.product(PIECES + near_misses, repeat=2)]
+    texts = pieces + [entry.text.lower() for entry in snapshot.entries]
+    if PLAN_DERIVED.is_dir():
+        texts += [entry.text.lower() for entry in load_snapshot(PLAN_DERIVED).entries]
+    for ours, plain in ((intent._STATES, PLAIN_STATES),
+                        (intent._DATES_AND_YEARS, PLAIN_DATES_AND_YEARS),
+                        (intent._PLACE_WORDS, PLAIN_PLACE_WORDS)):
+        for text in texts:
+            assert ([m.span() for m in ours.finditer(text)]
+                    == [m.span() for m in plain.finditer(text)]), (plain.pattern, text)

@@ -79,6 +79,19 @@ def test_an_edited_question_is_an_error(knowledge_copy):
     assert "entry qa-profiling-complaint.question" in error and "it has “DO I COMPLAIN?”" in error
 
 
+def test_a_topic_edited_in_every_entry_sharing_it_is_an_error_for_each(knowledge_copy):
+    """Entries share a topic (an if-asked section heads each of its entries with it): edited,
+    each is told, on its own line (held here for any shortcut over repeated passages)."""
+    topic = 'topic: "If asked about allegations of racial profiling or other abuses raised'
+    lines = [edit(knowledge_copy, "if_asked.yaml", topic, topic.replace("abuses", "wrongs"))
+             for _ in range(3)]
+    found = errors(knowledge_copy)
+    assert len(found) == 3
+    for line, error in zip(lines, found, strict=True):
+        assert f"if_asked.yaml:{line}: entry " in error and ".topic: not as the source" in error
+        assert "it has “wrongs raised by non-governmental" in error
+
+
 def test_whitespace_quotes_dashes_and_markers_may_differ(knowledge_copy):
     edit(knowledge_copy, "talking_points.yaml", "that ICE’s criminal alien",
          "that ICE's   criminal\n      alien")

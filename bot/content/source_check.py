@@ -34,7 +34,10 @@ def normalise(text: str) -> str:
 
     It runs on every approved passage and every source paragraph at each load, so
     it does each step only where it can change something (a one-line passage has
-    one place a marker can be; plain ASCII has one quote mark to change).
+    one place a marker can be; plain ASCII has one quote mark to change). Most
+    passages are already single-spaced: every whitespace character but ' ' is
+    unprintable (str.isprintable), so a printable text without a double, leading
+    or trailing space is its own split-and-join, kept without cutting it into words.
     """
     plain = text.isascii()
     if not plain:
@@ -52,6 +55,8 @@ def normalise(text: str) -> str:
         for mark, replacement in _PLAIN_MARKS:
             if mark in text:
                 text = text.replace(mark, replacement)
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # its only spaces are single ' ' between words: already as split-joined
     return " ".join(text.split())
 
 
