@@ -89,6 +89,9 @@ TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
 KEPT_TEXT_CHARS = 200  # field texts up to this long are analysed once per build
 RELEVANCE_EXPONENT = 0.5
+# A query whose lists hold this many postings or more is scored whole, in C (dense.py):
+# beyond it, walking and looking up even part of them in Python costs more.
+DENSE_FROM = 20_000
 # Field weights in half-units: a term in a title counts 6 halves (3.0).
 _HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
 assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), strict=True))
@@ -156,7 +159,7 @@ class Index:
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
-        self.idf, self.postings = builder.build()
+        self.idf, self.postings, self.columns = builder.build()
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
@@ -331,7 +334,7 @@ class Index:
         much the entry is about it.
         """
         alternatives = [known for _, known in concepts]
-        numbers = best_by_relevance(alternatives, self.postings, self._unservable(today), pool)
+        numbers = self._most_relevant(alternatives, self._unservable(today), pool)
         scored = []
         for number in numbers:
             relevance = covered = 0.0
@@ -342,6 +345,17 @@ class Index:
                     covered += weight * quality * self._about_below_one[number].get(term, 1.0)
             scored.append((number, relevance, covered))
         return scored
+
+    def _most_relevant(self, alternatives: list[tuple[tuple[str, float], ...]],
+                       excluded: frozenset[int], pool: int) -> list[int]:
+        """The pool by relevance: the same entries in the same order either way, found
+        by pruned walks in Python, or for a query with very long lists by adding up
+        every posting in C (dense.py; numpy is imported the first time it is needed)."""
+        reach = sum(len(self.postings[term]) for known in alternatives for term, _ in known)
+        if reach < DENSE_FROM:
+            return best_by_relevance(alternatives, self.postings, excluded, pool)
+        from bot.matching import dense
+        return dense.best_by_relevance(alternatives, self.columns, excluded, pool)
 
     def _unservable(self, today: dt.date) -> frozenset[int]:
         """Entries not served on `today` (expired, or not yet in effect); cached per day."""
