@@ -114,4 +114,5 @@ def test_questions_rank_the_same_whichever_way_they_are_scored(department, monke
         monkeypatch.setattr(index_module, "DENSE_FROM", 10**12)  # pruned walks only
         walked = _shown(department, question, day)
         monkeypatch.setattr(index_module, "DENSE_FROM", 0)  # every lookup scored whole
+        monkeypatch.setattr(index_module, "DENSE_ENTRIES", 0)
         assert _shown(department, question, day) == walked, question

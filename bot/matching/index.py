@@ -89,9 +89,13 @@ TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
 KEPT_TEXT_CHARS = 200  # field texts up to this long are analysed once per build
 RELEVANCE_EXPONENT = 0.5
-# A query whose lists hold this many postings or more is scored whole, in C (dense.py):
-# beyond it, walking and looking up even part of them in Python costs more.
-DENSE_FROM = 20_000
+# In an index of DENSE_ENTRIES entries or more, a query whose lists hold DENSE_FROM postings
+# or more is scored whole, in C (dense.py). Measured at 1,000 to 100,000 plan-derived
+# entries, that costs less than the pruned walks in Python for all but a question of one
+# telling word ("racial profiling"), and at most a millisecond more for those; a smaller
+# index (a plan or two) has lists too short to be worth numpy's import (0.2 s).
+DENSE_ENTRIES = 1_000
+DENSE_FROM = 1_000
 # Field weights in half-units: a term in a title counts 6 halves (3.0).
 _HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
 assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), strict=True))
@@ -160,6 +164,8 @@ class Index:
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
         self.idf, self.postings, self.columns = builder.build()
+        if len(self.entries) >= DENSE_ENTRIES:  # numpy is imported now, not by a question
+            import bot.matching.dense  # noqa: F401
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
@@ -349,10 +355,10 @@ class Index:
     def _most_relevant(self, alternatives: list[tuple[tuple[str, float], ...]],
                        excluded: frozenset[int], pool: int) -> list[int]:
         """The pool by relevance: the same entries in the same order either way, found
-        by pruned walks in Python, or for a query with very long lists by adding up
-        every posting in C (dense.py; numpy is imported the first time it is needed)."""
+        by pruned walks in Python, or for a query with long lists in a large index by
+        adding up every posting in C (dense.py, imported when such an index is built)."""
         reach = sum(len(self.postings[term]) for known in alternatives for term, _ in known)
-        if reach < DENSE_FROM:
+        if reach < DENSE_FROM or len(self.entries) < DENSE_ENTRIES:
             return best_by_relevance(alternatives, self.postings, excluded, pool)
         from bot.matching import dense
         return dense.best_by_relevance(alternatives, self.columns, excluded, pool)
