@@ -24,6 +24,7 @@ from bot.content.records import replace
 from bot.matching import Index
 from bot.matching.dense import best_by_relevance
 from bot.matching.postings import Columns
+from bot.matching.pruning import best_alternative
 from test_pruning import _everything, _random_index
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -116,3 +117,32 @@ def test_questions_rank_the_same_whichever_way_they_are_scored(department, monke
         monkeypatch.setattr(index_module, "DENSE_FROM", 0)  # every lookup scored whole
         monkeypatch.setattr(index_module, "DENSE_ENTRIES", 0)
         assert _shown(department, question, day) == walked, question
+
+
+def _as_defined(index: Index, concepts: list, weights: list[float], number: int
+                ) -> tuple[int, float, float]:
+    """One entry's (number, relevance, coverage credit), plainly: per concept, in order,
+    its best alternative's value and the weight it covers (index._scored's docstring)."""
+    relevance = covered = 0.0
+    for (_, known), weight in zip(concepts, weights, strict=True):
+        value, term, quality = best_alternative(number, known, index.postings)
+        if term is not None:
+            relevance += value
+            covered += weight * quality * index._about_below_one[number].get(term, 1.0)
+    return number, relevance, covered
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_pool_is_scored_as_defined(department, seed: int) -> None:
+    """Each entry of the pool gets the relevance and coverage the definition gives it,
+    float for float, whichever concepts have typo readings or synonyms (quality < 1)."""
+    rng = random.Random(100 + seed)
+    below_one = 0
+    for question in _questions(department, rng, 60):
+        found = department.analyzer.concepts(question, known=department._known_words.__contains__)
+        concepts, _ = department._resolve(found)
+        weights = [department._concept_weight(c, known) for c, known in concepts]
+        below_one += any(q < 1.0 for _, known in concepts for _, q in known)
+        for scored in department._scored(concepts, weights, TODAY):
+            assert scored == _as_defined(department, concepts, weights, scored[0]), question
+    assert below_one >= 10  # (the questions did read words as typos and synonyms)

@@ -341,16 +341,24 @@ class Index:
         """
         alternatives = [known for _, known in concepts]
         numbers = self._most_relevant(alternatives, self._unservable(today), pool)
-        scored = []
-        for number in numbers:
-            relevance = covered = 0.0
-            for known, weight in zip(alternatives, weights, strict=True):
+        relevance, covered = [0.0] * len(numbers), [0.0] * len(numbers)
+        about = [self._about_below_one[number] for number in numbers]
+        for known, weight in zip(alternatives, weights, strict=True):
+            if len(known) == 1:  # the usual case, a concept at a time for all the entries
+                (term, quality), = known
+                get, credit = self.postings[term].get, weight * quality
+                for at, number in enumerate(numbers):
+                    contribution = get(number)
+                    if contribution is not None and contribution * quality > 0.0:
+                        relevance[at] += contribution * quality
+                        covered[at] += credit * about[at].get(term, 1.0)
+                continue
+            for at, number in enumerate(numbers):
                 value, term, quality = best_alternative(number, known, self.postings)
                 if term is not None:
-                    relevance += value
-                    covered += weight * quality * self._about_below_one[number].get(term, 1.0)
-            scored.append((number, relevance, covered))
-        return scored
+                    relevance[at] += value
+                    covered[at] += weight * quality * about[at].get(term, 1.0)
+        return list(zip(numbers, relevance, covered, strict=True))
 
     def _most_relevant(self, alternatives: list[tuple[tuple[str, float], ...]],
                        excluded: frozenset[int], pool: int) -> list[int]:
