@@ -146,3 +146,14 @@ def test_the_pool_is_scored_as_defined(department, seed: int) -> None:
         for scored in department._scored(concepts, weights, TODAY):
             assert scored == _as_defined(department, concepts, weights, scored[0]), question
     assert below_one >= 10  # (the questions did read words as typos and synonyms)
+
+
+def test_a_huge_paste_ranks_the_same_whichever_way(department, monkeypatch) -> None:
+    """Hundreds of concepts at once (a whole plan pasted in, past any caller's bound)."""
+    rng = random.Random(9)
+    pasted = " ".join(entry.text for entry in rng.sample(department.entries, 30))
+    monkeypatch.setattr(index_module, "DENSE_FROM", 10**12)
+    walked = _shown(department, pasted, TODAY)
+    monkeypatch.setattr(index_module, "DENSE_FROM", 0)
+    monkeypatch.setattr(index_module, "DENSE_ENTRIES", 0)
+    assert walked[1] and _shown(department, pasted, TODAY) == walked
