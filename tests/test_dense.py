@@ -157,3 +157,15 @@ def test_a_huge_paste_ranks_the_same_whichever_way(department, monkeypatch) -> N
     monkeypatch.setattr(index_module, "DENSE_FROM", 0)
     monkeypatch.setattr(index_module, "DENSE_ENTRIES", 0)
     assert walked[1] and _shown(department, pasted, TODAY) == walked
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 5])
+def test_fewer_results_asked_for_are_the_first_of_the_same_results(department, limit: int
+                                                                  ) -> None:
+    """Only the results that can be shown are made (index._rank): asking for `limit`
+    gives the first `limit` of what asking for all gives, what to say first included."""
+    rng = random.Random(200 + limit)
+    for question in _questions(department, rng, 80):
+        everything = department.search(question, TODAY, limit=len(department.entries))
+        few = department.search(question, TODAY, limit=limit)
+        assert (few.status, few.results) == (everything.status, everything.results[:limit])

@@ -257,7 +257,7 @@ class Index:
         concepts, corrections = self._resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
                    for concept, alternatives in concepts]
-        ranked = self._rank(self._scored(concepts, weights, today), sum(weights))
+        ranked = self._rank(self._scored(concepts, weights, today), sum(weights), limit)
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
 
@@ -383,7 +383,14 @@ class Index:
             self._unservable_on[today] = cached
         return cached
 
-    def _rank(self, scored: list[tuple[int, float, float]], total_weight: float) -> list[Result]:
+    def _rank(self, scored: list[tuple[int, float, float]], total_weight: float, limit: int
+              ) -> list[Result]:
+        """The results by score, what to say first among equal fits (_lines_to_say_first).
+
+        Only those that can be shown become Results: the equal fits (which
+        may be reordered), then `limit` more (at least one: the runner-up
+        decides whether the best is a clear answer).
+        """
         if not scored:
             return []
         top_relevance = max(relevance for _, relevance, _ in scored)
@@ -393,7 +400,12 @@ class Index:
             score = 100 * coverage * (relevance / top_relevance) ** RELEVANCE_EXPONENT
             results.append((score, relevance, number))
         results.sort(key=lambda item: (-item[0], -item[1], item[2]))
-        ranked = [Result(self.entries[n], round(score, 1)) for score, _, n in results]
+        floor = _band_floor(round(results[0][0], 1), self.settings.answer_min_score)
+        band = 0
+        while band < len(results) and round(results[band][0], 1) >= floor:
+            band += 1
+        ranked = [Result(self.entries[n], round(score, 1))
+                  for score, _, n in results[:band + max(limit, 1)]]
         return _lines_to_say_first(ranked, self.settings.answer_min_score)
 
     def _outcome(self, ranked: list[Result],
@@ -443,11 +455,16 @@ def _kind_order(entry: Entry) -> int:
     return LINES_TO_SAY.index(entry.kind) if entry.kind in LINES_TO_SAY else len(LINES_TO_SAY)
 
 
+def _band_floor(best: float, fits: float) -> float:
+    """The least score that fits (`fits`) about equally well as the `best` score."""
+    return max(fits, best - TIE_BAND)
+
+
 def _lines_to_say_first(ranked: list[Result], fits: float) -> list[Result]:
     """Among results that fit (score `fits` or more) about equally well, what to say first."""
     if not ranked:
         return ranked
-    floor = max(fits, ranked[0].score - TIE_BAND)
+    floor = _band_floor(ranked[0].score, fits)
     band = [r for r in ranked if r.score >= floor]
     band.sort(key=lambda r: (_kind_order(r.entry), -r.score))
     return band + ranked[len(band):]
