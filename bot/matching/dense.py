@@ -16,8 +16,9 @@ nothing, as adding 0.0 changes no float). The pool is ranked as
 pruning.best_by_relevance ranks it: highest relevance first, ties to the
 lower entry number.
 
-numpy is imported with this module, which index.py imports only when a long
-question meets a large index (`facts-bot ask` on a plan never pays for it).
+numpy is imported with this module, which index.py imports only when it builds
+a large index, the only kind a question is scored here for (so `facts-bot ask`
+on a plan never pays for it, and no question waits for the import).
 """
 
 from __future__ import annotations

@@ -349,8 +349,8 @@ class Index:
                 get, credit = self.postings[term].get, weight * quality
                 for at, number in enumerate(numbers):
                     contribution = get(number)
-                    if contribution is not None and contribution * quality > 0.0:
-                        relevance[at] += contribution * quality
+                    if contribution is not None and (value := contribution * quality) > 0.0:
+                        relevance[at] += value
                         covered[at] += credit * about[at].get(term, 1.0)
                 continue
             for at, number in enumerate(numbers):
