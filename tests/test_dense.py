@@ -7,6 +7,9 @@ way is taken is a matter of speed only: the pool, its order and every score
 shown must be the same float for float. Checked on random posting lists full
 of ties against the plain definition, and through the Index on plan-derived
 content with random questions (paragraphs, typos, entries not served today).
+The rest of a lookup's shortcuts are held to their definitions the same way:
+each entry of the pool scored a concept at a time, and only the results that
+can be shown made into Results.
 """
 
 from __future__ import annotations
