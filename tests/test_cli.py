@@ -137,7 +137,9 @@ ONLY_WHEN_NEEDED = ("importlib.resources", "json", "gzip", "spellchecker", "zipf
                     "dataclasses", "inspect", "ast", "dis", "tokenize",
                     "zoneinfo",  # a plan's time zone is found in tzdata's files
                     # options to parse: `ask WORDS` has none (bot.cli.parse)
-                    "argparse", "gettext", "locale", "bot.cli.parser")
+                    "argparse", "gettext", "locale", "bot.cli.parser",
+                    # a long question over a large index is scored in C (bot.matching.dense)
+                    "numpy", "bot.matching.dense")
 
 
 # What the console script runs, then every module loaded by the end, as the last line.

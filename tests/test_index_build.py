@@ -70,15 +70,27 @@ def plain_build(snapshot, typo_min_length: int) -> dict:
         found.sort(key=lambda posting: (-posting[1], posting[0]))
     vocabulary = {w: stem(w) for w in words if len(w) >= typo_min_length
                   and not w.isdigit() and w not in STOPWORDS}
-    return {"postings": postings, "idf": idf, "about_below_one": belows, "titles": titles,
+    return {"postings": postings, "columns": (postings, total),
+            "idf": idf, "about_below_one": belows, "titles": titles,
             "known_words": set(words) | compounds, "vocabulary": list(vocabulary.items())}
 
 
 def built(index: Index) -> dict:
     return {"postings": {t: list(found.items()) for t, found in index.postings.items()},
+            "columns": (_laid_out(index.columns), index.columns.entries),
             "idf": index.idf, "about_below_one": index._about_below_one,
             "titles": index._titles, "known_words": index._known_words,
             "vocabulary": list(index._vocabulary.items())}
+
+
+def _laid_out(columns) -> dict[str, list[tuple[int, float]]]:
+    """Each term's postings as the columns hold them (dense.py reads them so)."""
+    found = {}
+    for term in columns.ordinals:
+        start, end = columns.span(term)
+        found[term] = list(zip(columns.numbers[start:end], columns.values[start:end],
+                               strict=True))
+    return found
 
 
 def assert_same(index: Index, snapshot) -> None:
@@ -142,7 +154,7 @@ def test_every_list_holds_the_entry_numbers_made_together():
     builder = PostingsBuilder(600)
     for number in range(600):
         builder.add(Counter({"common": 2, f"t{number % 7}": 1 + number % 3}))
-    _, postings = builder.build()
+    _, postings, _ = builder.build()
     assert sum(map(len, postings.values())) == 1200
     for found in postings.values():
         assert all(number is builder.numbers[number] for number in found)

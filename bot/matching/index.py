@@ -89,6 +89,13 @@ TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
 KEPT_TEXT_CHARS = 200  # field texts up to this long are analysed once per build
 RELEVANCE_EXPONENT = 0.5
+# In an index of DENSE_ENTRIES entries or more, a query whose lists hold DENSE_FROM postings
+# or more is scored whole, in C (dense.py). Measured at 1,000 to 100,000 plan-derived
+# entries, that costs less than the pruned walks in Python for all but a question of one
+# telling word ("racial profiling"), and at most a millisecond more for those; a smaller
+# index (a plan or two) has lists too short to be worth numpy's import (0.2 s).
+DENSE_ENTRIES = 1_000
+DENSE_FROM = 1_000
 # Field weights in half-units: a term in a title counts 6 halves (3.0).
 _HALVES: Mapping[str, int] = MappingProxyType({n: int(w * 2) for n, w in FIELD_WEIGHTS.items()})
 assert all(h == w * 2 for h, w in zip(_HALVES.values(), FIELD_WEIGHTS.values(), strict=True))
@@ -156,7 +163,9 @@ class Index:
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
-        self.idf, self.postings = builder.build()
+        self.idf, self.postings, self.columns = builder.build()
+        if len(self.entries) >= DENSE_ENTRIES:  # numpy is imported now, not by a question
+            import bot.matching.dense  # noqa: F401
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = idf(0, len(self.entries))
         self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
@@ -248,7 +257,7 @@ class Index:
         concepts, corrections = self._resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
                    for concept, alternatives in concepts]
-        ranked = self._rank(self._scored(concepts, weights, today), sum(weights))
+        ranked = self._rank(self._scored(concepts, weights, today), sum(weights), limit)
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
 
@@ -331,17 +340,36 @@ class Index:
         much the entry is about it.
         """
         alternatives = [known for _, known in concepts]
-        numbers = best_by_relevance(alternatives, self.postings, self._unservable(today), pool)
-        scored = []
-        for number in numbers:
-            relevance = covered = 0.0
-            for known, weight in zip(alternatives, weights, strict=True):
+        numbers = self._most_relevant(alternatives, self._unservable(today), pool)
+        relevance, covered = [0.0] * len(numbers), [0.0] * len(numbers)
+        about = [self._about_below_one[number] for number in numbers]
+        for known, weight in zip(alternatives, weights, strict=True):
+            if len(known) == 1:  # the usual case, a concept at a time for all the entries
+                (term, quality), = known
+                get, credit = self.postings[term].get, weight * quality
+                for at, number in enumerate(numbers):
+                    contribution = get(number)
+                    if contribution is not None and (value := contribution * quality) > 0.0:
+                        relevance[at] += value
+                        covered[at] += credit * about[at].get(term, 1.0)
+                continue
+            for at, number in enumerate(numbers):
                 value, term, quality = best_alternative(number, known, self.postings)
                 if term is not None:
-                    relevance += value
-                    covered += weight * quality * self._about_below_one[number].get(term, 1.0)
-            scored.append((number, relevance, covered))
-        return scored
+                    relevance[at] += value
+                    covered[at] += weight * quality * about[at].get(term, 1.0)
+        return list(zip(numbers, relevance, covered, strict=True))
+
+    def _most_relevant(self, alternatives: list[tuple[tuple[str, float], ...]],
+                       excluded: frozenset[int], pool: int) -> list[int]:
+        """The pool by relevance: the same entries in the same order either way, found
+        by pruned walks in Python, or for a query with long lists in a large index by
+        adding up every posting in C (dense.py, imported when such an index is built)."""
+        reach = sum(len(self.postings[term]) for known in alternatives for term, _ in known)
+        if reach < DENSE_FROM or len(self.entries) < DENSE_ENTRIES:
+            return best_by_relevance(alternatives, self.postings, excluded, pool)
+        from bot.matching import dense
+        return dense.best_by_relevance(alternatives, self.columns, excluded, pool)
 
     def _unservable(self, today: dt.date) -> frozenset[int]:
         """Entries not served on `today` (expired, or not yet in effect); cached per day."""
@@ -355,7 +383,14 @@ class Index:
             self._unservable_on[today] = cached
         return cached
 
-    def _rank(self, scored: list[tuple[int, float, float]], total_weight: float) -> list[Result]:
+    def _rank(self, scored: list[tuple[int, float, float]], total_weight: float, limit: int
+              ) -> list[Result]:
+        """The results by score, what to say first among equal fits (_lines_to_say_first).
+
+        Only those that can be shown become Results: the equal fits (which
+        may be reordered), then `limit` more (at least one: the runner-up
+        decides whether the best is a clear answer).
+        """
         if not scored:
             return []
         top_relevance = max(relevance for _, relevance, _ in scored)
@@ -365,7 +400,12 @@ class Index:
             score = 100 * coverage * (relevance / top_relevance) ** RELEVANCE_EXPONENT
             results.append((score, relevance, number))
         results.sort(key=lambda item: (-item[0], -item[1], item[2]))
-        ranked = [Result(self.entries[n], round(score, 1)) for score, _, n in results]
+        floor = _band_floor(round(results[0][0], 1), self.settings.answer_min_score)
+        band = 0
+        while band < len(results) and round(results[band][0], 1) >= floor:
+            band += 1
+        ranked = [Result(self.entries[n], round(score, 1))
+                  for score, _, n in results[:band + max(limit, 1)]]
         return _lines_to_say_first(ranked, self.settings.answer_min_score)
 
     def _outcome(self, ranked: list[Result],
@@ -415,11 +455,16 @@ def _kind_order(entry: Entry) -> int:
     return LINES_TO_SAY.index(entry.kind) if entry.kind in LINES_TO_SAY else len(LINES_TO_SAY)
 
 
+def _band_floor(best: float, fits: float) -> float:
+    """The least score that fits (`fits`) about equally well as the `best` score."""
+    return max(fits, best - TIE_BAND)
+
+
 def _lines_to_say_first(ranked: list[Result], fits: float) -> list[Result]:
     """Among results that fit (score `fits` or more) about equally well, what to say first."""
     if not ranked:
         return ranked
-    floor = max(fits, ranked[0].score - TIE_BAND)
+    floor = _band_floor(ranked[0].score, fits)
     band = [r for r in ranked if r.score >= floor]
     band.sort(key=lambda r: (_kind_order(r.entry), -r.score))
     return band + ranked[len(band):]

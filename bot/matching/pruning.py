@@ -45,6 +45,9 @@ SEED_TERMS = 8
 #: The heads' lookups (each head in every term) are at most this share of the
 #: postings in the query's lists: the seed must cost less than the walks it shortens.
 SEED_SHARE = 0.5
+#: Lists holding this many pools' worth of postings or fewer are simply scored whole:
+#: pruning them saves less than its own bookkeeping costs (a plan or two of content).
+SCORE_ALL = 4
 #: Rounding room: comparisons against `theta` err towards walking one more posting.
 SLACK = 1e-9
 #: A concept's acceptable terms, each with how fully it satisfies the concept.
@@ -72,9 +75,13 @@ def best_by_relevance(concepts: Sequence[Alternatives], postings: Postings,
     content order.
     """
     concepts = [c for c in concepts if c]
+    search = _Search(concepts, postings, excluded, pool)
+    lists = [postings[t] for c in concepts for t, _ in c]
+    if sum(map(len, lists)) <= pool * SCORE_ALL:
+        search.gathered = dict.fromkeys(set().union(*lists).difference(excluded))
+        return search.best()
     terms = sorted((_Term(next(iter(postings[t].values()), 0.0) * q, i, t, q)
                     for i, c in enumerate(concepts) for t, q in c), key=lambda t: -t.bound)
-    search = _Search(concepts, postings, excluded, pool)
     search.theta = _seed(terms, search)
     opened = search.walk(terms)
     search.look_up(opened)
