@@ -154,7 +154,7 @@ def test_every_list_holds_the_entry_numbers_made_together():
     builder = PostingsBuilder(600)
     for number in range(600):
         builder.add(Counter({"common": 2, f"t{number % 7}": 1 + number % 3}))
-    _, postings, _ = builder.build()
+    _, postings = builder.build()
     assert sum(map(len, postings.values())) == 1200
     for found in postings.values():
         assert all(number is builder.numbers[number] for number in found)

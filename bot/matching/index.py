@@ -17,6 +17,7 @@ query's terms and scores a few candidates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,7 +46,7 @@ from bot.matching.outcome import (
     MatchSettings,
     Result,
 )
-from bot.matching.postings import PostingsBuilder, idf
+from bot.matching.postings import Columns, PostingsBuilder, idf
 from bot.matching.pruning import best_alternative, best_by_relevance
 
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
@@ -163,8 +164,9 @@ class Index:
         self._spelling: dict[str, str] = {}
         for word, term in self._vocabulary.items():
             self._spelling.setdefault(term, word)
-        self.idf, self.postings, self.columns = builder.build()
-        if len(self.entries) >= DENSE_ENTRIES:  # numpy is imported now, not by a question
+        self.idf, self.postings = builder.build()
+        if len(self.entries) >= DENSE_ENTRIES:  # made and imported now, not by a question
+            self.columns  # noqa: B018 (a cached_property, made now)
             import bot.matching.dense  # noqa: F401
         self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = idf(0, len(self.entries))
@@ -365,11 +367,18 @@ class Index:
         """The pool by relevance: the same entries in the same order either way, found
         by pruned walks in Python, or for a query with long lists in a large index by
         adding up every posting in C (dense.py, imported when such an index is built)."""
-        reach = sum(len(self.postings[term]) for known in alternatives for term, _ in known)
-        if reach < DENSE_FROM or len(self.entries) < DENSE_ENTRIES:
+        if len(self.entries) < DENSE_ENTRIES or sum(
+                len(self.postings[term]) for known in alternatives for term, _ in known
+        ) < DENSE_FROM:
             return best_by_relevance(alternatives, self.postings, excluded, pool)
         from bot.matching import dense
         return dense.best_by_relevance(alternatives, self.columns, excluded, pool)
+
+    @functools.cached_property
+    def columns(self) -> Columns:
+        """The postings as flat arrays, which dense.py reads: made with an index large
+        enough to be scored that way, else only if asked for (a plan's `ask` never is)."""
+        return Columns.made_from(self.postings, len(self.entries))
 
     def _unservable(self, today: dt.date) -> frozenset[int]:
         """Entries not served on `today` (expired, or not yet in effect); cached per day."""

@@ -100,10 +100,9 @@ class PostingsBuilder:
         pairs = zip(repeat(number), halves.values())
         deque(map(_extend, map(self._found.__getitem__, halves), pairs), 0)
 
-    def build(self) -> tuple[dict[str, float], dict[str, dict[int, float]], Columns]:
-        """Each term's idf, its postings {entry number: contribution}, best first
-        (ties in entry order), so a lookup can stop early (see pruning.py), and
-        the same postings as Columns.
+    def build(self) -> tuple[dict[str, float], dict[str, dict[int, float]]]:
+        """Each term's idf, and its postings {entry number: contribution}, best first
+        (ties in entry order), so a lookup can stop early (see pruning.py).
 
         A contribution is idf * tf * (k1 + 1) / (tf + norm), computed in that
         order (the same float every time), with tf = halves * 0.5. Each term's
@@ -132,4 +131,4 @@ class PostingsBuilder:
             postings[term] = dict(zip(map(_NUMBER, ranked),
                                       map(add, map(_CONTRIBUTION, ranked), _NOTHING), strict=True))
         self._lengths = []
-        return idfs, postings, Columns.made_from(postings, total)
+        return idfs, postings
