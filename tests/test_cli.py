@@ -71,6 +71,22 @@ def test_batch_answers_every_line_in_order(tmp_path):
         assert lines[1]["status"] == "no_match" and lines[2]["status"] == "no_match"
 
 
+def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
+    """Phones and Macs turn "--" into a dash, and people type one between words
+    ("fingerprints—accurate?"): the words either side are still the words asked about."""
+    spaced = ["fingerprints accurate?", "traffic offenses, how many?",
+              "racial profiling, what is the response?", "level 2 or 3"]
+    dashed = [spaced[0].replace(" ", "—"), spaced[1].replace(", ", "–"),
+              spaced[2].replace(", ", "―"), spaced[3].replace(" or ", "‒")]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(spaced + dashed) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for plain, typed in zip(lines[:len(spaced)], lines[len(spaced):], strict=True):
+        assert plain["results"], plain["query"]
+        assert (typed["status"], [r["id"] for r in typed["results"]]) == (
+            plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
+
+
 def test_knowledge_dir_option_and_environment(knowledge_copy):
     (knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml").unlink()
     query = "why identify people who haven't been convicted"

@@ -60,11 +60,20 @@ _DIGIT_GROUP = re.compile(r",(?<=\d,)(?=\d{3})")  # starts with ",": scanned for
 _APOSTROPHE_S = re.compile(r"['’]s\b")
 _APOSTROPHE = re.compile(r"['’]")
 _ASCII_APOSTROPHE_S = re.compile(r"'s\b")  # a literal start: scanned for fast
+# A non-ASCII character that is no letter, digit or accent (a dash, a quote mark, a bullet,
+# an emoji) separates the words either side, as ASCII punctuation does. Dropped instead,
+# "profiling—what" became one unknown word, and a question typed with a phone's or a
+# Mac's dash lost the words it asked about. Kept out: accents (dropped after NFKD), the
+# typographic apostrophes (_APOSTROPHE) and the invisible characters that join a word
+# (soft hyphen, zero-width joiners), which are dropped. A true hyphen stays a hyphen.
+_HYPHENS = re.compile(r"[\u2010\u2011]")
+_BREAKS = re.compile(r"[^\x00-\x7f\w\u0300-\u036f\u2018\u2019\u00ad\u200b-\u200d\u2060\ufeff]")
 _stemmer = snowballstemmer.stemmer("english")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes.
+    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes;
+    other punctuation (a typographic dash, a quote mark) separates words (_BREAKS).
 
     Only [a-z0-9] survive as words, so the folded text is made ASCII in one
     pass (accents decomposed, then dropped), after the typographic apostrophe
@@ -77,6 +86,7 @@ def fold(text: str) -> str:
     if not plain.isascii():
         plain = unicodedata.normalize("NFKD", plain)
         plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
+        plain = _BREAKS.sub(" ", _HYPHENS.sub("-", plain))
         plain = plain.encode("ascii", "ignore").decode("ascii")
     elif "'" in plain:  # ASCII: only the straight apostrophe, found by a literal search
         plain = _ASCII_APOSTROPHE_S.sub("", plain).replace("'", "")
