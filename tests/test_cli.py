@@ -87,6 +87,41 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
             plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
 
 
+def _mentioned_in_passing(snapshot) -> list[str]:
+    """Words that one approved line's text uses and nothing else in the content does:
+    no title, alternate question or keyword of any entry, and no other entry's text."""
+    from bot.matching.analysis import Analyzer, is_content, words
+
+    analyzer = Analyzer(snapshot.synonyms)
+    aids = [" ".join([e.title, e.topic or "", e.question or "", *e.questions, *e.keywords])
+            for e in snapshot.entries]
+    texts = [" ".join([e.text, *e.supporting]) for e in snapshot.entries]
+    found = []
+    for number, text in enumerate(texts):
+        for word in dict.fromkeys(words(text)):
+            terms = set(analyzer.terms(word))
+            if not is_content(word) or word.isdigit() or not terms:
+                continue
+            elsewhere = [t for n, t in enumerate(texts) if n != number] + aids
+            if not any(terms & set(analyzer.terms(text)) for text in elsewhere):
+                found.append(word)
+    return found
+
+
+def test_a_word_an_approved_line_only_mentions_in_passing_is_no_confident_answer(snapshot):
+    """Asked about a word that one approved text uses on the way to something else
+    ("hide behind a long list of aliases"), the bot may offer that line, but must not
+    present it as the answer: the entry is not *about* it."""
+    passing = _mentioned_in_passing(snapshot)
+    assert len(passing) >= 10
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(passing) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["status"] for line in lines if line["status"] == "answer"] == [], [
+        line["query"] for line in lines if line["status"] == "answer"]
+    assert all(line["results"] for line in lines)  # still offered, as the nearest
+
+
 def test_knowledge_dir_option_and_environment(knowledge_copy):
     (knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml").unlink()
     query = "why identify people who haven't been convicted"

@@ -446,11 +446,27 @@ class Index:
         if not all(number in self.postings[term] for alternatives in asked
                    for term, _ in alternatives):
             return False  # asked "how many", and this entry states no number
+        if not self._about_any(number, concepts):
+            return False  # every word asked about is only mentioned in passing
         if entry.kind in LINES_TO_SAY:
             return True
         title = self._titles[number]
         return all(any(term in title for term, _ in alternatives)
                    for concept, alternatives in concepts if not concept.word.startswith("~"))
+
+    def _about_any(self, number: int,
+                   concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]]) -> bool:
+        """Is the entry *about* something the question asks (its title, questions or
+        keywords name it), not merely mentioning it in its text?
+
+        One word met only in passing ("hide behind a long list of aliases") covers
+        a one-word question at the text's aboutness, which is the answer bar itself
+        (0.8 x 100): "hiding" was answered with the color-blind sound bite.
+        """
+        below = self._about_below_one[number]
+        return any(number in self.postings[term] and term not in below
+                   for concept, alternatives in concepts if not concept.word.startswith("~")
+                   for term, _ in alternatives)
 
     def _shown(self, ranked: list[Result], status: str, limit: int) -> Iterable[Result]:
         """What a person sees: close alternatives, or for no_match the nearest few."""
