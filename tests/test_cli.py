@@ -87,6 +87,21 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
             plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
 
 
+def test_the_people_who_do_a_thing_find_the_thing():
+    """The stemmer leaves "kidnappers" longer ("kidnapp") than "kidnapping" ("kidnap"),
+    and "deportees" than "deported": asked about the people, the plan's words about the
+    act are what there is to offer, as "robbers" finds "robbery"."""
+    pairs = [("kidnappers", "kidnapping"), ("how many deportees", "how many deported")]
+    done = run("ask", "--json", "--batch", "-",
+               stdin="\n".join(q for pair in pairs for q in pair) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for people, act in zip(lines[::2], lines[1::2], strict=True):
+        assert act["results"], act["query"]
+        assert people["results"] and people["results"][0]["id"] == act["results"][0]["id"], (
+            people["query"])
+
+
 def _mentioned_in_passing(snapshot) -> list[str]:
     """Words that one approved line's text uses and nothing else in the content does:
     no title, alternate question or keyword of any entry, and no other entry's text."""

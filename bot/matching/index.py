@@ -284,7 +284,10 @@ class Index:
         return resolved, corrections
 
     def _related_forms(self, stemmed: str) -> tuple[tuple[str, float], ...]:
-        """Content terms that extend this stem by a letter or two (complain -> complaint)."""
+        """Content terms that extend this stem by a letter or two (complain -> complaint),
+        or that it extends by a letter or two, at least six left: the stemmer leaves the
+        people who do a thing longer than the thing (kidnapp(ers) / kidnap(ping),
+        deporte(es) / deport(ed))."""
         if len(stemmed) < 6:
             return ()
         start = bisect_left(self._sorted_terms, stemmed)
@@ -294,6 +297,10 @@ class Index:
                 break
             if 0 < len(term) - len(stemmed) <= 2:
                 found.append((term, 0.85))
+        for cut in (1, 2):
+            shorter = stemmed[:-cut]
+            if len(shorter) >= 6 and shorter in self.postings:
+                found.append((shorter, 0.85))
         return tuple(found)
 
     def _word_for(self, term: str, fallback: str) -> str:
