@@ -88,10 +88,10 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
 
 
 def test_the_people_who_do_a_thing_find_the_thing():
-    """The stemmer leaves "kidnappers" longer ("kidnapp") than "kidnapping" ("kidnap"),
-    and "deportees" than "deported": asked about the people, the plan's words about the
-    act are what there is to offer, as "robbers" finds "robbery"."""
-    pairs = [("kidnappers", "kidnapping"), ("how many deportees", "how many deported")]
+    """The stemmer leaves "kidnappers" longer ("kidnapp") than "kidnapping" ("kidnap"):
+    asked about the people, the plan's words about the act are what there is to offer,
+    as "robbers" finds "robbery" (a stem the content's extends)."""
+    pairs = [("kidnappers", "kidnapping"), ("robbers", "robbery")]
     done = run("ask", "--json", "--batch", "-",
                stdin="\n".join(q for pair in pairs for q in pair) + "\n")
     assert done.returncode == 0, done.stderr

@@ -275,19 +275,22 @@ class Index:
         for concept in concepts:
             known = tuple((t, q) for t, q in concept.alternatives if t in self.postings)
             if not known and " " not in concept.word:
-                known = self._related_forms(stem(concept.word))
-                if not known and not is_real_word(concept.word):
+                real = is_real_word(concept.word)
+                known = self._related_forms(stem(concept.word), shorter=real)
+                if not known and not real:
                     known = self._typo_alternatives(concept.word)
                     if known:
                         corrections[concept.word] = self._word_for(known[0][0], concept.word)
             resolved.append((concept, known))
         return resolved, corrections
 
-    def _related_forms(self, stemmed: str) -> tuple[tuple[str, float], ...]:
+    def _related_forms(self, stemmed: str, shorter: bool = False
+                       ) -> tuple[tuple[str, float], ...]:
         """Content terms that extend this stem by a letter or two (complain -> complaint),
-        or that it extends by a letter or two, at least six left: the stemmer leaves the
-        people who do a thing longer than the thing (kidnapp(ers) / kidnap(ping),
-        deporte(es) / deport(ed))."""
+        and with `shorter` (the word is a real one, not a typo to correct), those it
+        extends by a letter or two, at least six left: the stemmer leaves the people who
+        do a thing longer than the thing (kidnapp(ers) / kidnap(ping)). A misspelling
+        ("profilng") is left to typo correction, which says what it was read as."""
         if len(stemmed) < 6:
             return ()
         start = bisect_left(self._sorted_terms, stemmed)
@@ -297,10 +300,10 @@ class Index:
                 break
             if 0 < len(term) - len(stemmed) <= 2:
                 found.append((term, 0.85))
-        for cut in (1, 2):
-            shorter = stemmed[:-cut]
-            if len(shorter) >= 6 and shorter in self.postings:
-                found.append((shorter, 0.85))
+        for cut in (1, 2) if shorter else ():
+            term = stemmed[:-cut]
+            if len(term) >= 6 and term in self.postings:
+                found.append((term, 0.85))
         return tuple(found)
 
     def _word_for(self, term: str, fallback: str) -> str:
