@@ -87,6 +87,20 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
             plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
 
 
+def test_a_word_typed_in_two_pieces_is_read_as_the_word():
+    """ "finger printing" is "fingerprinting", though the plan only writes "fingerprints":
+    two typed pieces are joined when the joined word is a form of a word the plan uses."""
+    pairs = [("finger printing", "fingerprinting"), ("data base", "database")]
+    done = run("ask", "--json", "--batch", "-",
+               stdin="\n".join(q for pair in pairs for q in pair) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for pieces, word in zip(lines[::2], lines[1::2], strict=True):
+        assert word["results"], word["query"]
+        assert (pieces["status"], [r["id"] for r in pieces["results"]]) == (
+            word["status"], [r["id"] for r in word["results"]]), pieces["query"]
+
+
 def test_the_people_who_do_a_thing_find_the_thing():
     """The stemmer leaves "kidnappers" longer ("kidnapp") than "kidnapping" ("kidnap"):
     asked about the people, the plan's words about the act are what there is to offer,

@@ -251,7 +251,7 @@ class Index:
 
     def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
         """The outcome and the best servable results for `query` on `today`."""
-        found = self.analyzer.concepts(query, known=self._known_words.__contains__)
+        found = self.analyzer.concepts(query, known=self._knows)
         if not found:
             return Match(query, NO_MATCH, ())
         asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(fold(query))
@@ -262,6 +262,12 @@ class Index:
         ranked = self._rank(self._scored(concepts, weights, today), sum(weights), limit)
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
+
+    def _knows(self, word: str) -> bool:
+        """Does the content use this word, or a form of it ("fingerprinting": its stem is
+        "fingerprint"): what two typed pieces ("finger printing") are read as, joined."""
+        return word in self._known_words or (
+            len(word) >= self.settings.typo_min_length and stem(word) in self.postings)
 
     def _resolve(self, concepts: list[Concept]
                  ) -> tuple[list[tuple[Concept, tuple[tuple[str, float], ...]]], dict[str, str]]:
