@@ -87,6 +87,42 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
             plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
 
 
+FRAMES = ["comment on {}", "statement on {}", "our line on {}", "any guidance on {}",
+          "messaging on {}", "talking points on {}", "need something on {}",
+          "reporter asking about {}", "a journalist is asking about {}",
+          "is it true that {}", "can you confirm {}", "true or false: {}"]
+
+
+@pytest.mark.parametrize("topic", ["racial profiling", "cost to local police",
+                                   "fingerprints are reliable"])
+def test_a_press_request_wrapped_around_a_topic_asks_about_the_topic(topic):
+    """"Comment on X", "our line on X", "is it true that X": the wrapper is how a press
+    office asks for approved words, not what the words are about."""
+    queries = [topic] + [frame.format(topic) for frame in FRAMES]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    plain, *framed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert plain["results"] and plain["status"] != "no_match"
+    for line in framed:
+        assert (line["status"], [r["id"] for r in line["results"]]) == (
+            plain["status"], [r["id"] for r in plain["results"]]), line["query"]
+
+
+def test_nothing_and_nobody_are_function_words_like_anything_and_anybody():
+    """"Secure Communities costs local police nothing" asks what "...costs local police"
+    asks: like "not" and "anything", these words name no topic a plan could answer."""
+    topic = "does secure communities cost local police"
+    queries = [topic] + [f"{topic} {word}" for word in ("nothing", "anything")] + [
+        f"{word} {topic}?" for word in ("nobody says", "none say", "everything says")]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    plain, *others = [json.loads(line) for line in done.stdout.splitlines()]
+    assert plain["status"] == "answer"
+    for line in others:
+        assert line["status"] == "answer", line["query"]
+        assert line["results"][0]["id"] == plain["results"][0]["id"], line["query"]
+
+
 def test_a_word_typed_in_two_pieces_is_read_as_the_word():
     """ "finger printing" is "fingerprinting", though the plan only writes "fingerprints":
     two typed pieces are joined when the joined word is a form of a word the plan uses."""

@@ -36,6 +36,7 @@ _STOPWORD_TEXT = """
     there these they this those through to too under until up upon us ve very via was
     wasn we were weren what whats when where which while who whom whose why will with
     won would wouldn yes yet you your yours yourself yourselves anything something thing
+    nothing everything nobody none neither
     things know want wants give explain many
 """
 # Contractions, folded (apostrophes dropped): "isn't" is "isnt". They ask for

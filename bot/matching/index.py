@@ -36,6 +36,7 @@ from bot.matching.analysis import (
     stem,
 )
 from bot.matching.batches import WordTable, analyse_all
+from bot.matching.framing import topic_of
 from bot.matching.intent import asked_for, stated_in
 from bot.matching.lexicon import is_real_word
 from bot.matching.outcome import (
@@ -251,10 +252,11 @@ class Index:
 
     def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
         """The outcome and the best servable results for `query` on `today`."""
-        found = self.analyzer.concepts(query, known=self._knows)
+        topic = topic_of(fold(query))  # "comment on X": X (framing.py)
+        found = self.analyzer.concepts(topic, known=self._knows)
         if not found:
             return Match(query, NO_MATCH, ())
-        asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(fold(query))
+        asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(topic)
                  if kind in self.postings]
         concepts, corrections = self._resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
