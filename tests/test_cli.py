@@ -90,7 +90,8 @@ def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
 FRAMES = ["comment on {}", "statement on {}", "our line on {}", "any guidance on {}",
           "messaging on {}", "talking points on {}", "need something on {}",
           "reporter asking about {}", "a journalist is asking about {}",
-          "is it true that {}", "can you confirm {}", "true or false: {}"]
+          "is it true that {}", "can you confirm {}", "true or false: {}", "{}, right?",
+          "{}, correct?"]
 
 
 @pytest.mark.parametrize("topic", ["racial profiling", "cost to local police",

@@ -7,8 +7,9 @@ words, it sank the answer ("comment" is in no entry, so it counted fully
 against every one) or picked an entry that happens to use the wrapper's word
 ("statement" -> "ICE mission statement", "messaging" -> the sheriffs'
 coordination note). Only a wrapper at the start of the question, followed by
-its topic, is taken off; the same words elsewhere ("coordinate messaging with
-sheriffs") stay, and a question that is only a wrapper is read as it is.
+its topic, is taken off (and a tag question's "..., right?" at its end); the
+same words elsewhere ("coordinate messaging with sheriffs") stay, and a
+question that is only a wrapper is read as it is.
 """
 
 from __future__ import annotations
@@ -33,9 +34,17 @@ _WRAPPERS = re.compile(
     r")")
 
 
+# A tag question after a statement ("ICE doesn't profile, right?"): "right" there is not
+# the "rights" of civil rights.
+_TAG = re.compile(r"(?:\s*,\s*|\s+)(?:right|correct|true|yes|no|ok|okay)\s*\?+$"
+                  r"|\s*,\s*(?:right|correct|true)\s*$")
+
+
 def topic_of(folded: str) -> str:
     """The (folded) question without the press request wrapped around it, if any."""
     text = " ".join(folded.replace(":", " ").split())
+    untagged = _TAG.sub("", text)
+    text = untagged if untagged.strip() else text
     for _ in range(2):  # "reporter asking: is it true that X"
         found = _WRAPPERS.match(text)
         if not found or found.end() == len(text):
