@@ -126,8 +126,10 @@ def test_nothing_and_nobody_are_function_words_like_anything_and_anybody():
 
 def test_a_word_typed_in_two_pieces_is_read_as_the_word():
     """ "finger printing" is "fingerprinting", though the plan only writes "fingerprints":
-    two typed pieces are joined when the joined word is a form of a word the plan uses."""
-    pairs = [("finger printing", "fingerprinting"), ("data base", "database")]
+    two typed pieces are joined when the joined word is a form of a word the plan uses;
+    and a word the plan writes in two ("color blind") is read so when typed as one."""
+    pairs = [("finger printing", "fingerprinting"), ("data base", "database"),
+             ("is it colorblind", "is it color blind")]  # and the other way round
     done = run("ask", "--json", "--batch", "-",
                stdin="\n".join(q for pair in pairs for q in pair) + "\n")
     assert done.returncode == 0, done.stderr

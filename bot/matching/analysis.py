@@ -226,7 +226,8 @@ class Analyzer:
         """What a query asks about: a synonym phrase counts as one concept.
 
         With `known` (is this word in the content?), two query words that the
-        content writes as one ("finger prints", "op ed") are read as that word.
+        content writes as one ("finger prints", "op ed") are read as that word, and
+        one the content writes as two ("colorblind") as those two.
         """
         folded = _joined(words(query), known) if known else words(query)
         stems = [stem(w) for w in folded]
@@ -271,6 +272,22 @@ def _joined(folded: list[str], known: Callable[[str], bool]) -> list[str]:
                 out.append(both)
                 position += 2
                 continue
-        out.append(word)
+        out += _split_in_two(word, known)
         position += 1
     return out
+
+
+SPLIT_PART_MIN = 4  # "therapist" is never "the rapist"
+
+
+def _split_in_two(word: str, known: Callable[[str], bool]) -> list[str]:
+    """An unknown word the content writes as two ("colorblind": "color blind"), as those
+    two; each a content word of SPLIT_PART_MIN letters or more, else the word as it is."""
+    if known(word) or len(word) < 2 * SPLIT_PART_MIN:
+        return [word]
+    for cut in range(SPLIT_PART_MIN, len(word) - SPLIT_PART_MIN + 1):
+        first, second = word[:cut], word[cut:]
+        if (first not in STOPWORDS and second not in STOPWORDS
+                and known(first) and known(second)):
+            return [first, second]
+    return [word]
