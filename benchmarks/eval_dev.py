@@ -111,8 +111,8 @@ def _tallies_for(tallies: dict[str, Tally], klass: str) -> list[Tally]:
     return [tallies["all"]] + ([tallies.setdefault(klass, Tally())] if klass != "all" else [])
 
 
-def report(index: Index, show_misses: bool = False) -> None:
-    for path in DEV_SETS:
+def report(index: Index, show_misses: bool = False, sets: tuple[Path, ...] = DEV_SETS) -> None:
+    for path in sets:
         if not path.exists():
             print(f"{path.name}: not found (skipped)")
             continue
@@ -128,8 +128,11 @@ def report(index: Index, show_misses: bool = False) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument("sets", nargs="*", type=Path,
+                        help="query sets to score instead of the development sets (e.g. a "
+                             "held-out set: leave out --misses to see only its figures)")
     args = parser.parse_args()
-    report(Index(load_snapshot(BUNDLED_KNOWLEDGE)), args.misses)
+    report(Index(load_snapshot(BUNDLED_KNOWLEDGE)), args.misses, tuple(args.sets) or DEV_SETS)
 
 
 if __name__ == "__main__":

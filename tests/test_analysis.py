@@ -2,8 +2,9 @@
 plain definitions find, on any text a plan or a person may write.
 
 The plain definitions: fold (lower case, accents dropped, "1,000" -> "1000",
-possessives and apostrophes dropped), then words are runs of [a-z0-9] and
-compounds are hyphen- or slash-joined runs of them. Random text full of the
+possessives and apostrophes dropped, any other character that is no letter, digit
+or accent a word break, "‐" a hyphen, invisible joiners dropped), then words are
+runs of [a-z0-9] and compounds are hyphen- or slash-joined runs of them. Random text full of the
 characters where shortcuts go wrong (underscores, typographic apostrophes,
 digit groups, dashes, slashes, accents, line breaks) is compared with them.
 """
@@ -21,10 +22,21 @@ from bot.matching.analysis import Analyzer, folded_words, stem, words
 from bot.matching.batches import analyse_all
 from bot.matching.intent import stated_in
 
+_JOINERS = "‘’\u00ad\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _plain_break(char: str) -> str:
+    if char.isascii() or char in _JOINERS or unicodedata.category(char)[0] in "LN":
+        return char
+    if unicodedata.category(char) == "Mn" and "\u0300" <= char <= "\u036f":
+        return char  # an accent, dropped with the rest of what is not ASCII
+    return "-" if char in "\u2010\u2011" else " "
+
 
 def _plain_fold(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = re.sub(r"['’]", "", re.sub(r"['’]s\b", "", plain))
+    plain = "".join(map(_plain_break, plain))
     plain = plain.encode("ascii", "ignore").decode("ascii")
     plain = re.sub(r"(?<=\d),(?=\d{3})", "", plain)
     return re.sub(r"'", "", re.sub(r"'s\b", "", plain))
@@ -41,6 +53,7 @@ def _plain_compounds(text: str) -> list[str]:
 
 PIECES = ["ICE", "op-ed", "a/b", "1,000", "12,34", "O'Brien's", "it’s", "Cádiz", "_x", "x_y",
           "-", "/", " ", "\n", "\t", ",", "'", "’", "—", "2009", "April 26", "non-citizen",
+          "–", "‑", "•", "«", "🙂", "\u00ad", "\u200b", "·", "“", "‘", "…", "\u00a0",
           "http://www.ice.gov/secure_communities/index.htm", "â", "ß", "ﬁ", "Ⅻ", "..", "s"]
 
 

@@ -133,3 +133,15 @@ async def test_topics_the_content_covers_are_not_reported_as_gaps(bot):
     assert "weather in Miami tomorrow" in gaps
     for question in covered:
         assert question not in gaps, question
+
+
+async def test_a_question_with_an_ampersand_is_read_as_typed(bot, snapshot):
+    """Slack sends a command's text with &, < and > as entities ("&amp;"): the question
+    is what the person typed, so "cost & burden for sheriffs" gets what "cost and burden
+    for sheriffs" gets, and the reply quotes it as typed, not as "&amp;"."""
+    typed = await bot.ask("cost &amp; burden for sheriffs")  # Slack's text for "cost & ..."
+    worded = await bot.ask("cost and burden for sheriffs")
+    shown = all_text(typed)
+    assert shown.replace("cost &amp; burden", "cost and burden") == all_text(worded)
+    assert "&amp;amp;" not in shown  # escaped once: Slack shows "cost & burden"
+    assert bot.queries()[0].text == "cost & burden for sheriffs"

@@ -71,6 +71,125 @@ def test_batch_answers_every_line_in_order(tmp_path):
         assert lines[1]["status"] == "no_match" and lines[2]["status"] == "no_match"
 
 
+def test_a_typographic_dash_between_words_separates_them_as_a_space_does():
+    """Phones and Macs turn "--" into a dash, and people type one between words
+    ("fingerprints—accurate?"): the words either side are still the words asked about."""
+    spaced = ["fingerprints accurate?", "traffic offenses, how many?",
+              "racial profiling, what is the response?", "level 2 or 3"]
+    dashed = [spaced[0].replace(" ", "—"), spaced[1].replace(", ", "–"),
+              spaced[2].replace(", ", "―"), spaced[3].replace(" or ", "‒")]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(spaced + dashed) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for plain, typed in zip(lines[:len(spaced)], lines[len(spaced):], strict=True):
+        assert plain["results"], plain["query"]
+        assert (typed["status"], [r["id"] for r in typed["results"]]) == (
+            plain["status"], [r["id"] for r in plain["results"]]), typed["query"]
+
+
+FRAMES = ["comment on {}", "statement on {}", "our line on {}", "any guidance on {}",
+          "messaging on {}", "talking points on {}", "need something on {}",
+          "reporter asking about {}", "a journalist is asking about {}",
+          "is it true that {}", "can you confirm {}", "true or false: {}", "{}, right?",
+          "{}, correct?"]
+
+
+@pytest.mark.parametrize("topic", ["racial profiling", "cost to local police",
+                                   "fingerprints are reliable"])
+def test_a_press_request_wrapped_around_a_topic_asks_about_the_topic(topic):
+    """"Comment on X", "our line on X", "is it true that X": the wrapper is how a press
+    office asks for approved words, not what the words are about."""
+    queries = [topic] + [frame.format(topic) for frame in FRAMES]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    plain, *framed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert plain["results"] and plain["status"] != "no_match"
+    for line in framed:
+        assert (line["status"], [r["id"] for r in line["results"]]) == (
+            plain["status"], [r["id"] for r in plain["results"]]), line["query"]
+
+
+def test_nothing_and_nobody_are_function_words_like_anything_and_anybody():
+    """"Secure Communities costs local police nothing" asks what "...costs local police"
+    asks: like "not" and "anything", these words name no topic a plan could answer."""
+    topic = "does secure communities cost local police"
+    queries = [topic] + [f"{topic} {word}" for word in ("nothing", "anything")] + [
+        f"{word} {topic}?" for word in ("nobody says", "none say", "everything says")]
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(queries) + "\n")
+    assert done.returncode == 0, done.stderr
+    plain, *others = [json.loads(line) for line in done.stdout.splitlines()]
+    assert plain["status"] == "answer"
+    for line in others:
+        assert line["status"] == "answer", line["query"]
+        assert line["results"][0]["id"] == plain["results"][0]["id"], line["query"]
+
+
+def test_a_word_typed_in_two_pieces_is_read_as_the_word():
+    """ "finger printing" is "fingerprinting", though the plan only writes "fingerprints":
+    two typed pieces are joined when the joined word is a form of a word the plan uses;
+    and a word the plan writes in two ("color blind") is read so when typed as one."""
+    pairs = [("finger printing", "fingerprinting"), ("data base", "database"),
+             ("is it colorblind", "is it color blind")]  # and the other way round
+    done = run("ask", "--json", "--batch", "-",
+               stdin="\n".join(q for pair in pairs for q in pair) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for pieces, word in zip(lines[::2], lines[1::2], strict=True):
+        assert word["results"], word["query"]
+        assert (pieces["status"], [r["id"] for r in pieces["results"]]) == (
+            word["status"], [r["id"] for r in word["results"]]), pieces["query"]
+
+
+def test_the_people_who_do_a_thing_find_the_thing():
+    """The stemmer leaves "kidnappers" longer ("kidnapp") than "kidnapping" ("kidnap"):
+    asked about the people, the plan's words about the act are what there is to offer,
+    as "robbers" finds "robbery" (a stem the content's extends)."""
+    pairs = [("kidnappers", "kidnapping"), ("robbers", "robbery")]
+    done = run("ask", "--json", "--batch", "-",
+               stdin="\n".join(q for pair in pairs for q in pair) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    for people, act in zip(lines[::2], lines[1::2], strict=True):
+        assert act["results"], act["query"]
+        assert people["results"] and people["results"][0]["id"] == act["results"][0]["id"], (
+            people["query"])
+
+
+def _mentioned_in_passing(snapshot) -> list[str]:
+    """Words that one approved line's text uses and nothing else in the content does:
+    no title, alternate question or keyword of any entry, and no other entry's text."""
+    from bot.matching.analysis import Analyzer, is_content, words
+
+    analyzer = Analyzer(snapshot.synonyms)
+    aids = [" ".join([e.title, e.topic or "", e.question or "", *e.questions, *e.keywords])
+            for e in snapshot.entries]
+    texts = [" ".join([e.text, *e.supporting]) for e in snapshot.entries]
+    found = []
+    for number, text in enumerate(texts):
+        for word in dict.fromkeys(words(text)):
+            terms = set(analyzer.terms(word))
+            if not is_content(word) or word.isdigit() or not terms:
+                continue
+            elsewhere = [t for n, t in enumerate(texts) if n != number] + aids
+            if not any(terms & set(analyzer.terms(text)) for text in elsewhere):
+                found.append(word)
+    return found
+
+
+def test_a_word_an_approved_line_only_mentions_in_passing_is_no_confident_answer(snapshot):
+    """Asked about a word that one approved text uses on the way to something else
+    ("hide behind a long list of aliases"), the bot may offer that line, but must not
+    present it as the answer: the entry is not *about* it."""
+    passing = _mentioned_in_passing(snapshot)
+    assert len(passing) >= 10
+    done = run("ask", "--json", "--batch", "-", stdin="\n".join(passing) + "\n")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["status"] for line in lines if line["status"] == "answer"] == [], [
+        line["query"] for line in lines if line["status"] == "answer"]
+    assert all(line["results"] for line in lines)  # still offered, as the nearest
+
+
 def test_knowledge_dir_option_and_environment(knowledge_copy):
     (knowledge_copy / "ice-secure-communities-2009-04" / "qa.yaml").unlink()
     query = "why identify people who haven't been convicted"

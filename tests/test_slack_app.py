@@ -232,10 +232,11 @@ async def test_several_equally_fitting_responses_are_offered_as_a_choice(bot):
 
 
 async def test_user_text_cannot_ping_or_forge_links(bot):
-    body = await bot.ask("<!channel> <https://evil.example|click here> & more")
+    # as Slack sends a typed @channel, a pasted link and "&": markup, and an entity
+    body = await bot.ask("<!channel> <https://evil.example|click here> &amp; more")
     text = all_text(body)
     assert "<!channel>" not in text and "<https://evil" not in text
-    assert "&lt;!channel&gt;" in text and "&amp; more" in text
+    assert "“@channel click here &amp; more”" in text  # plain words, no ping, no link
 
 
 @pytest.mark.parametrize("text", ["", "help"])

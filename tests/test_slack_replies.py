@@ -78,6 +78,11 @@ async def hostile(slack, tmp_path, knowledge_copy):
         yield bot
 
 
+def typed(text: str) -> str:
+    """A command's text as Slack sends what a person typed: &, < and > as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def assert_plain(body: dict) -> None:
     """Nothing in what Slack renders (blocks and notification text) is a live control."""
     text = all_text(body)
@@ -87,7 +92,7 @@ def assert_plain(body: dict) -> None:
 
 
 async def test_an_answer_shows_hostile_approved_text_and_query_as_plain_text(hostile):
-    body = await hostile.ask(NORTH_TITLE)  # its own full title: unmistakable
+    body = await hostile.ask(typed(NORTH_TITLE))  # its own full title: unmistakable
     assert button_values(body, "facts_share")[0]["entry"] == "tp-hangar-north"
     assert "Approved response for “Zeppelin hangar north &lt;!channel&gt; &amp; gate”" \
         in all_text(body)
@@ -116,7 +121,7 @@ async def test_list_and_events_show_hostile_titles_and_schedules_as_plain_text(h
 
 
 async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):
-    body = await hostile.ask("<zeppelin hangar> & gate")  # fits north and south equally
+    body = await hostile.ask(typed("<zeppelin hangar> & gate"))  # fits both equally
     [best] = [v["entry"] for v in button_values(body, "facts_share")]  # shown in full
     offered = {v["entry"] for v in button_values(body, "facts_show")}
     assert {best} | offered == {"tp-hangar-north", "tp-hangar-south"} and best not in offered
@@ -129,7 +134,7 @@ async def test_a_choice_shows_hostile_titles_and_query_as_plain_text(hostile):
 
 async def test_no_exact_answer_shows_the_query_as_plain_text(hostile):
     """The same question as test_slack_app's suggestions test, in angle brackets."""
-    body = await hostile.ask("<does the ACLU support the program> &")
+    body = await hostile.ask(typed("<does the ACLU support the program> &"))
     assert "There is no exact approved answer for “&lt;does the ACLU support the program&gt; " \
         "&amp;”" in all_text(body)
     assert "&lt;does the ACLU support the program&gt; &amp;" in body["text"]
@@ -137,7 +142,7 @@ async def test_no_exact_answer_shows_the_query_as_plain_text(hostile):
 
 
 async def test_no_approved_response_shows_the_query_as_plain_text(hostile):
-    body = await hostile.ask("<!everyone> parking at headquarters & <@UNOBODY1>")
+    body = await hostile.ask(typed("<!everyone> parking at headquarters & <@UNOBODY1>"))
     assert "There is no approved response for “&lt;!everyone&gt; parking at headquarters " \
         "&amp; &lt;@UNOBODY1&gt;”" in all_text(body)
     assert "&lt;!everyone&gt;" in body["text"]
@@ -146,7 +151,7 @@ async def test_no_approved_response_shows_the_query_as_plain_text(hostile):
 
 
 async def test_show_this_and_share_keep_hostile_text_plain(hostile):
-    body = await hostile.ask("<zeppelin hangar> & gate")
+    body = await hostile.ask(typed("<zeppelin hangar> & gate"))
     offered = button_values(body, "facts_show") + button_values(body, "facts_share")
     for entry_id, text in (("tp-hangar-north", NORTH_TEXT), ("tp-hangar-south", SOUTH_TEXT)):
         value = next(v for v in offered if v["entry"] == entry_id)
@@ -251,7 +256,7 @@ async def test_a_very_long_question_still_gets_a_reply_slack_accepts(slack, tmp_
     """Slack passes on slash commands of thousands of characters; the reply repeats a
     question, shortened, and stays one Slack shows (Harness.ask: the fake Slack took it)."""
     async with bot_on(slack, tmp_path, BUNDLED_KNOWLEDGE) as bot:
-        body = await bot.ask(query)
+        body = await bot.ask(typed(query))
     text = all_text(body)
     assert escape(query[:100]) in text and escape(query) not in text
     assert_plain(body)

@@ -36,6 +36,7 @@ _STOPWORD_TEXT = """
     there these they this those through to too under until up upon us ve very via was
     wasn we were weren what whats when where which while who whom whose why will with
     won would wouldn yes yet you your yours yourself yourselves anything something thing
+    nothing everything nobody none neither
     things know want wants give explain many
 """
 # Contractions, folded (apostrophes dropped): "isn't" is "isnt". They ask for
@@ -60,11 +61,20 @@ _DIGIT_GROUP = re.compile(r",(?<=\d,)(?=\d{3})")  # starts with ",": scanned for
 _APOSTROPHE_S = re.compile(r"['’]s\b")
 _APOSTROPHE = re.compile(r"['’]")
 _ASCII_APOSTROPHE_S = re.compile(r"'s\b")  # a literal start: scanned for fast
+# A non-ASCII character that is no letter, digit or accent (a dash, a quote mark, a bullet,
+# an emoji) separates the words either side, as ASCII punctuation does. Dropped instead,
+# "profiling—what" became one unknown word, and a question typed with a phone's or a
+# Mac's dash lost the words it asked about. Kept out: accents (dropped after NFKD), the
+# typographic apostrophes (_APOSTROPHE) and the invisible characters that join a word
+# (soft hyphen, zero-width joiners), which are dropped. A true hyphen stays a hyphen.
+_HYPHENS = re.compile(r"[\u2010\u2011]")
+_BREAKS = re.compile(r"[^\x00-\x7f\w\u0300-\u036f\u2018\u2019\u00ad\u200b-\u200d\u2060\ufeff]")
 _stemmer = snowballstemmer.stemmer("english")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes.
+    """Lower-case, strip accents (Cádiz -> cadiz), drop possessives and apostrophes;
+    other punctuation (a typographic dash, a quote mark) separates words (_BREAKS).
 
     Only [a-z0-9] survive as words, so the folded text is made ASCII in one
     pass (accents decomposed, then dropped), after the typographic apostrophe
@@ -77,6 +87,7 @@ def fold(text: str) -> str:
     if not plain.isascii():
         plain = unicodedata.normalize("NFKD", plain)
         plain = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", plain))
+        plain = _BREAKS.sub(" ", _HYPHENS.sub("-", plain))
         plain = plain.encode("ascii", "ignore").decode("ascii")
     elif "'" in plain:  # ASCII: only the straight apostrophe, found by a literal search
         plain = _ASCII_APOSTROPHE_S.sub("", plain).replace("'", "")
@@ -215,7 +226,8 @@ class Analyzer:
         """What a query asks about: a synonym phrase counts as one concept.
 
         With `known` (is this word in the content?), two query words that the
-        content writes as one ("finger prints", "op ed") are read as that word.
+        content writes as one ("finger prints", "op ed") are read as that word, and
+        one the content writes as two ("colorblind") as those two.
         """
         folded = _joined(words(query), known) if known else words(query)
         stems = [stem(w) for w in folded]
@@ -260,6 +272,22 @@ def _joined(folded: list[str], known: Callable[[str], bool]) -> list[str]:
                 out.append(both)
                 position += 2
                 continue
-        out.append(word)
+        out += _split_in_two(word, known)
         position += 1
     return out
+
+
+SPLIT_PART_MIN = 4  # "therapist" is never "the rapist"
+
+
+def _split_in_two(word: str, known: Callable[[str], bool]) -> list[str]:
+    """An unknown word the content writes as two ("colorblind": "color blind"), as those
+    two; each a content word of SPLIT_PART_MIN letters or more, else the word as it is."""
+    if known(word) or len(word) < 2 * SPLIT_PART_MIN:
+        return [word]
+    for cut in range(SPLIT_PART_MIN, len(word) - SPLIT_PART_MIN + 1):
+        first, second = word[:cut], word[cut:]
+        if (first not in STOPWORDS and second not in STOPWORDS
+                and known(first) and known(second)):
+            return [first, second]
+    return [word]

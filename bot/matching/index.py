@@ -36,6 +36,7 @@ from bot.matching.analysis import (
     stem,
 )
 from bot.matching.batches import WordTable, analyse_all
+from bot.matching.framing import topic_of
 from bot.matching.intent import asked_for, stated_in
 from bot.matching.lexicon import is_real_word
 from bot.matching.outcome import (
@@ -251,10 +252,11 @@ class Index:
 
     def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
         """The outcome and the best servable results for `query` on `today`."""
-        found = self.analyzer.concepts(query, known=self._known_words.__contains__)
+        topic = topic_of(fold(query))  # "comment on X": X (framing.py)
+        found = self.analyzer.concepts(topic, known=self._knows)
         if not found:
             return Match(query, NO_MATCH, ())
-        asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(fold(query))
+        asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(topic)
                  if kind in self.postings]
         concepts, corrections = self._resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
@@ -262,6 +264,12 @@ class Index:
         ranked = self._rank(self._scored(concepts, weights, today), sum(weights), limit)
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
+
+    def _knows(self, word: str) -> bool:
+        """Does the content use this word, or a form of it ("fingerprinting": its stem is
+        "fingerprint"): what two typed pieces ("finger printing") are read as, joined."""
+        return word in self._known_words or (
+            len(word) >= self.settings.typo_min_length and stem(word) in self.postings)
 
     def _resolve(self, concepts: list[Concept]
                  ) -> tuple[list[tuple[Concept, tuple[tuple[str, float], ...]]], dict[str, str]]:
@@ -275,16 +283,22 @@ class Index:
         for concept in concepts:
             known = tuple((t, q) for t, q in concept.alternatives if t in self.postings)
             if not known and " " not in concept.word:
-                known = self._related_forms(stem(concept.word))
-                if not known and not is_real_word(concept.word):
+                real = is_real_word(concept.word)
+                known = self._related_forms(stem(concept.word), shorter=real)
+                if not known and not real:
                     known = self._typo_alternatives(concept.word)
                     if known:
                         corrections[concept.word] = self._word_for(known[0][0], concept.word)
             resolved.append((concept, known))
         return resolved, corrections
 
-    def _related_forms(self, stemmed: str) -> tuple[tuple[str, float], ...]:
-        """Content terms that extend this stem by a letter or two (complain -> complaint)."""
+    def _related_forms(self, stemmed: str, shorter: bool = False
+                       ) -> tuple[tuple[str, float], ...]:
+        """Content terms that extend this stem by a letter or two (complain -> complaint),
+        and with `shorter` (the word is a real one, not a typo to correct), those it
+        extends by a letter or two, at least six left: the stemmer leaves the people who
+        do a thing longer than the thing (kidnapp(ers) / kidnap(ping)). A misspelling
+        ("profilng") is left to typo correction, which says what it was read as."""
         if len(stemmed) < 6:
             return ()
         start = bisect_left(self._sorted_terms, stemmed)
@@ -293,6 +307,10 @@ class Index:
             if not term.startswith(stemmed):
                 break
             if 0 < len(term) - len(stemmed) <= 2:
+                found.append((term, 0.85))
+        for cut in (1, 2) if shorter else ():
+            term = stemmed[:-cut]
+            if len(term) >= 6 and term in self.postings:
                 found.append((term, 0.85))
         return tuple(found)
 
@@ -446,11 +464,27 @@ class Index:
         if not all(number in self.postings[term] for alternatives in asked
                    for term, _ in alternatives):
             return False  # asked "how many", and this entry states no number
+        if not self._about_any(number, concepts):
+            return False  # every word asked about is only mentioned in passing
         if entry.kind in LINES_TO_SAY:
             return True
         title = self._titles[number]
         return all(any(term in title for term, _ in alternatives)
                    for concept, alternatives in concepts if not concept.word.startswith("~"))
+
+    def _about_any(self, number: int,
+                   concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]]) -> bool:
+        """Is the entry *about* something the question asks (its title, questions or
+        keywords name it), not merely mentioning it in its text?
+
+        One word met only in passing ("hide behind a long list of aliases") covers
+        a one-word question at the text's aboutness, which is the answer bar itself
+        (0.8 x 100): "hiding" was answered with the color-blind sound bite.
+        """
+        below = self._about_below_one[number]
+        return any(number in self.postings[term] and term not in below
+                   for concept, alternatives in concepts if not concept.word.startswith("~")
+                   for term, _ in alternatives)
 
     def _shown(self, ranked: list[Result], status: str, limit: int) -> Iterable[Result]:
         """What a person sees: close alternatives, or for no_match the nearest few."""

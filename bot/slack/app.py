@@ -49,7 +49,7 @@ from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
 from bot.slack.inflight import InFlight
 from bot.slack.recording import Recording
 from bot.slack.replies import RecentReplies
-from bot.slack.requests import Who, new_request_id, parse_command
+from bot.slack.requests import Who, new_request_id, parse_command, slack_plain_text
 from bot.slack.reviewing import ReviewCommands
 from bot.store import LogStore
 
@@ -169,6 +169,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         request_id = new_request_id()
         name, argument = parse_command(command.get("text") or "")
         if name == "ask":
+            argument = slack_plain_text(argument)  # "&amp;" is what "&" looks like in transit
             read, cut = readable_part(argument)
             match, context, reply = self.ask(read, request_id)
             self.metrics.lookup_ms.observe((time.perf_counter() - started) * 1000)

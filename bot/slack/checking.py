@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,7 +27,7 @@ from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.slack import render, render_check
 from bot.slack.inflight import InFlight
-from bot.slack.requests import Who, new_request_id
+from bot.slack.requests import Who, new_request_id, slack_plain_text
 
 log = logging.getLogger("facts_bot")
 
@@ -42,25 +41,6 @@ MAX_SLACK_DRAFT = 40_000
 RESPONSE_URL_USES = 5
 CHECK_USAGE = ("`/facts check &lt;text&gt;` compares each sentence of the text with the approved "
                "lines. On a message, use the *Check against approved lines* shortcut.")
-
-_SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
-
-
-def slack_plain_text(text: str) -> str:
-    """Slack's message markup back to what the person typed: links, mentions, entities."""
-    def unlink(found: re.Match) -> str:
-        target, label = found.group(1), found.group(2)
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^")[0])
-        if label:
-            return label
-        return target.removeprefix("mailto:")
-
-    plain = _SLACK_LINK.sub(unlink, text)
-    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
 
 class CheckerCache:
     """One Checker per snapshot, built off the event loop once, the first time it is needed."""

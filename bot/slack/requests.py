@@ -3,12 +3,14 @@
 Every log row needs the same four facts (user, name, channel, team), whether
 the request was a slash command or a button click; `parse_command` reads
 `/facts` text into a subcommand and its argument, and anything that is not a
-subcommand is a question.
+subcommand is a question; `slack_plain_text` turns Slack's markup of what was
+typed ("&amp;", links, mentions) back into the typed text.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from bot.service.jsonlog import bind_request_id
@@ -62,3 +64,22 @@ def parse_command(text: str) -> tuple[str, str]:
     ):
         return first, rest.strip()
     return "ask", text.strip()
+
+
+_SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def slack_plain_text(text: str) -> str:
+    """Slack's message markup back to what the person typed: links, mentions, entities."""
+    def unlink(found: re.Match) -> str:
+        target, label = found.group(1), found.group(2)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        if label:
+            return label
+        return target.removeprefix("mailto:")
+
+    plain = _SLACK_LINK.sub(unlink, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
