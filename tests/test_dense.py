@@ -142,8 +142,8 @@ def test_the_pool_is_scored_as_defined(department, seed: int) -> None:
     rng = random.Random(100 + seed)
     below_one = 0
     for question in _questions(department, rng, 60):
-        found = department.analyzer.concepts(question, known=department._known_words.__contains__)
-        concepts, _ = department._resolve(found)
+        found = department.analyzer.concepts(question, known=department.spellings.knows)
+        concepts, _ = department.spellings.resolve(found)
         weights = [department._concept_weight(c, known) for c, known in concepts]
         below_one += any(q < 1.0 for _, known in concepts for _, q in known)
         for scored in department._scored(concepts, weights, TODAY):

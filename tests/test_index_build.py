@@ -79,8 +79,8 @@ def built(index: Index) -> dict:
     return {"postings": {t: list(found.items()) for t, found in index.postings.items()},
             "columns": (_laid_out(index.columns), index.columns.entries),
             "idf": index.idf, "about_below_one": index._about_below_one,
-            "titles": index._titles, "known_words": index._known_words,
-            "vocabulary": list(index._vocabulary.items())}
+            "titles": index._titles, "known_words": index.spellings.known,
+            "vocabulary": list(index.spellings.vocabulary.items())}
 
 
 def _laid_out(columns) -> dict[str, list[tuple[int, float]]]:

@@ -154,9 +154,9 @@ def test_what_a_question_asks_for_and_what_an_entry_states():
 
 
 def test_typo_lookups_are_remembered_in_a_bounded_cache(snapshot, monkeypatch):
-    import bot.matching.index as index_module
+    import bot.matching.spelling as spelling_module
 
-    monkeypatch.setattr(index_module, "TYPO_CACHE_SIZE", 5)
+    monkeypatch.setattr(spelling_module, "TYPO_CACHE_SIZE", 5)
     index = Index(snapshot)
     unknown = [f"qzxwv{letter}kkk" for letter in "abcdefghijklmnopqrst"]
     index.search("interoprability", TODAY)
@@ -164,10 +164,11 @@ def test_typo_lookups_are_remembered_in_a_bounded_cache(snapshot, monkeypatch):
         index.search(word, TODAY)
     index.search("interoprability", TODAY)  # used again: now the most recent
     index.search(unknown[4], TODAY)  # the cache is full: the least recently used goes
-    assert "interoprability" in index._typo_cache and unknown[0] not in index._typo_cache
+    cache = index.spellings.typo_cache
+    assert "interoprability" in cache and unknown[0] not in cache
     for word in unknown:
         index.search(word, TODAY)
-    assert len(index._typo_cache) == 5
+    assert len(cache) == 5
 
 
 def test_a_synonym_counts_once_however_many_of_its_phrases_share_a_stem():

@@ -18,27 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from bisect import bisect_left
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-
-from rapidfuzz import fuzz, process
 
 from bot.content import LINES_TO_SAY, Entry, Snapshot
 from bot.content.loading import collector_paused
 from bot.matching.analysis import (
     FIELD_BREAK,
-    STOPWORDS,
     Analyzer,
     Concept,
     fold,
-    stem,
 )
 from bot.matching.batches import WordTable, analyse_all
 from bot.matching.framing import topic_of
 from bot.matching.intent import asked_for, stated_in
-from bot.matching.lexicon import is_real_word
 from bot.matching.outcome import (
     ANSWER,
     NO_MATCH,
@@ -49,6 +43,7 @@ from bot.matching.outcome import (
 )
 from bot.matching.postings import Columns, PostingsBuilder, idf
 from bot.matching.pruning import best_alternative, best_by_relevance
+from bot.matching.spelling import Spellings
 
 FIELD_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
@@ -87,7 +82,6 @@ FIELD_ABOUTNESS: Mapping[str, float] = MappingProxyType(
 # LINES_TO_SAY order (sound bites first).
 TIE_BAND = 2.0
 INTENT_SHARE = 0.5
-TYPO_CACHE_SIZE = 10_000
 ANALYSED_TOGETHER = 1_000  # entries whose fields are analysed in one pass
 KEPT_TEXT_CHARS = 200  # field texts up to this long are analysed once per build
 RELEVANCE_EXPONENT = 0.5
@@ -151,27 +145,17 @@ class Index:
         self.settings = settings or MatchSettings()
         self.analyzer = Analyzer(snapshot.synonyms)
         self.entries = snapshot.entries
-        self._vocabulary: dict[str, str] = {}
-        self._known_words: set[str] = set()
         self._about_below_one: list[dict[str, float]] = []
         self._titles: list[frozenset[str]] = []
         self._numbers = {entry.id: number for number, entry in enumerate(self.entries)}
         builder = PostingsBuilder(len(self.entries))
-        self._weighted_terms(self.entries, builder)
-        # Fresh strings, side by side in memory: a typo scan reads every one, and the words
-        # as split from the content lie all over the heap (at 100,000 entries the scan
-        # took twice as long). Words are runs of [a-z0-9], never a line break.
-        self._vocabulary_words = "\n".join(self._vocabulary).split("\n") if self._vocabulary else []
-        self._spelling: dict[str, str] = {}
-        for word, term in self._vocabulary.items():
-            self._spelling.setdefault(term, word)
+        known, vocabulary = self._weighted_terms(self.entries, builder)
         self.idf, self.postings = builder.build()
+        self.spellings = Spellings(known, vocabulary, self.postings, self.settings)
         if len(self.entries) >= DENSE_ENTRIES:  # made and imported now, not by a question
             self.columns  # noqa: B018 (a cached_property, made now)
             import bot.matching.dense  # noqa: F401
-        self._sorted_terms = sorted(t for t in self.postings if not t.startswith("~"))
         self._unknown_weight = idf(0, len(self.entries))
-        self._typo_cache: OrderedDict[str, tuple[tuple[str, float], ...]] = OrderedDict()
         # Entries by the (start, expiry) they are served between; most have neither.
         self._limits: dict[tuple[dt.date | None, dt.date | None], list[int]] = {}
         for number, entry in enumerate(self.entries):
@@ -180,11 +164,12 @@ class Index:
                 self._limits.setdefault((start, expiry), []).append(number)
         self._unservable_on: dict[dt.date, frozenset[int]] = {}
 
-    def _weighted_terms(self, entries: Sequence[Entry], builder: PostingsBuilder) -> None:
+    def _weighted_terms(self, entries: Sequence[Entry], builder: PostingsBuilder
+                        ) -> tuple[set[str], dict[str, str]]:
         """Each entry's term frequencies weighted by field, in half-units, given to
         `builder` in entry order; records where each term says least about the
-        entry (see FIELD_ABOUTNESS), its title's terms, and the content's words
-        (for typo correction).
+        entry (see FIELD_ABOUTNESS) and its title's terms. Returns the content's
+        words and compounds, and the words a typo may be read as (spelling.py).
 
         The fields of a thousand entries at a time are analysed in one pass
         (batches.analyse_all): fast, and the words of all the content are never
@@ -200,6 +185,7 @@ class Index:
         """
         fields = len(_ENTRY_FIELDS)
         table = WordTable(self.analyzer)  # every word analysed once per build
+        compounds: set[str] = set()
         kept: dict[str, list[str]] = {}  # short field texts' terms, for the whole build
         for start in range(0, len(entries), ANALYSED_TOGETHER):
             chunk = entries[start:start + ANALYSED_TOGETHER]
@@ -210,13 +196,14 @@ class Index:
             terms_of = dict(zip(new, analysed.terms, strict=True))
             kept.update((text, terms) for text, terms in terms_of.items()
                         if len(text) <= KEPT_TEXT_CHARS)
-            self._known_words.update(analysed.compounds)
+            compounds.update(analysed.compounds)
             for number, entry in enumerate(chunk):
                 first = number * fields
                 terms = [terms_of[text] if text in terms_of else kept[text]
                          for text in texts[first:first + fields]]
                 builder.add(self._entry_terms(entry, terms))
-        self._remember_words(table)
+        compounds.update(table)
+        return compounds, Spellings.vocabulary_of(table, self.settings)
 
     def _entry_terms(self, entry: Entry, terms_by_field: list[list[str]]) -> Counter[str]:
         """One entry's weighted terms, from its fields' terms (see _weighted_terms).
@@ -241,102 +228,22 @@ class Index:
         halves += facts * _HALVES["facts"]
         return Counter(halves)
 
-    def _remember_words(self, seen: Mapping[str, object]) -> None:
-        """Known spellings, for reading an unknown query word as a typo of one of them."""
-        self._known_words.update(seen)
-        shortest = self.settings.typo_min_length
-        self._vocabulary = {word: stem(word) for word in seen if len(word) >= shortest
-                            and not word.isdigit() and word not in STOPWORDS}
-
     # ------------------------------------------------------------ lookup
 
     def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
         """The outcome and the best servable results for `query` on `today`."""
         topic = topic_of(fold(query))  # "comment on X": X (framing.py)
-        found = self.analyzer.concepts(topic, known=self._knows)
+        found = self.analyzer.concepts(topic, known=self.spellings.knows)
         if not found:
             return Match(query, NO_MATCH, ())
         asked = [Concept(kind, ((kind, 1.0),)) for kind in asked_for(topic)
                  if kind in self.postings]
-        concepts, corrections = self._resolve(found + asked)
+        concepts, corrections = self.spellings.resolve(found + asked)
         weights = [self._concept_weight(concept, alternatives)
                    for concept, alternatives in concepts]
         ranked = self._rank(self._scored(concepts, weights, today), sum(weights), limit)
         status = self._outcome(ranked, concepts)
         return Match(query, status, tuple(self._shown(ranked, status, limit)), corrections)
-
-    def _knows(self, word: str) -> bool:
-        """Does the content use this word, or a form of it ("fingerprinting": its stem is
-        "fingerprint"): what two typed pieces ("finger printing") are read as, joined."""
-        return word in self._known_words or (
-            len(word) >= self.settings.typo_min_length and stem(word) in self.postings)
-
-    def _resolve(self, concepts: list[Concept]
-                 ) -> tuple[list[tuple[Concept, tuple[tuple[str, float], ...]]], dict[str, str]]:
-        """Each concept's alternatives that exist in the content, typos corrected.
-
-        A real English word is never corrected into another word: the plan not
-        using "funds" does not make it a typo of "found". A form of a content
-        word the stemmer does not join ("complains" / "complaint") still counts.
-        """
-        resolved, corrections = [], {}
-        for concept in concepts:
-            known = tuple((t, q) for t, q in concept.alternatives if t in self.postings)
-            if not known and " " not in concept.word:
-                real = is_real_word(concept.word)
-                known = self._related_forms(stem(concept.word), shorter=real)
-                if not known and not real:
-                    known = self._typo_alternatives(concept.word)
-                    if known:
-                        corrections[concept.word] = self._word_for(known[0][0], concept.word)
-            resolved.append((concept, known))
-        return resolved, corrections
-
-    def _related_forms(self, stemmed: str, shorter: bool = False
-                       ) -> tuple[tuple[str, float], ...]:
-        """Content terms that extend this stem by a letter or two (complain -> complaint),
-        and with `shorter` (the word is a real one, not a typo to correct), those it
-        extends by a letter or two, at least six left: the stemmer leaves the people who
-        do a thing longer than the thing (kidnapp(ers) / kidnap(ping)). A misspelling
-        ("profilng") is left to typo correction, which says what it was read as."""
-        if len(stemmed) < 6:
-            return ()
-        start = bisect_left(self._sorted_terms, stemmed)
-        found = []
-        for term in self._sorted_terms[start:start + 8]:
-            if not term.startswith(stemmed):
-                break
-            if 0 < len(term) - len(stemmed) <= 2:
-                found.append((term, 0.85))
-        for cut in (1, 2) if shorter else ():
-            term = stemmed[:-cut]
-            if len(term) >= 6 and term in self.postings:
-                found.append((term, 0.85))
-        return tuple(found)
-
-    def _word_for(self, term: str, fallback: str) -> str:
-        """A spelling of `term` as the content has it, to show what a typo was read as."""
-        return self._spelling.get(term, fallback)
-
-    def _typo_alternatives(self, word: str) -> tuple[tuple[str, float], ...]:
-        """Known terms this unknown word is probably a misspelling of (cached, bounded)."""
-        if len(word) < self.settings.typo_min_length or word.isdigit():
-            return ()
-        cache = self._typo_cache
-        if word in cache:
-            cache.move_to_end(word)
-            return cache[word]
-        found = process.extract(word, self._vocabulary_words, scorer=fuzz.ratio,
-                                score_cutoff=self.settings.typo_min_similarity, limit=3)
-        best: dict[str, float] = {}
-        for candidate, similarity, _ in found:
-            term = self._vocabulary[candidate]
-            if term in self.postings:
-                best[term] = max(best.get(term, 0.0), similarity / 100)
-        cache[word] = tuple(sorted(best.items(), key=lambda kv: -kv[1]))
-        if len(cache) > TYPO_CACHE_SIZE:
-            cache.popitem(last=False)
-        return cache[word]
 
     def _concept_weight(self, concept: Concept,
                         alternatives: tuple[tuple[str, float], ...]) -> float:
