@@ -240,7 +240,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         Bolt's own `respond` opens a new session per reply, which was a third of
         the bot's CPU under load; one session keeps connections alive.
         """
-        async def respond(**message: Any) -> None:
+        async def respond(**message: Any) -> Any:
             if self._http is None or self._http.closed:
                 self._http = aiohttp.ClientSession()
             handlers = self.client.retry_handlers if resend_on_dropped else \
@@ -251,6 +251,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             if sent.status_code != 200:
                 self.metrics.slack_errors.inc(error=f"response_url_{sent.status_code}")
                 log.warning("response_url answered %s: %s", sent.status_code, sent.body)
+            return sent  # a caller that must know (a share) reads Slack's answer
         return respond
 
     async def close(self) -> None:
