@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -183,7 +184,13 @@ def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Pro
         relative = str(path)
     checker = FileChecker(relative, problems)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a pipe blocks the read, /dev/zero never ends
+            collected.unread.append(relative)
+            checker.error(0, "", "not a regular file (a pipe, device or folder): content "
+                                 "files must be plain YAML files")
+            return
+        size = status.st_size
         if size > MAX_FILE_BYTES:
             collected.unread.append(relative)
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
