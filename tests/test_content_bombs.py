@@ -130,3 +130,34 @@ async def test_a_content_file_that_is_not_a_file_fails_the_reload_at_once(
     assert "Reload failed" in reply and f"{PLAN}/odd.yaml" in reply
     assert "not a regular file" in reply
     assert bot_on_copy.service.bot.live.snapshot.version == before
+
+
+def reads_any_folder(tmp_path) -> bool:
+    """Whether this process reads a folder whatever its mode (root, with CAP_DAC_*)."""
+    folder = tmp_path / "closed"
+    folder.mkdir(mode=0)
+    try:
+        os.listdir(folder)
+    except PermissionError:
+        return False
+    finally:
+        folder.rmdir()
+    return True
+
+
+async def test_a_plan_folder_that_cannot_be_read_fails_the_reload(
+        bot_on_copy, knowledge_copy, tmp_path):  # noqa: F811
+    """An unreadable plan folder was passed over: the reload "succeeded" and
+    withdrew every entry in it (probe S, finding S8). As root, run it without
+    the capability to read any folder: `setpriv --inh-caps=-dac_override,-dac_read_search
+    --bounding-set=-dac_override,-dac_read_search pytest ...`."""
+    if reads_any_folder(tmp_path):
+        pytest.skip("this process reads every folder (root): none can be made unreadable")
+    before = bot_on_copy.service.bot.live.snapshot.version
+    (knowledge_copy / PLAN).chmod(0)
+    try:
+        reply = all_text(await bot_on_copy.ask("reload", user_id=ADMIN))
+    finally:
+        (knowledge_copy / PLAN).chmod(0o755)
+    assert "Reload failed" in reply and f"{PLAN}: folder cannot be read" in reply
+    assert bot_on_copy.service.bot.live.snapshot.version == before
