@@ -34,3 +34,4 @@ async def test_ids_and_kinds_still_reach_their_subcommand(bot, command, shown): 
     assert shown in all_text(await bot.ask(command))
     [row] = bot.queries()
     assert row.status == "command"
+

@@ -28,6 +28,9 @@ class BrowseCommands:
     plan_labels: Callable[[], dict[str, str]]
 
     def show_by_id(self, argument: str, request_id: str) -> render.Message:
+        if not argument.strip():
+            return render.text_message("Usage: `/facts show &lt;id&gt;` shows one response in "
+                                       "full; `/facts list` gives the ids.")
         entry = self.live.snapshot.by_id.get(argument.strip())
         if entry is None:
             return render.text_message(f"No approved response has the id "
