@@ -193,6 +193,23 @@ async def test_where_the_bot_cannot_post_the_fifth_reply_says_what_did_not_fit(b
         within_slack_limits(post.body)
 
 
+
+async def test_when_slack_fails_part_way_the_person_is_told_what_is_missing(bot):
+    """Parts 1 and 2 posted, part 3 refused: the rest were lost without a word (probe S18)."""
+    def third_fails(params: dict, token: str | None) -> dict:
+        if len(bot.slack.calls("chat.postEphemeral")) == 2:  # the two before it, recorded
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    bot.slack.handlers["chat.postEphemeral"] = third_fails
+    response, url = await bot.shortcut(long_draft(MAX_SLACK_DRAFT))
+    [note] = await bot.slack.wait_for_responses(1, url=url, timeout=20)
+    total = int(re.search(r"Part 1 of (\d+)",
+                          all_text(bot.slack.calls("chat.postEphemeral")[0].params)).group(1))
+    text = all_text(note.body)
+    assert f"Parts 3 to {total}" in text and "`internal_error`" in text
+    within_slack_limits(note.body)
+
 async def test_facts_check_checks_the_text_typed_after_it(bot):
     body = await bot.ask(f"check {COLOR_BLIND}\n{INCEPTION.replace('18,000', '20,000')}")
     shown = all_text(body)

@@ -133,10 +133,17 @@ class CheckCommands:
             for message in messages:
                 await self.send(respond, message)
             return
-        if await self._post_ephemeral(messages, who):
+        posted, error = await self._post_ephemeral(messages, who)
+        if posted == len(messages):
             return
         if respond is None:
             log.error("check answer lost: no response_url and chat.postEphemeral failed")
+            return
+        if posted:  # the first parts are with the person: say which are missing, and why
+            await self.send(respond, render.text_message(
+                f"_Parts {posted + 1} to {len(messages)} of this check could not be posted "
+                f"(Slack said `{render.escape(error)}`). Check the rest of the draft again, or "
+                "use `facts-bot check`. The summary at the top counts the whole draft._"))
             return
         kept = messages[: RESPONSE_URL_USES - 1]
         for message in kept:
@@ -147,8 +154,10 @@ class CheckCommands:
             "the bot, check a shorter draft, or use `facts-bot check`. The summary at the top "
             "counts the whole draft._"))
 
-    async def _post_ephemeral(self, messages: list[render.Message], who: Who) -> bool:
-        """All parts by chat.postEphemeral; False if not even the first could be posted."""
+    async def _post_ephemeral(self, messages: list[render.Message], who: Who
+                              ) -> tuple[int, str]:
+        """Parts by chat.postEphemeral, in order, until one fails: how many were posted,
+        and Slack's error for the one that was not ("" when all were)."""
         for number, message in enumerate(messages):
             try:
                 await self.client.chat_postEphemeral(channel=who.channel_id, user=who.user_id,
@@ -158,8 +167,8 @@ class CheckCommands:
                 self.metrics.slack_errors.inc(error=error)
                 log.warning("chat.postEphemeral failed (%s) at part %d of %d", error,
                             number + 1, len(messages))
-                return number > 0
-        return True
+                return number, error
+        return len(messages), ""
 
     async def show_checked_line(self, body: dict, action: dict) -> None:
         """*Show this* on a checked sentence: the approved line, as a new message."""
