@@ -381,12 +381,16 @@ def show_message(entry: Entry, context: dict, today: dt.date, label: str | None 
     start = entry.start()
     if servable:
         blocks.append(shown_controls(entry, context))
-    elif start is not None and today < start:
+        return Message(fit(blocks), entry_fallback(entry, label))
+    # The warning leads the notification too: a preview or screen reader reads only that.
+    if start is not None and today < start:
         blocks.insert(0, section(f":warning: *This response is not approved until {start} "
                                  "and must not be used yet.*"))
+        warning = f"Not approved until {start}: must not be used yet. "
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
-    return Message(fit(blocks), entry_fallback(entry, label if servable else None))
+        warning = "Expired: must not be used. "
+    return Message(fit(blocks), (warning + entry_fallback(entry))[:FALLBACK_LIMIT])
 
 
 def with_note(message: Message, note: str) -> Message:
