@@ -113,6 +113,45 @@ async def test_a_changed_number_is_flagged_and_the_approved_line_is_one_click_aw
     assert [a.detail["entry_id"] for a in bot.audits("show")] == [value["entry"]]
 
 
+
+async def click_show_on_check(harness: CheckHarness, draft: str) -> dict:
+    """Check a draft, click *Show this* on its first checked line: what that shows."""
+    [body] = await harness.check(draft)
+    value = button_values(body, CHECK_SHOW_ACTION)[0]
+    url = harness.slack.response_url()
+    payload = block_actions_payload(action_id=CHECK_SHOW_ACTION, value=json.dumps(value),
+                                    user_id="UPRESS01", response_url=url)
+    signed, headers = signed_interaction(SECRET, payload)
+    async with harness.http.post(harness.service.url + "/slack/events", data=signed,
+                                 headers=headers) as response:
+        assert response.status == 200
+    [post] = await harness.slack.wait_for_responses(1, url=url)
+    return post.body
+
+
+async def test_show_from_a_check_says_the_line_is_overdue_like_every_other_show(bot):
+    """It passed `True` for today and no review label: the overdue warning was missing
+    (probe S, finding S22)."""
+    shown = all_text(await click_show_on_check(bot, INCEPTION.replace("18,000", "20,000")))
+    assert INCEPTION in shown and "Not re-approved since 2009-04-23" in shown
+
+
+async def test_show_from_a_check_answers_for_a_plan_with_an_expiry(slack, tmp_path,
+                                                                  knowledge_copy):
+    """With dates to compare, `True` for today made the click fail with no reply (S22)."""
+    document = knowledge_copy / "ice-secure-communities-2009-04" / "document.yaml"
+    document.write_text(document.read_text().replace("  date: 2009-04-23\n",
+                                                     "  date: 2009-04-23\n  expires: 2099-12-31\n"))
+    service = await start_service(settings_for(slack, tmp_path, knowledge_dir=knowledge_copy),
+                                  SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = CheckHarness(slack, service, http, tmp_path / "facts.db")
+            shown = all_text(await click_show_on_check(harness, INCEPTION.replace("18,000", "2")))
+    finally:
+        await service.stop()
+    assert INCEPTION in shown
+
 async def test_a_swapped_name_is_a_name_difference(bot):
     [body] = await bot.check(PRIORITY.replace("DHS and ICE", "DHS and FBI"))
     shown = all_text(body)

@@ -11,6 +11,7 @@ the bot cannot post (a conversation it is not in) the fifth reply says what did 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -20,7 +21,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.content import Snapshot
+from bot.content import Entry, Snapshot
 from bot.matching.check import Checker, DraftCheck
 from bot.service.jsonlog import bind_request_id
 from bot.service.live import LiveKnowledge
@@ -66,6 +67,8 @@ class CheckCommands:
     client: AsyncWebClient
     inflight: InFlight
     metrics: Metrics
+    review_label: Callable[[Entry], str | None]
+    today: Callable[[], dt.date]
 
     @property
     def checkers(self) -> CheckerCache:
@@ -186,7 +189,8 @@ class CheckCommands:
             return
         await self.log_audit("show", Who.from_action(body), str(value.get("r") or ""),
                              {"entry_id": entry.id, "from": "check"})
-        message = render.show_message(entry, {"r": value.get("r") or "", "q": "", "o": []}, True)
+        message = render.show_message(entry, {"r": value.get("r") or "", "q": "", "o": []},
+                                      self.today(), self.review_label(entry))
         await respond(blocks=message.blocks, text=message.text, replace_original=False,
                       response_type="ephemeral")
 
