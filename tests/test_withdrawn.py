@@ -138,6 +138,21 @@ async def test_the_notification_of_a_withdrawn_entry_warns_too(withdrawn_bot, sn
     assert after["text"].startswith("Expired: must not be used.")
     assert escape(snapshot.by_id[DUI].text)[:40] in after["text"]
 
+
+async def test_show_this_after_expiry_does_not_offer_the_expired_one_among_the_others(
+        withdrawn_bot, snapshot):
+    """*Show this* redraws the reply with the other close responses of the original
+    question; one of them expired since was listed with its opening words (probe S23)."""
+    bot, clock = withdrawn_bot
+    body = await bot.ask("drugs")  # several fit: the DUI point is offered among others
+    offered = [v for v in button_values(body, "facts_show") if v["entry"] != DUI]
+    assert DUI in {v["entry"] for action in ("facts_show", "facts_share")
+                   for v in button_values(body, action)} and offered
+    clock.set(noon_utc(EXPIRY + dt.timedelta(days=1)))
+    redraw = await bot.click("facts_show", offered[0])
+    assert not shows_entry(redraw, DUI, snapshot.by_id[DUI].opening())
+
+
 async def test_buttons_taken_before_expiry_refuse_after_it(withdrawn_bot, snapshot):
     bot, clock = withdrawn_bot
     body = await bot.ask(DUI_TITLE)

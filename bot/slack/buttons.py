@@ -105,7 +105,9 @@ class ButtonHandlers:
             return
         known = self.live.snapshot.by_id
         context = clicked.context or {"r": clicked.request_id}
-        others = [Result(known[i], score) for i, score in context.get("o") or [] if i in known]
+        today = self.today()  # an option may have been withdrawn since the reply was drawn
+        others = [Result(known[i], score) for i, score in context.get("o") or []
+                  if i in known and known[i].servable_on(today)]
         match = Match(context.get("q") or "", "answer", tuple(others))
         labels = self.review_labels([entry, *(r.entry for r in others)])
         message = render.answer_message(match, context, shown=entry, labels=labels)
