@@ -267,6 +267,17 @@ async def test_empty_and_oversized_messages_get_one_line(bot):
     assert bot.audits("check") == []
 
 
+
+@pytest.mark.parametrize("text", ["check", "check   ",
+                                  "check " + "word " * (MAX_SLACK_DRAFT // 5 + 1)])
+async def test_a_facts_check_with_nothing_checked_still_leaves_its_log_row(bot, text):
+    """Every other subcommand leaves a query row; `/facts check` with no text or an
+    oversized draft left none anywhere (probe S, finding S28)."""
+    reply = all_text(await bot.ask(text))
+    assert "compares each sentence" in reply or "takes up to 40,000" in reply
+    [row] = bot.queries()
+    assert row.status == "command" and row.text == text[:10_000]
+
 async def test_slack_markup_is_read_as_the_text_a_person_sees(bot):
     link = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."
     hostile = "&lt;!channel&gt; <!here> says &lt;b&gt;Zebras&lt;/b&gt; &amp; ICE agree."

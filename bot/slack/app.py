@@ -47,7 +47,7 @@ from bot.slack.buttons import ButtonHandlers
 from bot.slack.channels import ChannelNames
 from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
 from bot.slack.inflight import InFlight
-from bot.slack.recording import Recording
+from bot.slack.recording import LOGGED_TEXT_CHARS, Recording
 from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who, new_request_id, parse_command, slack_plain_text
 from bot.slack.reviewing import ReviewCommands
@@ -59,8 +59,6 @@ log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
 
-#: How much of what was typed the log keeps (the matcher reads less: matching/limits.py).
-LOGGED_TEXT_CHARS = 10_000
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.slack import render, render_check
 from bot.slack.inflight import InFlight
+from bot.slack.recording import LOGGED_TEXT_CHARS
 from bot.slack.requests import Who, new_request_id, slack_plain_text
 
 log = logging.getLogger("facts_bot")
@@ -69,6 +70,7 @@ class CheckCommands:
     metrics: Metrics
     review_label: Callable[[Entry], str | None]
     today: Callable[[], dt.date]
+    log_query: Callable[..., Awaitable[None]]
 
     @property
     def checkers(self) -> CheckerCache:
@@ -97,12 +99,20 @@ class CheckCommands:
 
     async def check_command(self, command: dict, argument: str, who: Who,
                             request_id: str) -> None:
+        started = time.perf_counter()
         url = command.get("response_url") or ""
         reply = self.replier(self.responder(url) if url else None, who)
+        text = slack_plain_text(argument)
+        if not text.strip() or len(text) > MAX_SLACK_DRAFT:
+            # Nothing will be checked or audited: the request is a row like any
+            # subcommand's, written before the answer leaves.
+            await self.log_query(who, request_id,
+                                 (command.get("text") or "")[:LOGGED_TEXT_CHARS], "command",
+                                 (), started)
         if not argument.strip():
             await reply([render.text_message(CHECK_USAGE)])
             return
-        await self.check_text(slack_plain_text(argument), who, request_id, "command", reply)
+        await self.check_text(text, who, request_id, "command", reply)
 
     async def check_text(self, text: str, who: Who, request_id: str, source: str,
                          reply: Callable[[list[render.Message]], Awaitable[None]]) -> None:
