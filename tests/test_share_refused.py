@@ -40,6 +40,7 @@ async def test_a_refused_share_says_it_was_not_shared_and_why(bot, status, reaso
     assert note.body["response_type"] == "ephemeral" and note.status == 200
     assert "Not shared" in note.body["text"] and f"`{reason}`" in note.body["text"]
     assert "\n" not in note.body["text"]
+    assert ("Ask again" in note.body["text"]) == (reason == "expired_url")
 
 
 async def test_a_share_slack_failed_on_says_to_look_before_sharing_again(bot):  # noqa: F811

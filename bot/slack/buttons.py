@@ -70,6 +70,9 @@ def share_problem(status: int | None, reason: str) -> str | None:
         return None
     if status is not None and 400 <= status < 500:
         word = reason.strip() if _SLACK_ERROR.fullmatch(reason.strip()) else f"HTTP {status}"
+        if word in ("expired_url", "used_url"):  # the reply's link to Slack has run out
+            return (f"Not shared: this reply is too old to share from (Slack said `{word}`). "
+                    "Ask again with /facts and share the new answer.")
         return (f"Not shared: Slack refused to post it in this channel (`{word}`). "
                 "In a private channel or a direct message, add the bot first, or copy the "
                 "approved text yourself.")
