@@ -278,6 +278,15 @@ async def test_a_facts_check_with_nothing_checked_still_leaves_its_log_row(bot, 
     [row] = bot.queries()
     assert row.status == "command" and row.text == text[:10_000]
 
+
+async def test_a_greeting_alone_is_not_called_approved_word_for_word(bot):
+    """"Hi." was summed up as "(1 sentences) ... every sentence is approved, word for
+    word" with nothing approved in it (probe S, findings S4 and S12)."""
+    [body] = await bot.check("Hi.")
+    shown = all_text(body)
+    assert "every sentence is approved" not in shown and "(1 sentence)" in shown
+    assert "no statement to check" in shown
+
 async def test_slack_markup_is_read_as_the_text_a_person_sees(bot):
     link = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."
     hostile = "&lt;!channel&gt; <!here> says &lt;b&gt;Zebras&lt;/b&gt; &amp; ICE agree."
