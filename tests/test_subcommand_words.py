@@ -35,3 +35,8 @@ async def test_ids_and_kinds_still_reach_their_subcommand(bot, command, shown): 
     [row] = bot.queries()
     assert row.status == "command"
 
+
+
+async def test_an_id_typed_in_capitals_is_found(bot):  # noqa: F811
+    """Ids are lower case; `/facts show SB-COLOR-BLIND` found nothing (probe S13)."""
+    assert "color blind system" in all_text(await bot.ask("show SB-Color-Blind"))

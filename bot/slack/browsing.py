@@ -31,7 +31,7 @@ class BrowseCommands:
         if not argument.strip():
             return render.text_message("Usage: `/facts show &lt;id&gt;` shows one response in "
                                        "full; `/facts list` gives the ids.")
-        entry = self.live.snapshot.by_id.get(argument.strip())
+        entry = self.live.snapshot.by_id.get(argument.strip().lower())  # ids are lower case
         if entry is None:
             return render.text_message(f"No approved response has the id "
                                        f"`{render.escape(argument)}`. Try `/facts list`.")
