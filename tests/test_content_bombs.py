@@ -7,7 +7,11 @@ audit row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+
+import pytest
 
 from bot.content import check_knowledge
 from test_cli import run
@@ -101,3 +105,59 @@ async def test_a_reload_that_crashes_still_replies_and_is_audited(bot_on_copy): 
     assert "Reload failed" in reply and "PermissionError" in reply
     [audit] = bot_on_copy.audits("reload")
     assert audit.detail["ok"] is False and "crashed" in audit.detail["errors"][0]
+
+
+def unblock_reader(fifo) -> None:
+    """Let a reader stuck opening `fifo` go (it reads an empty file), so no thread
+    is left waiting forever when the bot under test did open it."""
+    with contextlib.suppress(OSError):  # nobody is reading it: nothing to let go
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/null"])
+async def test_a_content_file_that_is_not_a_file_fails_the_reload_at_once(
+        bot_on_copy, knowledge_copy, tmp_path, target):  # noqa: F811
+    """A link to a named pipe once held `/facts reload` (and every reload after it)
+    forever, and one to /dev/zero read without end (probe S, finding S7)."""
+    before = bot_on_copy.service.bot.live.snapshot.version
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (knowledge_copy / PLAN / "odd.yaml").symlink_to(fifo if target == "fifo" else target)
+    try:
+        reply = all_text(await bot_on_copy.ask("reload", user_id=ADMIN))
+    finally:
+        unblock_reader(fifo)
+    assert "Reload failed" in reply and f"{PLAN}/odd.yaml" in reply
+    assert "not a regular file" in reply
+    assert bot_on_copy.service.bot.live.snapshot.version == before
+
+
+def reads_any_folder(tmp_path) -> bool:
+    """Whether this process reads a folder whatever its mode (root, with CAP_DAC_*)."""
+    folder = tmp_path / "closed"
+    folder.mkdir(mode=0)
+    try:
+        os.listdir(folder)
+    except PermissionError:
+        return False
+    finally:
+        folder.rmdir()
+    return True
+
+
+async def test_a_plan_folder_that_cannot_be_read_fails_the_reload(
+        bot_on_copy, knowledge_copy, tmp_path):  # noqa: F811
+    """An unreadable plan folder was passed over: the reload "succeeded" and
+    withdrew every entry in it (probe S, finding S8). As root, run it without
+    the capability to read any folder: `setpriv --inh-caps=-dac_override,-dac_read_search
+    --bounding-set=-dac_override,-dac_read_search pytest ...`."""
+    if reads_any_folder(tmp_path):
+        pytest.skip("this process reads every folder (root): none can be made unreadable")
+    before = bot_on_copy.service.bot.live.snapshot.version
+    (knowledge_copy / PLAN).chmod(0)
+    try:
+        reply = all_text(await bot_on_copy.ask("reload", user_id=ADMIN))
+    finally:
+        (knowledge_copy / PLAN).chmod(0o755)
+    assert "Reload failed" in reply and f"{PLAN}: folder cannot be read" in reply
+    assert bot_on_copy.service.bot.live.snapshot.version == before

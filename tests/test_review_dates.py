@@ -77,7 +77,7 @@ async def test_approving_one_entry_leaves_the_rest_of_the_plan_labelled(bot_2026
 
 @pytest.mark.parametrize("argument, expected", [
     ("approve no-such-thing", "No plan or entry has the id `no-such-thing`"),
-    ("approve", "Usage: `/facts approve <plan id or entry id>`"),
+    ("approve", "Usage: `/facts approve &lt;plan id or entry id&gt;`"),
     ("approve <!channel>", "`&lt;!channel&gt;`"),
 ])
 async def test_approve_with_a_bad_id_says_so_and_records_nothing(bot_2026, argument, expected):

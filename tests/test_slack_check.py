@@ -113,6 +113,45 @@ async def test_a_changed_number_is_flagged_and_the_approved_line_is_one_click_aw
     assert [a.detail["entry_id"] for a in bot.audits("show")] == [value["entry"]]
 
 
+
+async def click_show_on_check(harness: CheckHarness, draft: str) -> dict:
+    """Check a draft, click *Show this* on its first checked line: what that shows."""
+    [body] = await harness.check(draft)
+    value = button_values(body, CHECK_SHOW_ACTION)[0]
+    url = harness.slack.response_url()
+    payload = block_actions_payload(action_id=CHECK_SHOW_ACTION, value=json.dumps(value),
+                                    user_id="UPRESS01", response_url=url)
+    signed, headers = signed_interaction(SECRET, payload)
+    async with harness.http.post(harness.service.url + "/slack/events", data=signed,
+                                 headers=headers) as response:
+        assert response.status == 200
+    [post] = await harness.slack.wait_for_responses(1, url=url)
+    return post.body
+
+
+async def test_show_from_a_check_says_the_line_is_overdue_like_every_other_show(bot):
+    """It passed `True` for today and no review label: the overdue warning was missing
+    (probe S, finding S22)."""
+    shown = all_text(await click_show_on_check(bot, INCEPTION.replace("18,000", "20,000")))
+    assert INCEPTION in shown and "Not re-approved since 2009-04-23" in shown
+
+
+async def test_show_from_a_check_answers_for_a_plan_with_an_expiry(slack, tmp_path,
+                                                                  knowledge_copy):
+    """With dates to compare, `True` for today made the click fail with no reply (S22)."""
+    document = knowledge_copy / "ice-secure-communities-2009-04" / "document.yaml"
+    document.write_text(document.read_text().replace("  date: 2009-04-23\n",
+                                                     "  date: 2009-04-23\n  expires: 2099-12-31\n"))
+    service = await start_service(settings_for(slack, tmp_path, knowledge_dir=knowledge_copy),
+                                  SystemClock())
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = CheckHarness(slack, service, http, tmp_path / "facts.db")
+            shown = all_text(await click_show_on_check(harness, INCEPTION.replace("18,000", "2")))
+    finally:
+        await service.stop()
+    assert INCEPTION in shown
+
 async def test_a_swapped_name_is_a_name_difference(bot):
     [body] = await bot.check(PRIORITY.replace("DHS and ICE", "DHS and FBI"))
     shown = all_text(body)
@@ -193,6 +232,23 @@ async def test_where_the_bot_cannot_post_the_fifth_reply_says_what_did_not_fit(b
         within_slack_limits(post.body)
 
 
+
+async def test_when_slack_fails_part_way_the_person_is_told_what_is_missing(bot):
+    """Parts 1 and 2 posted, part 3 refused: the rest were lost without a word (probe S18)."""
+    def third_fails(params: dict, token: str | None) -> dict:
+        if len(bot.slack.calls("chat.postEphemeral")) == 2:  # the two before it, recorded
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    bot.slack.handlers["chat.postEphemeral"] = third_fails
+    response, url = await bot.shortcut(long_draft(MAX_SLACK_DRAFT))
+    [note] = await bot.slack.wait_for_responses(1, url=url, timeout=20)
+    total = int(re.search(r"Part 1 of (\d+)",
+                          all_text(bot.slack.calls("chat.postEphemeral")[0].params)).group(1))
+    text = all_text(note.body)
+    assert f"Parts 3 to {total}" in text and "`internal_error`" in text
+    within_slack_limits(note.body)
+
 async def test_facts_check_checks_the_text_typed_after_it(bot):
     body = await bot.ask(f"check {COLOR_BLIND}\n{INCEPTION.replace('18,000', '20,000')}")
     shown = all_text(body)
@@ -210,6 +266,26 @@ async def test_empty_and_oversized_messages_get_one_line(bot):
     assert "takes up to 40,000" in all_text(huge)
     assert bot.audits("check") == []
 
+
+
+@pytest.mark.parametrize("text", ["check", "check   ",
+                                  "check " + "word " * (MAX_SLACK_DRAFT // 5 + 1)])
+async def test_a_facts_check_with_nothing_checked_still_leaves_its_log_row(bot, text):
+    """Every other subcommand leaves a query row; `/facts check` with no text or an
+    oversized draft left none anywhere (probe S, finding S28)."""
+    reply = all_text(await bot.ask(text))
+    assert "compares each sentence" in reply or "takes up to 40,000" in reply
+    [row] = bot.queries()
+    assert row.status == "command" and row.text == text[:10_000]
+
+
+async def test_a_greeting_alone_is_not_called_approved_word_for_word(bot):
+    """"Hi." was summed up as "(1 sentences) ... every sentence is approved, word for
+    word" with nothing approved in it (probe S, findings S4 and S12)."""
+    [body] = await bot.check("Hi.")
+    shown = all_text(body)
+    assert "every sentence is approved" not in shown and "(1 sentence)" in shown
+    assert "no statement to check" in shown
 
 async def test_slack_markup_is_read_as_the_text_a_person_sees(bot):
     link = "Q&amp;A: <http://www.ice.gov/secure_communities/complaint_process.htm>."

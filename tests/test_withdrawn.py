@@ -126,6 +126,33 @@ async def test_show_by_id_warns_once_the_entry_has_expired(withdrawn_bot, snapsh
     assert f"`{DUI}`" in listed and "_(expired, not served)_" in listed
 
 
+
+async def test_the_notification_of_a_withdrawn_entry_warns_too(withdrawn_bot, snapshot):
+    """The notification (and screen reader) text read the words bare, as if approved
+    (probe S, finding S19): the warning was only in the blocks."""
+    bot, clock = withdrawn_bot
+    ahead = await bot.ask(f"show {TRANSPARENCY}")
+    assert ahead["text"].startswith(f"Not approved until {STARTS}: must not be used yet.")
+    clock.set(noon_utc(EXPIRY + dt.timedelta(days=1)))
+    after = await bot.ask(f"show {DUI}")
+    assert after["text"].startswith("Expired: must not be used.")
+    assert escape(snapshot.by_id[DUI].text)[:40] in after["text"]
+
+
+async def test_show_this_after_expiry_does_not_offer_the_expired_one_among_the_others(
+        withdrawn_bot, snapshot):
+    """*Show this* redraws the reply with the other close responses of the original
+    question; one of them expired since was listed with its opening words (probe S23)."""
+    bot, clock = withdrawn_bot
+    body = await bot.ask("drugs")  # several fit: the DUI point is offered among others
+    offered = [v for v in button_values(body, "facts_show") if v["entry"] != DUI]
+    assert DUI in {v["entry"] for action in ("facts_show", "facts_share")
+                   for v in button_values(body, action)} and offered
+    clock.set(noon_utc(EXPIRY + dt.timedelta(days=1)))
+    redraw = await bot.click("facts_show", offered[0])
+    assert not shows_entry(redraw, DUI, snapshot.by_id[DUI].opening())
+
+
 async def test_buttons_taken_before_expiry_refuse_after_it(withdrawn_bot, snapshot):
     bot, clock = withdrawn_bot
     body = await bot.ask(DUI_TITLE)

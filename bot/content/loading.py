@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
@@ -176,14 +177,24 @@ def _read_text(path: Path, relative: str, collected: _Collected) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Problem]) -> None:
+def _relative(path: Path, root: Path) -> str:
     try:
-        relative = str(path.relative_to(root))
+        return str(path.relative_to(root))
     except ValueError:
-        relative = str(path)
+        return str(path)
+
+
+def _read_file(path: Path, root: Path, collected: _Collected, problems: list[Problem]) -> None:
+    relative = _relative(path, root)
     checker = FileChecker(relative, problems)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a pipe blocks the read, /dev/zero never ends
+            collected.unread.append(relative)
+            checker.error(0, "", "not a regular file (a pipe, device or folder): content "
+                                 "files must be plain YAML files")
+            return
+        size = status.st_size
         if size > MAX_FILE_BYTES:
             collected.unread.append(relative)
             checker.error(0, "", f"{size:,} bytes is more than a content file may hold "
@@ -275,8 +286,8 @@ def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
                  line=raw.line)
 
 
-def knowledge_files(directory: Path) -> list[Path]:
-    """The YAML files, hidden paths skipped.
+def knowledge_files(directory: Path, unreadable: list[Path] | None = None) -> list[Path]:
+    """The YAML files, hidden paths skipped; folders that may not be read go to `unreadable`.
 
     A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
     folder and as a link beside it. Reading only visible paths loads each once
@@ -288,25 +299,26 @@ def knowledge_files(directory: Path) -> list[Path]:
     a Path and a `stat` for every entry: twice the time at 2,146 files.
     """
     found: list[Path] = []
-    _walk(directory, found)
+    _walk(directory, found, unreadable if unreadable is not None else [])
     return sorted(found)
 
 
-def _walk(folder: Path, found: list[Path]) -> None:
+def _walk(folder: Path, found: list[Path], unreadable: list[Path]) -> None:
     """Add the visible .yaml/.yml files (and links: a broken one is read, and said so)
     below `folder` to `found`. As rglob: a link to a folder is not entered; a folder
-    that may not be read is passed over."""
+    that may not be read is passed over, and added to `unreadable`."""
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)
     except PermissionError:
+        unreadable.append(folder)
         return
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
-            _walk(folder / name, found)
+            _walk(folder / name, found, unreadable)
         elif name.endswith((".yaml", ".yml")) and (entry.is_symlink() or entry.is_file()):
             found.append(folder / name)
 
@@ -377,7 +389,11 @@ def _check_knowledge(root: Path, today: dt.date | None
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem("error", str(root), 0, "", "no such knowledge directory")]
-    files = knowledge_files(root)
+    unreadable: list[Path] = []
+    files = knowledge_files(root, unreadable)
+    if unreadable:  # passed over, its plans would be withdrawn without a word
+        return None, [Problem("error", _relative(folder, root), 0, "",
+                              "folder cannot be read: permission denied") for folder in unreadable]
     if not files:
         return None, [Problem("error", str(root), 0, "", "no .yaml files in this directory")]
     collected = _Collected(len(files))

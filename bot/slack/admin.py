@@ -25,6 +25,7 @@ from bot.store import LogStore
 log = logging.getLogger("facts_bot")
 
 ADMIN_GROUP_TTL_SECONDS = 300
+ADMIN_LOOKUP_SECONDS = 1.5  # then the members last read (none yet: not an admin)
 
 
 @dataclass
@@ -47,13 +48,21 @@ class AdminCheck:
         now = self.clock.now().timestamp()
         if now - self._fetched_at > ADMIN_GROUP_TTL_SECONDS:
             try:
-                found = await self.client.usergroups_users_list(usergroup=self.group)
+                # Bounded: a rate-limited lookup is retried after Slack's Retry-After
+                # (tens of seconds), and every /facts events waits for this answer.
+                found = await asyncio.wait_for(
+                    self.client.usergroups_users_list(usergroup=self.group),
+                    ADMIN_LOOKUP_SECONDS)
                 self._members = frozenset(found.get("users") or ())
                 self._fetched_at = now
             except SlackApiError as failed:
                 self.metrics.slack_errors.inc(error=str(failed.response.get("error")))
                 log.warning("cannot read admin group %s: %s", self.group,
                             failed.response.get("error"))
+            except TimeoutError:
+                self.metrics.slack_errors.inc(error="admin_group_timeout")
+                log.warning("admin group %s: no answer from Slack within %s s; using the "
+                            "members last read", self.group, ADMIN_LOOKUP_SECONDS)
         return user_id in self._members
 
 

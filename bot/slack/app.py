@@ -47,7 +47,7 @@ from bot.slack.buttons import ButtonHandlers
 from bot.slack.channels import ChannelNames
 from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
 from bot.slack.inflight import InFlight
-from bot.slack.recording import Recording
+from bot.slack.recording import LOGGED_TEXT_CHARS, Recording
 from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who, new_request_id, parse_command, slack_plain_text
 from bot.slack.reviewing import ReviewCommands
@@ -59,8 +59,6 @@ log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
 
-#: How much of what was typed the log keeps (the matcher reads less: matching/limits.py).
-LOGGED_TEXT_CHARS = 10_000
 
 
 @contextlib.contextmanager
@@ -240,7 +238,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
         Bolt's own `respond` opens a new session per reply, which was a third of
         the bot's CPU under load; one session keeps connections alive.
         """
-        async def respond(**message: Any) -> None:
+        async def respond(**message: Any) -> Any:
             if self._http is None or self._http.closed:
                 self._http = aiohttp.ClientSession()
             handlers = self.client.retry_handlers if resend_on_dropped else \
@@ -251,6 +249,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             if sent.status_code != 200:
                 self.metrics.slack_errors.inc(error=f"response_url_{sent.status_code}")
                 log.warning("response_url answered %s: %s", sent.status_code, sent.body)
+            return sent  # a caller that must know (a share) reads Slack's answer
         return respond
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from bot.service.clock import Clock
 from bot.service.live import LiveKnowledge
 from bot.slack import render, render_events
 from bot.slack.admin import AdminCheck
+from bot.slack.requests import kind_named
 from bot.store import LogStore
 
 
@@ -27,7 +28,10 @@ class BrowseCommands:
     plan_labels: Callable[[], dict[str, str]]
 
     def show_by_id(self, argument: str, request_id: str) -> render.Message:
-        entry = self.live.snapshot.by_id.get(argument.strip())
+        if not argument.strip():
+            return render.text_message("Usage: `/facts show &lt;id&gt;` shows one response in "
+                                       "full; `/facts list` gives the ids.")
+        entry = self.live.snapshot.by_id.get(argument.strip().lower())  # ids are lower case
         if entry is None:
             return render.text_message(f"No approved response has the id "
                                        f"`{render.escape(argument)}`. Try `/facts list`.")
@@ -44,11 +48,8 @@ class BrowseCommands:
         return render_events.events_message(self.live.snapshot, self.clock.now(), problems)
 
     def list_entries(self, argument: str) -> render.Message:
-        kind = argument.strip().lower().replace(" ", "_").replace("-", "_") or None
-        kind = {"q&a": "qa", "q_a": "qa"}.get(kind or "", kind)
-        if kind and kind.rstrip("s") in KINDS:
-            kind = kind.rstrip("s")
-        if kind and kind not in KINDS:
+        kind = kind_named(argument) if argument.strip() else None
+        if argument.strip() and kind is None:
             return render.text_message(f"`{render.escape(argument)}` is not a kind. Kinds: "
                                        + ", ".join(f"`{k}`" for k in KINDS))
         snapshot = self.live.snapshot

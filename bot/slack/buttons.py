@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,32 @@ def read_value(raw: Any, replies: RecentReplies) -> Clicked | None:
     return Clicked(entry_id, request_id, replies.get(request_id) if request_id else None)
 
 
+_SLACK_ERROR = re.compile(r"[a-z_]{1,60}")  # Slack's reasons: `channel_not_found`, ...
+UNCONFIRMED_SHARE = ("Slack did not confirm your share. Look in the channel before sharing "
+                     "again, so it is not posted twice.")
+
+
+def share_problem(status: int | None, reason: str) -> str | None:
+    """What the sharer must hear when Slack did not post their share, or None when it did.
+
+    A 4xx is Slack refusing (`channel_not_found` where the app may not post, such as
+    a private channel it is not in; `expired_url`): nothing was posted, and the
+    reason is short and Slack's own. Anything else (a 5xx, a dropped connection)
+    leaves it unknown whether the post went out.
+    """
+    if status == 200:
+        return None
+    if status is not None and 400 <= status < 500:
+        word = reason.strip() if _SLACK_ERROR.fullmatch(reason.strip()) else f"HTTP {status}"
+        if word in ("expired_url", "used_url"):  # the reply's link to Slack has run out
+            return (f"Not shared: this reply is too old to share from (Slack said `{word}`). "
+                    "Ask again with /facts and share the new answer.")
+        return (f"Not shared: Slack refused to post it in this channel (`{word}`). "
+                "In a private channel or a direct message, add the bot first, or copy the "
+                "approved text yourself.")
+    return UNCONFIRMED_SHARE
+
+
 class ButtonHandlers:
     """Mixin for FactsBot: what each button does after its ack."""
 
@@ -81,7 +108,9 @@ class ButtonHandlers:
             return
         known = self.live.snapshot.by_id
         context = clicked.context or {"r": clicked.request_id}
-        others = [Result(known[i], score) for i, score in context.get("o") or [] if i in known]
+        today = self.today()  # an option may have been withdrawn since the reply was drawn
+        others = [Result(known[i], score) for i, score in context.get("o") or []
+                  if i in known and known[i].servable_on(today)]
         match = Match(context.get("q") or "", "answer", tuple(others))
         labels = self.review_labels([entry, *(r.entry for r in others)])
         message = render.answer_message(match, context, shown=entry, labels=labels)
@@ -112,13 +141,14 @@ class ButtonHandlers:
         # already have it, and two copies in the channel are worse than asking.
         post = self.responder(body.get("response_url", ""), resend_on_dropped=False)
         try:
-            await post(blocks=message.blocks, text=message.text, response_type="in_channel",
-                       replace_original=False)
+            sent = await post(blocks=message.blocks, text=message.text,
+                              response_type="in_channel", replace_original=False)
         except Exception as failed:
             log.warning("share of %s not confirmed by Slack: %s", entry.id, failed)
-            await respond(text="Slack did not confirm your share. Look in the channel "
-                          "before sharing again, so it is not posted twice.",
-                          replace_original=False, response_type="ephemeral")
+            sent = None
+        note = share_problem(getattr(sent, "status_code", None), getattr(sent, "body", ""))
+        if note is not None:
+            await respond(text=note, replace_original=False, response_type="ephemeral")
 
     async def record_feedback(self, body: dict, action: dict) -> None:
         clicked = await self._clicked(body, action)

@@ -11,6 +11,7 @@ the bot cannot post (a conversation it is not in) the fifth reply says what did 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -20,13 +21,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.content import Snapshot
+from bot.content import Entry, Snapshot
 from bot.matching.check import Checker, DraftCheck
 from bot.service.jsonlog import bind_request_id
 from bot.service.live import LiveKnowledge
 from bot.service.metrics import Metrics
 from bot.slack import render, render_check
 from bot.slack.inflight import InFlight
+from bot.slack.recording import LOGGED_TEXT_CHARS
 from bot.slack.requests import Who, new_request_id, slack_plain_text
 
 log = logging.getLogger("facts_bot")
@@ -66,6 +68,9 @@ class CheckCommands:
     client: AsyncWebClient
     inflight: InFlight
     metrics: Metrics
+    review_label: Callable[[Entry], str | None]
+    today: Callable[[], dt.date]
+    log_query: Callable[..., Awaitable[None]]
 
     @property
     def checkers(self) -> CheckerCache:
@@ -94,12 +99,20 @@ class CheckCommands:
 
     async def check_command(self, command: dict, argument: str, who: Who,
                             request_id: str) -> None:
+        started = time.perf_counter()
         url = command.get("response_url") or ""
         reply = self.replier(self.responder(url) if url else None, who)
+        text = slack_plain_text(argument)
+        if not text.strip() or len(text) > MAX_SLACK_DRAFT:
+            # Nothing will be checked or audited: the request is a row like any
+            # subcommand's, written before the answer leaves.
+            await self.log_query(who, request_id,
+                                 (command.get("text") or "")[:LOGGED_TEXT_CHARS], "command",
+                                 (), started)
         if not argument.strip():
             await reply([render.text_message(CHECK_USAGE)])
             return
-        await self.check_text(slack_plain_text(argument), who, request_id, "command", reply)
+        await self.check_text(text, who, request_id, "command", reply)
 
     async def check_text(self, text: str, who: Who, request_id: str, source: str,
                          reply: Callable[[list[render.Message]], Awaitable[None]]) -> None:
@@ -133,10 +146,17 @@ class CheckCommands:
             for message in messages:
                 await self.send(respond, message)
             return
-        if await self._post_ephemeral(messages, who):
+        posted, error = await self._post_ephemeral(messages, who)
+        if posted == len(messages):
             return
         if respond is None:
             log.error("check answer lost: no response_url and chat.postEphemeral failed")
+            return
+        if posted:  # the first parts are with the person: say which are missing, and why
+            await self.send(respond, render.text_message(
+                f"_Parts {posted + 1} to {len(messages)} of this check could not be posted "
+                f"(Slack said `{render.escape(error)}`). Check the rest of the draft again, or "
+                "use `facts-bot check`. The summary at the top counts the whole draft._"))
             return
         kept = messages[: RESPONSE_URL_USES - 1]
         for message in kept:
@@ -147,8 +167,10 @@ class CheckCommands:
             "the bot, check a shorter draft, or use `facts-bot check`. The summary at the top "
             "counts the whole draft._"))
 
-    async def _post_ephemeral(self, messages: list[render.Message], who: Who) -> bool:
-        """All parts by chat.postEphemeral; False if not even the first could be posted."""
+    async def _post_ephemeral(self, messages: list[render.Message], who: Who
+                              ) -> tuple[int, str]:
+        """Parts by chat.postEphemeral, in order, until one fails: how many were posted,
+        and Slack's error for the one that was not ("" when all were)."""
         for number, message in enumerate(messages):
             try:
                 await self.client.chat_postEphemeral(channel=who.channel_id, user=who.user_id,
@@ -158,8 +180,8 @@ class CheckCommands:
                 self.metrics.slack_errors.inc(error=error)
                 log.warning("chat.postEphemeral failed (%s) at part %d of %d", error,
                             number + 1, len(messages))
-                return number > 0
-        return True
+                return number, error
+        return len(messages), ""
 
     async def show_checked_line(self, body: dict, action: dict) -> None:
         """*Show this* on a checked sentence: the approved line, as a new message."""
@@ -177,7 +199,8 @@ class CheckCommands:
             return
         await self.log_audit("show", Who.from_action(body), str(value.get("r") or ""),
                              {"entry_id": entry.id, "from": "check"})
-        message = render.show_message(entry, {"r": value.get("r") or "", "q": "", "o": []}, True)
+        message = render.show_message(entry, {"r": value.get("r") or "", "q": "", "o": []},
+                                      self.today(), self.review_label(entry))
         await respond(blocks=message.blocks, text=message.text, replace_original=False,
                       response_type="ephemeral")
 

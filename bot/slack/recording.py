@@ -23,6 +23,9 @@ from bot.store import AuditRecord, LogStore, QueryRecord
 
 log = logging.getLogger("facts_bot")
 
+#: How much of what was typed the log keeps (the matcher reads less: matching/limits.py).
+LOGGED_TEXT_CHARS = 10_000
+
 
 class Recording:
     """Mixin for FactsBot: writes query and audit rows through the privacy filter."""

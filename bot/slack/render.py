@@ -29,19 +29,19 @@ SHARE_ACTION = "facts_share"
 HELPFUL_ACTION = "facts_helpful"
 NOT_HELPFUL_ACTION = "facts_not_helpful"
 
-HELP_TEXT = (
+HELP_TEXT = (  # mrkdwn: a literal < or > is &lt; &gt;, or Slack reads a link
     "*/facts* finds the approved response for a question, word for word, with its source.\n"
     "• `/facts racial profiling`: the closest approved response (only you see it; "
     "*Share in channel* posts it)\n"
     "• `/facts list [kind]`: everything approved, or one kind: "
     + ", ".join(f"`{k}`" for k in KINDS) + "\n"
-    "• `/facts show <id>`: one response by its id\n"
+    "• `/facts show &lt;id&gt;`: one response by its id\n"
     "• `/facts events`: today's and upcoming events and actions\n"
-    "• `/facts check <text>`: is every sentence approved, word for word? (On a message: "
+    "• `/facts check &lt;text&gt;`: is every sentence approved, word for word? (On a message: "
     "the *Check against approved lines* shortcut.)\n"
     "• `/facts help`: this message\n"
     "Admins: `/facts reload` (re-read the approved content), `/facts stats` (last 7 days), "
-    "`/facts approve <plan or entry id>` (re-approve it for another review period)."
+    "`/facts approve &lt;plan or entry id&gt;` (re-approve it for another review period)."
 )
 
 
@@ -151,7 +151,7 @@ def fit(blocks: list[dict]) -> list[dict]:
         return blocks
     kept = blocks[: BLOCK_LIMIT - 1]
     return kept + [context_block(f"_{len(blocks) - len(kept)} more blocks did not fit in one "
-                           "message; use `/facts show <id>` for one response._")]
+                           "message; use `/facts show &lt;id&gt;` for one response._")]
 
 
 def action_value(entry_id: str, context: dict) -> str:
@@ -369,7 +369,7 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
         lines = ["_none_"]
     body = "\n".join(lines)
     blocks = [section(f"*{title}* ({len(entries)})"), *sections([body]),
-              context_block("`/facts show <id>` shows one in full.")]
+              context_block("`/facts show &lt;id&gt;` shows one in full.")]
     return Message(fit(blocks), f"{title}: {len(entries)}")
 
 
@@ -381,12 +381,16 @@ def show_message(entry: Entry, context: dict, today: dt.date, label: str | None 
     start = entry.start()
     if servable:
         blocks.append(shown_controls(entry, context))
-    elif start is not None and today < start:
+        return Message(fit(blocks), entry_fallback(entry, label))
+    # The warning leads the notification too: a preview or screen reader reads only that.
+    if start is not None and today < start:
         blocks.insert(0, section(f":warning: *This response is not approved until {start} "
                                  "and must not be used yet.*"))
+        warning = f"Not approved until {start}: must not be used yet. "
     else:
         blocks.insert(0, section(":warning: *This response has expired and must not be used.*"))
-    return Message(fit(blocks), entry_fallback(entry, label if servable else None))
+        warning = "Expired: must not be used. "
+    return Message(fit(blocks), (warning + entry_fallback(entry))[:FALLBACK_LIMIT])
 
 
 def with_note(message: Message, note: str) -> Message:

@@ -71,12 +71,15 @@ def summary_mrkdwn(result: DraftCheck) -> str:
     tally = " · ".join(f"{MARKS[s]} {counts[s]:,} {LABELS[s]}" for s in counts)
     if not result.sentences:
         verdict = "There was no text to check."
+    elif result.on_message and not counts[APPROVED]:  # greetings and sign-offs only
+        verdict = "Only greetings and sign-offs: no statement to check."
     elif result.on_message:
         verdict = "*On message:* every sentence is approved, word for word."
     else:
         verdict = ("*Not on message:* the sentences marked ✏️ or ❌ are not approved as "
                    "written. Nothing here is new wording: only the approved lines are shown.")
-    return (f"*Checked against the approved lines* ({len(result.sentences):,} sentences): "
+    many = "" if len(result.sentences) == 1 else "s"
+    return (f"*Checked against the approved lines* ({len(result.sentences):,} sentence{many}): "
             f"{tally}\n{verdict}")
 
 

@@ -13,6 +13,7 @@ import random
 import re
 from dataclasses import dataclass
 
+from bot.content import KINDS
 from bot.service.jsonlog import bind_request_id
 
 SUBCOMMANDS = ("help", "list", "show", "events", "reload", "stats", "approve", "check")
@@ -61,9 +62,27 @@ def parse_command(text: str) -> tuple[str, str]:
     first, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
     if first in SUBCOMMANDS and (
         first in ("list", "show", "approve", "check") or not rest
-    ):
+    ) and not _asks(first, rest):
         return first, rest.strip()
     return "ask", text.strip()
+
+
+def _asks(first: str, rest: str) -> bool:
+    """Whether `show ...`/`list ...` is a question ("show me the numbers", "list of
+    arrests"): an id is one word, and a kind is a kind. A single word that is
+    neither stays the subcommand's, which says what it expected."""
+    if len(rest.split()) < 2:
+        return False
+    return first == "show" or (first == "list" and kind_named(rest) is None)
+
+
+def kind_named(argument: str) -> str | None:
+    """The kind an argument names ("sound bites", "Q&A", "talking-point"), or None."""
+    kind = argument.strip().lower().replace(" ", "_").replace("-", "_")
+    kind = {"q&a": "qa", "q_a": "qa"}.get(kind, kind)
+    if kind not in KINDS and kind.rstrip("s") in KINDS:
+        kind = kind.rstrip("s")
+    return kind if kind in KINDS else None
 
 
 _SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")

@@ -46,7 +46,7 @@ class ReviewCommands:
         target = argument.strip()
         snapshot = self.live.snapshot
         if not target:
-            return render.text_message("Usage: `/facts approve <plan id or entry id>` "
+            return render.text_message("Usage: `/facts approve &lt;plan id or entry id&gt;` "
                                        "re-approves it for another "
                                        f"{self.approvals.interval.days} days.")
         if target in snapshot.documents:
