@@ -3,6 +3,15 @@
 Word says what a paragraph is through its style ("Heading 2", "List Bullet 2",
 "Title"), its list numbering (level 0, 1, ...) and its runs (all bold: a
 heading written by hand). Tables are read cell by cell, in document order.
+
+The words are those Word shows, read from the XML rather than python-docx's
+`Paragraph.text`, which skips whatever is not a plain run of the paragraph: a
+tracked insertion, a content control (a form field, a date picker), a simple
+field, a paragraph wrapped in a content control, a table inside a cell. An
+approved line missing a word is a wrong answer, and the verbatim check reads
+sources through this reader too, so it could not catch it. Tracked changes
+are read as accepted (insertions in, deletions out). A merged cell is one
+`w:tc`, read once.
 """
 
 from __future__ import annotations
@@ -14,6 +23,21 @@ from pathlib import Path
 
 from bot.content.importing.blocks import _MARKER, Block, SourceError
 
+# A .docx is a zip: a file under the size limit can inflate to gigabytes of XML
+# (1.5 MB -> 1.5 GB took 3 GB of memory to parse). A media plan's parts are a few MB.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Inside a paragraph: what Word does not show as its words (properties, deleted or
+# moved-away text, field codes, a control's settings, drawings and text boxes).
+_HIDDEN = frozenset(_W + name for name in (
+    "pPr", "rPr", "del", "moveFrom", "sdtPr", "sdtEndPr", "smartTagPr", "customXmlPr",
+    "rt", "fldData")) | {
+    "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"}
+# Around paragraphs: what holds them (tables, rows, cells, content controls, custom XML).
+_HOLDERS = frozenset(_W + name for name in (
+    "tbl", "tr", "tc", "sdt", "sdtContent", "customXml"))
+
 
 def read_docx(path: Path) -> list[Block]:
     try:
@@ -21,6 +45,7 @@ def read_docx(path: Path) -> list[Block]:
         from docx.opc.exceptions import PackageNotFoundError
     except ImportError:  # pragma: no cover - a dependency of the package
         raise SourceError("reading .docx needs python-docx (pip install python-docx)") from None
+    _check_unpacked_size(path)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as failed:
@@ -36,22 +61,53 @@ def read_docx(path: Path) -> list[Block]:
     return blocks
 
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a document whose parts inflate past MAX_UNPACKED_BYTES, before parsing any.
+
+    zipfile never yields more than an entry's declared size, so the sum bounds what
+    python-docx will read."""
+    try:
+        with zipfile.ZipFile(path) as packed:
+            unpacked = sum(item.file_size for item in packed.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # python-docx says why, in the usual line
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise SourceError(f"{path.name}: unpacks to {unpacked} bytes, too large for a media "
+                          f"plan (at most {MAX_UNPACKED_BYTES // (1024 * 1024)} MB)")
+
+
 def _paragraphs(document) -> Iterator:
-    """Body paragraphs and table-cell paragraphs, in the order they appear."""
-    from docx.table import Table
+    """Every paragraph, in the order it appears: in the body, in tables (nested ones
+    too), in content controls."""
     from docx.text.paragraph import Paragraph
 
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            yield item
-        elif isinstance(item, Table):
-            for row in item.rows:
-                for cell in row.cells:
-                    yield from cell.paragraphs
+    parent = document._body
+    for element in _paragraph_elements(document.element.body):
+        yield Paragraph(element, parent)
+
+
+def _paragraph_elements(holder) -> Iterator:
+    for child in holder.iterchildren():
+        if child.tag == _W + "p":
+            yield child
+        elif child.tag in _HOLDERS:
+            yield from _paragraph_elements(child)
+
+
+def _shown_text(element) -> str:
+    """The words Word shows in a paragraph (or part of one), tracked changes accepted."""
+    parts: list[str] = []
+    for child in element.iterchildren():
+        tag = child.tag
+        if tag == _W + "r":
+            parts.append(child.text)  # python-docx's run text: w:t, tabs, breaks, hyphens
+        elif isinstance(tag, str) and tag not in _HIDDEN:
+            parts.append(_shown_text(child))  # w:ins, w:sdt, w:hyperlink, w:fldSimple, ...
+    return "".join(parts)
 
 
 def _block(paragraph, number: int) -> Block | None:
-    text = paragraph.text.replace("\t", " ").strip()
+    text = _shown_text(paragraph._p).replace("\t", " ").strip()
     if not text:
         return None
     style = (paragraph.style.name if paragraph.style is not None else "") or ""

@@ -1,0 +1,154 @@
+"""`facts-bot import` of Word documents as an author writes them: what Word shows is imported.
+
+A plan still carrying tracked changes, content controls (a form field, a
+date picker), nested tables or merged cells must give the words a reader of
+the document sees, each once; an approved answer missing a word is a wrong
+answer. Each test imports through the command line and asks the result, as
+a comms admin would.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from bot.cli import main
+
+
+def _plan(title: str) -> docx.document.Document:
+    document = docx.Document()
+    document.add_heading(title, 0)
+    document.add_paragraph("City Parks Department")
+    document.add_paragraph("March 3, 2026")
+    document.add_paragraph("Contact: Dana Ortiz, 555-010-4411")
+    return document
+
+
+def _run(text: str, tag: str = "w:t") -> OxmlElement:
+    run, words = OxmlElement("w:r"), OxmlElement(tag)
+    words.text = text
+    words.set(qn("xml:space"), "preserve")
+    run.append(words)
+    return run
+
+
+def _tracked(kind: str, text: str) -> OxmlElement:
+    """A tracked insertion (`w:ins`) or deletion (`w:del`) of `text`."""
+    change = OxmlElement(kind)
+    for name, value in (("w:id", "1"), ("w:author", "Editor"), ("w:date", "2026-03-01T00:00:00Z")):
+        change.set(qn(name), value)
+    change.append(_run(text, "w:delText" if kind == "w:del" else "w:t"))
+    return change
+
+
+def _control(*children: OxmlElement) -> OxmlElement:
+    """A content control (`w:sdt`) holding `children`."""
+    control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    control.append(OxmlElement("w:sdtPr"))
+    for child in children:
+        content.append(child)
+    control.append(content)
+    return control
+
+
+def _import_and_ask(source: Path, out: Path, query: str, capsys) -> dict:
+    assert main(["import", str(source), "--out", str(out)]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["ask", "--knowledge", str(out), "--json", query]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _texts(out: Path, capsys, kind: str) -> list[str]:
+    assert main(["ask", "--knowledge", str(out), "--json", "--limit", "50", "anything"]) == 0
+    capsys.readouterr()
+    from bot.content import load_snapshot
+    return [e.text for e in load_snapshot(out).entries if e.kind == kind]
+
+
+def test_tracked_changes_and_content_controls_read_as_word_shows_them(tmp_path, capsys):
+    document = _plan("Park Renovation media plan")
+    document.add_heading("Sound bites", 1)
+    changed = document.add_paragraph(style="List Bullet")
+    changed.add_run("The park reopens in ")
+    changed._p.append(_tracked("w:ins", "late "))
+    changed._p.append(_tracked("w:del", "early "))
+    changed.add_run("June.")
+    filled = document.add_paragraph(style="List Bullet")
+    filled.add_run("Libraries open ")
+    filled._p.append(_control(_run("seven")))
+    filled.add_run(" days a week.")
+    wrapped = document.add_paragraph("Late returns are never fined.", style="List Bullet")
+    body = document.element.body
+    body.remove(wrapped._p)
+    body.insert(body.index(filled._p) + 1, _control(wrapped._p))
+    source = tmp_path / "park.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "when does the park reopen", capsys)
+    assert asked["results"][0]["text"] == "The park reopens in late June."
+    texts = _texts(out, capsys, "sound_bite")
+    assert "Libraries open seven days a week." in texts
+    assert "Late returns are never fined." in texts
+    assert not any("early" in text for text in texts)
+
+
+def test_nested_tables_are_read_and_a_merged_cell_once(tmp_path, capsys):
+    document = _plan("Transit Fare media plan")
+    document.add_heading("Talking points", 1)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "Fares stay at two dollars."
+    table.cell(0, 1).text = "Transfers are free for ninety minutes."
+    inner = table.cell(0, 1).add_table(rows=1, cols=1)
+    inner.cell(0, 0).text = "Night buses run every twenty minutes."
+    table.cell(1, 0).merge(table.cell(1, 1)).text = "Seniors ride free all year."
+    source = tmp_path / "fares.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "how often do night buses run", capsys)
+    assert asked["results"][0]["text"] == "Night buses run every twenty minutes."
+    texts = _texts(out, capsys, "talking_point")
+    assert sorted(texts) == sorted(["Fares stay at two dollars.",
+                                    "Transfers are free for ninety minutes.",
+                                    "Night buses run every twenty minutes.",
+                                    "Seniors ride free all year."])
+
+
+@pytest.mark.parametrize("command", ["import", "validate"])
+def test_a_docx_that_inflates_past_the_limit_is_refused_before_parsing(tmp_path, capsys,
+                                                                       monkeypatch, command):
+    from bot.content.importing import word
+    document = _plan("Harbor media plan")
+    document.add_heading("Sound bites", 1)
+    document.add_paragraph("The harbor is open.", style="List Bullet")
+    source = tmp_path / "harbor.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(bomb, "w",
+                                                              zipfile.ZIP_DEFLATED) as packed:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename == "word/document.xml":  # whitespace the XML parser must hold
+                data = data.replace(b"</w:body>", b" " * 3_000_000 + b"</w:body>")
+            packed.writestr(item.filename, data)
+    assert bomb.stat().st_size < 100_000
+    monkeypatch.setattr(word, "MAX_UNPACKED_BYTES", 2_000_000)
+    capsys.readouterr()
+    if command == "import":
+        code = main(["import", str(bomb), "--out", str(tmp_path / "bombed")])
+    else:
+        (out / "harbor.docx").write_bytes(bomb.read_bytes())
+        code = main(["validate", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "harbor.docx" in err or "bomb.docx" in err
+    assert "unpacks to" in err and "too large" in err
