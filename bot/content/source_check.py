@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.content.importing.blocks import Block, SourceError, paragraphs
+from bot.content.importing.blocks import Block, SourceError, is_internal_note, paragraphs
 from bot.content.importing.reading import read_blocks
 from bot.content.model import Document, Entry, Problem
 from bot.content.records import record
@@ -233,7 +233,8 @@ def _check_no_point_dropped(source: Source, start: int, end: int, error) -> None
     if following <= source.block_at(end - 1) or following >= len(source.blocks):
         return
     after = source.blocks[following]
-    nested = after.listed and first.listed and after.indent > first.indent
+    nested = after.listed and first.listed and after.indent > first.indent \
+        and not is_internal_note(after.text)  # a note to staff is no point to say
     if nested:
         error("supporting", f"the source has one more supporting point, which is missing "
               f"here: {_quote(after.text.split(' ')[:8])} ({source.name} line {after.line})")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content.importing import details
-from bot.content.importing.blocks import Block
+from bot.content.importing.blocks import Block, is_internal_note
 from bot.content.importing.structure import (
     INLINE_IF_ASKED,
     Section,
@@ -107,6 +107,9 @@ _ITEM_LABEL = re.compile(r"(?i)^(?:sound ?bite|key message|message|talking point
 
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
+        if _note(item.block, section, draft):
+            continue
+        item = _Item(item.block, _points_before_note(item.children, section, draft))
         labelled = _ITEM_LABEL.match(item.block.text)
         if labelled:  # the label is the plan's numbering, not words to say
             item = _Item(replace(item.block, text=item.block.text[labelled.end():]),
@@ -128,6 +131,28 @@ def _listed(section: Section, draft: Draft) -> None:
             entry["questions"] = [subject] if subject else []
 
 
+_NOTE_WHY = "an internal note, not words to say; place it yourself if it is approved"
+
+
+def _note(block: Block, section: Section, draft: Draft) -> bool:
+    """Report `block` when it is a note to staff: it must not become approved words."""
+    if not is_internal_note(block.text):
+        return False
+    draft.unplaced.append((block.line, block.text, f"in “{section.title}”: {_NOTE_WHY}"))
+    return True
+
+
+def _points_before_note(children: list[Block], section: Section, draft: Draft) -> list[Block]:
+    """An item's nested points up to a note among them; the note and what follows it are
+    reported (the points must stay a run of the source, as the verbatim check reads it)."""
+    for number, child in enumerate(children):
+        if _note(child, section, draft):
+            for after in children[number + 1:]:
+                draft.unplaced.append((after.line, after.text, "after an internal note"))
+            return children[:number]
+    return children
+
+
 def _if_asked_item(section: Section, item: _Item, draft: Draft) -> None:
     """"- If asked about X:" with the responses nested under it: one entry per response."""
     topic = item.block.text.rstrip(":").strip()
@@ -147,6 +172,7 @@ def _qa(section: Section, draft: Draft) -> None:
     question: str | None = None
     question_line = 0
     answer: list[str] = []
+    noted = False  # a note to staff ended this answer
 
     def close() -> None:
         if question and answer:
@@ -168,7 +194,13 @@ def _qa(section: Section, draft: Draft) -> None:
             asked = block.text
         if asked is not None:
             close()
-            question, question_line, answer = asked, block.line, []
+            question, question_line, answer, noted = asked, block.line, [], False
+            continue
+        if _note(block, section, draft):
+            noted = noted or bool(answer)  # a note before the answer begins ends nothing
+            continue
+        if noted:  # the answer's words must stay one run of the source
+            draft.unplaced.append((block.line, block.text, "after an internal note"))
             continue
         if question is None:
             draft.unplaced.append((block.line, block.text, f"in “{section.title}” before "
