@@ -152,3 +152,34 @@ def test_a_docx_that_inflates_past_the_limit_is_refused_before_parsing(tmp_path,
     assert code == 1 and "Traceback" not in err
     assert "harbor.docx" in err or "bomb.docx" in err
     assert "unpacks to" in err and "too large" in err
+
+
+def _numbered_directly(paragraph, number_id: int) -> None:
+    """List numbering set on the paragraph itself, as Word does for a list typed in place."""
+    numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    numbering.get_or_add_ilvl().val = 0
+    numbering.get_or_add_numId().val = number_id
+
+
+def test_questions_in_a_word_numbered_list_are_questions(tmp_path, capsys):
+    document = _plan("Wildfire Smoke media plan")
+    document.add_heading("Anticipated questions", 1)
+    document.add_paragraph("Is it safe to go outside?", style="List Number")
+    document.add_paragraph("People with asthma should stay indoors until the air clears.")
+    decimal = next(int(n.get(qn("w:numId"))) for n in document.part.numbering_part.element
+                   .xpath("./w:num") if document.part.numbering_part.element.xpath(
+                       f'./w:abstractNum[@w:abstractNumId="{n.xpath("./w:abstractNumId/@w:val")[0]}"]'
+                       '/w:lvl[@w:ilvl="0"]/w:numFmt/@w:val') == ["decimal"])
+    _numbered_directly(document.add_paragraph("Will schools close?"), decimal)
+    document.add_paragraph("Schools stay open; outdoor recess moves inside.")
+    source = tmp_path / "smoke.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "is it safe to go outside", capsys)
+    assert asked["results"][0]["text"] == ("People with asthma should stay indoors until the "
+                                           "air clears.")
+    capsys.readouterr()
+    assert main(["ask", "--knowledge", str(out), "--json", "will schools close"]) == 0
+    schools = json.loads(capsys.readouterr().out)["results"][0]
+    assert schools["text"] == "Schools stay open; outdoor recess moves inside."

@@ -56,7 +56,8 @@ class Block:
 
     `text` is verbatim apart from the marks the format uses for structure
     (a bullet, `#`, `**` around a whole line). `continues` says the block is
-    a hard-wrapped continuation of the paragraph before it.
+    a hard-wrapped continuation of the paragraph before it. A Word list item's
+    `marker` is "•" whatever Word shows; `numbered` says Word numbers it.
     """
 
     text: str
@@ -66,6 +67,7 @@ class Block:
     heading: int = 0
     bold: bool = False
     continues: bool = False
+    numbered: bool = False  # a list the format itself numbers (Word), shown "1.", "2.", ...
 
     @property
     def listed(self) -> bool:

@@ -215,7 +215,8 @@ def _qa(section: Section, draft: Draft) -> None:
 
 def bold_or_numbered(block: Block) -> bool:
     """A listed question is one set apart: bold, or numbered like "1." (not a bullet)."""
-    return block.bold or block.marker[:1].isdigit() or block.marker[:2].lstrip("(").isdigit()
+    return block.bold or block.numbered or block.marker[:1].isdigit() \
+        or block.marker[:2].lstrip("(").isdigit()
 
 
 def _shouting(text: str) -> bool:

@@ -110,13 +110,15 @@ def _block(paragraph, number: int) -> Block | None:
     text = _shown_text(paragraph._p).replace("\t", " ").strip()
     if not text:
         return None
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    style_of = paragraph.style  # a lookup in the styles part: once per paragraph
+    style = (style_of.name if style_of is not None else "") or ""
     heading = _heading_level(style)
     level = _list_level(paragraph, style)
     if heading:
         return Block(text, number, heading=heading)
     if level is not None:
-        return Block(text, number, indent=level, marker="•")
+        return Block(text, number, indent=level, marker="•",
+                     numbered=_numbered(paragraph, style_of, level))
     typed = _MARKER.match(text)
     if typed:  # a bullet typed by hand ("• ", "- ", "1. ")
         indent = _indent_of(paragraph)
@@ -143,6 +145,38 @@ def _list_level(paragraph, style: str) -> int | None:
         return int(listed[1]) - 1 if listed[1] else 0
     if style == "List Paragraph":
         return _indent_of(paragraph)
+    return None
+
+
+def _numbered(paragraph, style, level: int) -> bool:
+    """Word numbers this list item (1., a), i.) rather than bulleting it: its numbering,
+    set on the paragraph or its style, has a format other than "bullet" at its level.
+    A numbered question is set apart from the bulleted points of an answer."""
+    numbering = _numbering_of(paragraph, style)
+    if numbering is None:
+        return False
+    try:
+        definitions = paragraph.part.numbering_part.element
+    except (AttributeError, KeyError, NotImplementedError):
+        return False
+    abstract = definitions.xpath(f'./w:num[@w:numId="{numbering}"]/w:abstractNumId/@w:val')
+    if not abstract:
+        return False
+    formats = definitions.xpath(f'./w:abstractNum[@w:abstractNumId="{int(abstract[0])}"]'
+                                f'/w:lvl[@w:ilvl="{level}"]/w:numFmt/@w:val')
+    return bool(formats) and formats[0] not in ("bullet", "none")
+
+
+def _numbering_of(paragraph, style) -> int | None:
+    """The numId of the paragraph's list, from the paragraph or else its style chain."""
+    properties = [paragraph._p.pPr]
+    while style is not None:
+        properties.append(style.element.pPr)
+        style = style.base_style
+    for found in properties:
+        number = found.numPr if found is not None else None
+        if number is not None and number.numId is not None:
+            return int(number.numId.val)
     return None
 
 
