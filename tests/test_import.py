@@ -248,3 +248,35 @@ def test_plans_written_before_the_importer_saw_them(name, tmp_path):
     out = tmp_path / "out"
     assert main(["import", str(plan.path), "--out", str(out)]) == 0
     assert len(load_snapshot(out).entries) == len(expected)
+
+
+@pytest.mark.parametrize("title", ["Budget Announcement communications plan",
+                                   "School Year Rollout media plan",
+                                   "Storm Season Press Conferences strategy"])
+def test_a_plan_title_naming_a_kind_of_section_stays_the_title(title, tmp_path, capsys):
+    """"Announcement", "rollout", "press conferences" name outreach sections; in the plan's
+    own title they must not turn its office, date and contact lines into planned actions."""
+    source = tmp_path / "plan.md"
+    source.write_text(f"# {title}\n\nCity Budget Office\n\nMay 1, 2026\n\n"
+                      "Contact: Ana Cruz, 555-010-7777\n\n## Key messages\n\n"
+                      "- The budget is balanced.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Media outreach" not in printed and "check: document.title" not in printed
+    entries = load_snapshot(out).entries
+    assert sorted(e.kind for e in entries) == ["contact", "sound_bite"]
+    document = yaml.safe_load((out / "document.yaml").read_text(encoding="utf-8"))["document"]
+    assert (document["title"], document["office"]) == (title, "City Budget Office")
+
+
+def test_an_outreach_plan_heading_after_the_header_is_still_a_section(tmp_path, capsys):
+    source = tmp_path / "plan.md"
+    source.write_text("City Budget Office\n\nMay 1, 2026\n\nContact: Ana Cruz, 555-010-7777\n\n"
+                      "## Outreach plan\n\n- The Mayor will speak on May 3.\n\n## Key messages\n\n"
+                      "- The budget is balanced.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "Media outreach: 1" in capsys.readouterr().out
+    [action] = [e for e in load_snapshot(out).entries if e.kind == "media_action"]
+    assert action.text == "The Mayor will speak on May 3."
