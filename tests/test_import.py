@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,8 +141,8 @@ def test_review_by_follows_the_review_period_setting(tmp_path, monkeypatch):
     assert str(load_snapshot(tmp_path / "a").documents["blue-line-closure-2025-03"]
                .review_by) == "2025-04-02"
     assert main(["import", str(plan.path), "--out", str(tmp_path / "b"), "--review-days", "7"]) == 0
-    assert str(load_snapshot(tmp_path / "b").documents["blue-line-closure-2025-03"]
-               .review_by) == "2025-03-10"
+    [again] = load_snapshot(tmp_path / "b").documents.values()  # beside "a": its own id
+    assert str(again.review_by) == "2025-03-10"
 
 
 def test_a_dated_action_gets_its_date_owner_and_spokesperson(tmp_path):
@@ -280,3 +281,30 @@ def test_an_outreach_plan_heading_after_the_header_is_still_a_section(tmp_path, 
     assert "Media outreach: 1" in capsys.readouterr().out
     [action] = [e for e in load_snapshot(out).entries if e.kind == "media_action"]
     assert action.text == "The Mayor will speak on May 3."
+
+
+def _weekly_plan(folder: Path, day: int, bite: str) -> Path:
+    """A plan like last week's: same office, title and contact, one new sound bite."""
+    source = folder / f"harbor-{day}.md"
+    source.write_text(f"# Harbor Dredging media plan\n\nPort Authority\n\nMay {day}, 2025\n\n"
+                      "Contact: Al Reyes, 555-010-2000\n\n## Sound bites\n\n"
+                      f"- Dredging keeps the port open.\n- {bite}\n", encoding="utf-8")
+    return source
+
+
+def test_next_weeks_plan_joins_the_knowledge_folder_beside_last_weeks(tmp_path, capsys):
+    """Same office, contact and title in the same month, a repeated sound bite: the
+    second import must not collide with the first, or the folder loads nothing."""
+    knowledge = tmp_path / "knowledge"
+    first = _weekly_plan(tmp_path, 2, "Work stops at night near homes.")
+    second = _weekly_plan(tmp_path, 9, "The east channel reopens on May 12.")
+    assert main(["import", str(first), "--out", str(knowledge / "week-1")]) == 0
+    capsys.readouterr()
+    assert main(["import", str(second), "--out", str(knowledge / "week-2")]) == 0
+    assert "'harbor-dredging-2025-05' is already in the knowledge folder; drafted as " \
+        "'harbor-dredging-2025-05-09'" in capsys.readouterr().out
+    assert main(["validate", str(knowledge)]) == 0, capsys.readouterr().err
+    assert "6 entries in 2 document(s)" in capsys.readouterr().out
+    assert main(["ask", "--knowledge", str(knowledge), "--json", "east channel reopen"]) == 0
+    [best, *_] = json.loads(capsys.readouterr().out)["results"]
+    assert best["text"] == "The east channel reopens on May 12."

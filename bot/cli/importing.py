@@ -48,7 +48,9 @@ def run_import(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     days = args.review_days or load_settings().review_days
-    options = ImportOptions(args.plan_id, days, args.timezone, dt.date.today())
+    beside = args.out.parent if args.out else Path(".")
+    options = ImportOptions(args.plan_id, days, args.timezone, dt.date.today(),
+                            taken=_ids_in_use(beside))
     try:
         draft = draft_plan(args.file, options)
     except SourceError as failed:
@@ -76,6 +78,21 @@ def run_import(args: argparse.Namespace) -> int:
     print("Next: review the draft, add alternate questions and keywords, then "
           "`facts-bot validate` and reload.")
     return _validate(out)
+
+
+def _ids_in_use(knowledge: Path) -> frozenset[str]:
+    """The plan and entry ids of a knowledge folder the new plan joins (a folder holding
+    plan folders), so the draft takes none of them: the folder must load as a whole."""
+    try:
+        plans = any((folder / "document.yaml").is_file() for folder in knowledge.iterdir())
+    except OSError:
+        return frozenset()
+    if not plans:
+        return frozenset()
+    snapshot, _ = check_knowledge(knowledge, dt.date.today())
+    if snapshot is None:  # it does not load now; `validate` will say why
+        return frozenset()
+    return frozenset([*snapshot.documents, *(entry.id for entry in snapshot.entries)])
 
 
 def _valid_id(value: str) -> bool:

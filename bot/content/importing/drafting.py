@@ -40,6 +40,7 @@ class Draft:
     entries: list[dict[str, Any]] = field(default_factory=list)
     unplaced: list[tuple[int, str, str]] = field(default_factory=list)  # line, text, why
     checks: list[str] = field(default_factory=list)  # guesses an author should confirm
+    taken: set[str] = field(default_factory=set)  # entry ids in use, here and beside the plan
 
 
 @dataclass
@@ -310,8 +311,8 @@ def _unique_id(draft: Draft, kind: str, text: str) -> str:
              if w not in ("the", "a", "an", "of", "and", "to", "is", "in", "for", "on", "if")]
     base = f"{ID_PREFIX[kind]}-" + "-".join(words[:5])
     base = base[:48].rstrip("-") or ID_PREFIX[kind]
-    taken = {e["id"] for e in draft.entries}
     candidate, number = base, 2
-    while candidate in taken:
+    while candidate in draft.taken:
         candidate, number = f"{base}-{number}", number + 1
+    draft.taken.add(candidate)
     return candidate

@@ -23,6 +23,9 @@ class ImportOptions:
     review_days: int = DEFAULT_REVIEW_DAYS
     timezone: str = "America/New_York"
     today: dt.date | None = None
+    # ids of the plans and entries already in the knowledge folder the plan joins: next
+    # week's plan repeats the office's contact line, its title and often a sound bite
+    taken: frozenset[str] = frozenset()
 
 
 def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
@@ -30,11 +33,12 @@ def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     options = options or ImportOptions()
     blocks = read_blocks(source)
     found = sections(blocks)
-    draft = Draft()
+    draft = Draft(taken=set(options.taken))
     every = paragraphs(blocks)
     document = draft_document(found, every, draft, default_timezone=options.timezone,
                               today=options.today or dt.date.today())
-    document["id"] = options.plan_id or plan_id_for(document["title"], document["date"])
+    document["id"] = options.plan_id or _free_plan_id(document["title"], document["date"],
+                                                      options.taken, draft)
     document["review_by"] = document["date"] + dt.timedelta(days=options.review_days)
     draft.document = _document_order(document)
     draft_entries(found, document, draft)
@@ -50,6 +54,21 @@ def plan_id_for(title: str, date: dt.date) -> str:
     words = [w for w in words if w not in ("the", "a", "of", "for", "and", "media", "plan")]
     stem = "-".join(words[:4]) or "plan"
     return f"{stem}-{date:%Y-%m}"
+
+
+def _free_plan_id(title: str, date: dt.date, taken: frozenset[str], draft: Draft) -> str:
+    """The plan's id; with the day added when the month's id is taken (weekly plans)."""
+    first = plan_id = plan_id_for(title, date)
+    if plan_id in taken:
+        plan_id = f"{plan_id}-{date:%d}"
+    base, number = plan_id, 2
+    while plan_id in taken:
+        plan_id, number = f"{base}-{number}", number + 1
+    if plan_id != first:
+        draft.checks.append(f"document.id: a plan {first!r} is already in the knowledge "
+                            f"folder; drafted as {plan_id!r} (remove the old folder if this "
+                            "plan replaces it)")
+    return plan_id
 
 
 def _document_order(document: dict) -> dict:
