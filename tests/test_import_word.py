@@ -183,3 +183,26 @@ def test_questions_in_a_word_numbered_list_are_questions(tmp_path, capsys):
     assert main(["ask", "--knowledge", str(out), "--json", "will schools close"]) == 0
     schools = json.loads(capsys.readouterr().out)["results"][0]
     assert schools["text"] == "Schools stay open; outdoor recess moves inside."
+
+
+def test_a_heading_in_a_qa_section_that_asks_nothing_ends_the_answer_above(tmp_path, capsys):
+    """Questions as Word headings, and one topic heading among them: the topic and the
+    words under it must not be served as part of the answer to the question before."""
+    document = _plan("Transit Strike media plan")
+    document.add_heading("Q&A", 1)
+    document.add_heading("Will trains run?", 3)
+    document.add_paragraph("Trains run on a Sunday schedule.")
+    document.add_heading("Cost of overtime", 3)
+    document.add_paragraph("Overtime is paid from the reserve fund.")
+    document.add_heading("Who pays for it?", 3)
+    document.add_paragraph("The reserve fund, approved by the board in May.")
+    source = tmp_path / "strike.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "will trains run", capsys)
+    assert asked["results"][0]["text"] == "Trains run on a Sunday schedule."
+    capsys.readouterr()
+    assert main(["ask", "--knowledge", str(out), "--json", "who pays for it"]) == 0
+    paying = json.loads(capsys.readouterr().out)["results"][0]
+    assert paying["text"] == "The reserve fund, approved by the board in May."

@@ -147,7 +147,7 @@ def sections(blocks: list[Block]) -> list[Section]:
     for block in paragraphs(blocks):
         level = heading_level(block)
         current = found[-1]
-        if level and current.kind == "qa" and _question_not_heading(block, level, current):
+        if level and current.kind == "qa" and _question_not_heading(block):
             level = 0
         if not level:
             current.blocks.append(block)
@@ -164,11 +164,16 @@ def sections(blocks: list[Block]) -> list[Section]:
     return found
 
 
-def _question_not_heading(block: Block, level: int, current: Section) -> bool:
-    """In a Q&A section, an upper-case or bold line that names no section is a question."""
+def _question_not_heading(block: Block) -> bool:
+    """In a Q&A section, an upper-case or bold line that names no section is a question;
+    a Word or Markdown heading is one only when it asks one. A topic heading ("Cost of
+    overtime") starts a part of the section, its own questions under it: read as a
+    question, the words under it were served as part of the answer above."""
     if kind_of_heading(block.text) is not None:
         return False
-    return not block.heading or level > current.level
+    if block.heading:
+        return block.text.endswith("?") or question_text(block) is not None
+    return True
 
 
 def _inherited(found: list[Section], level: int) -> str | None:
