@@ -308,3 +308,24 @@ def test_next_weeks_plan_joins_the_knowledge_folder_beside_last_weeks(tmp_path, 
     assert main(["ask", "--knowledge", str(knowledge), "--json", "east channel reopen"]) == 0
     [best, *_] = json.loads(capsys.readouterr().out)["results"]
     assert best["text"] == "The east channel reopens on May 12."
+
+
+def test_markdown_comments_are_not_approved_words(tmp_path, capsys):
+    """An HTML comment is invisible wherever the plan is read: a line commented out is
+    not approved, and a note in a comment is not part of the line beside it."""
+    source = tmp_path / "pools.md"
+    source.write_text("# Pool Safety media plan\n\nParks Department\n\nJune 1, 2026\n\n"
+                      "Contact: Bo Lin, 555-010-1212\n\n## Key messages\n\n"
+                      "- Lifeguards are on duty from 10 to 6. <!-- check hours with union -->\n"
+                      "- Children under 8 swim with an adult.\n\n<!--\n"
+                      "- Draft: pools may close early in July.\n-->\n\n"
+                      "- Swim only where flags are green.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "Sound bite: 3" in capsys.readouterr().out
+    assert main(["ask", "--knowledge", str(out), "--json", "pools close early july"]) == 0
+    shown = [r["text"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert not any("July" in text or "<!--" in text for text in shown)
+    texts = sorted(e.text for e in load_snapshot(out).entries if e.kind == "sound_bite")
+    assert texts == ["Children under 8 swim with an adult.",
+                     "Lifeguards are on duty from 10 to 6.", "Swim only where flags are green."]

@@ -25,6 +25,7 @@ _NESTED_LETTER = re.compile(r"^(?P<indent>[ \t]+)(?P<marker>\(?[a-z][.)])[ \t]+(
 _MD_HEADING = r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$"
 _MD_BOLD = r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$"
 _MD_RULE = r"^\s{0,3}([-*_])(\s*\1){2,}\s*$"
+_MD_COMMENT = r"<!--.*?(?:-->|\Z)"  # unclosed: hidden to the end, as a renderer hides it
 _WRAP_MAX = 100  # a file whose lines are mostly this short is hard-wrapped
 
 
@@ -94,6 +95,16 @@ def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
         blocks.append(block)
         previous = block
     return blocks
+
+
+def without_comments(markdown: str) -> str:
+    """Markdown with its HTML comments blanked: no reader of the plan sees them, so a
+    line commented out is not approved, nor a note in a comment part of its line.
+    Each comment keeps its line breaks, so every line keeps its number."""
+    if "<!--" not in markdown:
+        return markdown
+    return re.sub(_MD_COMMENT, lambda comment: "\n" * comment[0].count("\n"), markdown,
+                  flags=re.DOTALL)
 
 
 def _block(line: str, number: int, markdown: bool) -> Block:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content.importing.blocks import Block, SourceError, text_blocks
+from bot.content.importing.blocks import Block, SourceError, text_blocks, without_comments
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a media plan is a few pages; refuse anything absurd
 FORMATS = (".txt", ".md", ".markdown", ".docx")
@@ -42,4 +42,6 @@ def read_blocks(path: Path) -> list[Block]:
     if "\x00" in text:
         raise SourceError(f"{path.name}: binary data, not a text document")
     markdown = suffix in (".md", ".markdown")
+    if markdown:
+        text = without_comments(text)
     return text_blocks(text.splitlines(), markdown=markdown)
