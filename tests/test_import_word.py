@@ -206,3 +206,24 @@ def test_a_heading_in_a_qa_section_that_asks_nothing_ends_the_answer_above(tmp_p
     assert main(["ask", "--knowledge", str(out), "--json", "who pays for it"]) == 0
     paying = json.loads(capsys.readouterr().out)["results"][0]
     assert paying["text"] == "The reserve fund, approved by the board in May."
+
+
+def test_hidden_text_is_not_imported(tmp_path, capsys):
+    """Word's Hidden font: the author hid it, nobody reading the plan sees it."""
+    document = _plan("Beach Closure media plan")
+    document.add_heading("Key messages", 1)
+    shown = document.add_paragraph(style="List Bullet")
+    shown.add_run("Beaches reopen when two tests come back clean.")
+    shown.add_run(" Lab results are delayed by the contractor.").font.hidden = True
+    document.add_paragraph(style="List Bullet").add_run(
+        "The lawsuit will be settled next week.").font.hidden = True
+    document.add_paragraph("Test results are posted daily.", style="List Bullet")
+    source = tmp_path / "beach.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "when do beaches reopen", capsys)
+    assert asked["results"][0]["text"] == "Beaches reopen when two tests come back clean."
+    texts = _texts(out, capsys, "sound_bite")
+    assert sorted(texts) == ["Beaches reopen when two tests come back clean.",
+                             "Test results are posted daily."]

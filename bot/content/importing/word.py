@@ -10,7 +10,7 @@ tracked insertion, a content control (a form field, a date picker), a simple
 field, a paragraph wrapped in a content control, a table inside a cell. An
 approved line missing a word is a wrong answer, and the verbatim check reads
 sources through this reader too, so it could not catch it. Tracked changes
-are read as accepted (insertions in, deletions out). A merged cell is one
+are read as accepted (insertions in, deletions out); hidden text is left out. A merged cell is one
 `w:tc`, read once.
 """
 
@@ -100,10 +100,18 @@ def _shown_text(element) -> str:
     for child in element.iterchildren():
         tag = child.tag
         if tag == _W + "r":
-            parts.append(child.text)  # python-docx's run text: w:t, tabs, breaks, hyphens
+            if not _hidden(child):
+                parts.append(child.text)  # python-docx's run text: w:t, tabs, breaks, hyphens
         elif isinstance(tag, str) and tag not in _HIDDEN:
             parts.append(_shown_text(child))  # w:ins, w:sdt, w:hyperlink, w:fldSimple, ...
     return "".join(parts)
+
+
+def _hidden(run) -> bool:
+    """A run in Word's Hidden font: the author hid it, no reader of the plan sees it."""
+    properties = run.find(_W + "rPr")
+    vanish = properties.find(_W + "vanish") if properties is not None else None
+    return vanish is not None and vanish.get(_W + "val", "true") not in ("0", "false", "off")
 
 
 def _block(paragraph, number: int) -> Block | None:
