@@ -227,3 +227,21 @@ def test_hidden_text_is_not_imported(tmp_path, capsys):
     texts = _texts(out, capsys, "sound_bite")
     assert sorted(texts) == ["Beaches reopen when two tests come back clean.",
                              "Test results are posted daily."]
+
+
+def test_a_word_title_naming_a_kind_of_section_is_the_plans_title(tmp_path, capsys):
+    """"... messaging" names talking points; as the document's Title it must not make
+    the press contact line a talking point (a line to say)."""
+    document = docx.Document()
+    document.add_heading("Recycling Changes messaging", 0)
+    document.add_paragraph("Contact: Sam Lee, 555-010-9999")
+    document.add_heading("Key messages", 1)
+    document.add_paragraph("Glass goes in the blue bin.", style="List Bullet")
+    source = tmp_path / "recycling.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "contact sam lee", capsys)
+    assert [r["kind"] for r in asked["results"]] == ["contact"]
+    from bot.content import load_snapshot
+    assert sorted(e.kind for e in load_snapshot(out).entries) == ["contact", "sound_bite"]

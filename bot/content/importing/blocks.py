@@ -69,6 +69,7 @@ class Block:
     bold: bool = False
     continues: bool = False
     numbered: bool = False  # a list the format itself numbers (Word), shown "1.", "2.", ...
+    titled: bool = False  # the format marks it as the document's title (Word's Title style)
 
     @property
     def listed(self) -> bool:

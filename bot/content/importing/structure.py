@@ -48,9 +48,10 @@ _ANSWER_LABEL = re.compile(r"^(?:A(?:nswer)?|Response)\s*\d*\s*[:.)]\s*(?P<text>
                            re.IGNORECASE)
 
 
-# A heading opening the document and naming a plan or strategy is its title, whatever
-# subject it names ("... Rollout media plan" is no outreach section). Only the very
-# first line: an "Outreach plan" heading after the plan's header lines is a section.
+# A heading opening the document and naming a plan or strategy (or in Word's Title
+# style) is its title, whatever subject it names ("... Rollout media plan" is no outreach
+# section, "Recycling Changes messaging" no talking points). Only the very first line:
+# an "Outreach plan" heading after the plan's header lines is a section.
 _PLAN_TITLE = re.compile(r"(?i)\b(plan|strategy)\b")
 
 # "If asked about X: the response" on one line
@@ -154,7 +155,8 @@ def sections(blocks: list[Block]) -> list[Section]:
             continue
         title = clean_heading(block.text)
         kind = kind_of_heading(title)
-        if len(found) == 1 and not found[0].blocks and _PLAN_TITLE.search(title):
+        if len(found) == 1 and not found[0].blocks and (block.titled
+                                                        or _PLAN_TITLE.search(title)):
             kind = "header"  # "Budget Announcement communications plan": its title, not outreach
         if kind is None and all(s.kind in ("header", "contact") for s in found):
             kind = "header"  # the plan's title block, before any content

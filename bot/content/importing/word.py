@@ -123,7 +123,7 @@ def _block(paragraph, number: int) -> Block | None:
     heading = _heading_level(style)
     level = _list_level(paragraph, style)
     if heading:
-        return Block(text, number, heading=heading)
+        return Block(text, number, heading=heading, titled=style == "Title")
     if level is not None:
         return Block(text, number, indent=level, marker="•",
                      numbered=_numbered(paragraph, style_of, level))
