@@ -65,3 +65,43 @@ def test_notes_to_staff_are_left_out_of_approved_words_and_named(tmp_path, capsy
     assert "Readings are updated hourly." in shown
     for note in ("NOTE", "Governor", "speculate", "board"):
         assert note not in shown
+
+
+def test_a_heading_marked_internal_or_unapproved_drafts_no_lines_to_say(tmp_path, capsys):
+    """"Internal notes" under Key messages took the messages' kind: a note the plan says
+    not to mention was served as a sound bite. So were lines under a heading saying they
+    are not yet approved."""
+    document = docx.Document()
+    document.add_heading("Snow Removal media plan", 0)
+    document.add_paragraph("Public Works")
+    document.add_paragraph("January 5, 2026")
+    document.add_paragraph("Contact: Jo Kim, 555-010-4444")
+    document.add_heading("Key messages", 1)
+    document.add_paragraph("Main roads are plowed first.", style="List Bullet")
+    document.add_heading("Internal notes", 2)
+    document.add_paragraph("Two plows are broken; do not mention it.")
+    document.add_heading("Talking points (not yet approved by legal)", 1)
+    document.add_paragraph("Residents who shovel sidewalks help everyone.", style="List Bullet")
+    document.add_heading("Q&A", 1)
+    document.add_paragraph("Q: Is salt safe for pets?")
+    document.add_paragraph("A: We use a pet-safe mix on sidewalks.")
+    document.add_paragraph().add_run("Notes for the spokesperson").bold = True
+    document.add_paragraph("Salt supply is low this year.")
+    document.add_heading("Staff only", 2)
+    document.add_paragraph("Q: Why was my street missed?")
+    document.add_paragraph("A: Crews were pulled to a water main break.")
+    source = tmp_path / "snow.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for line in ("'Two plows are broken", "'Residents who shovel", "'Salt supply is low",
+                 "Why was my street missed?'"):
+        assert line in printed
+    assert printed.count("marked internal or not approved") >= 4
+
+    said = _ask(out, "plows broken street missed shovel sidewalks salt supply", capsys)
+    assert not any(word in r["text"] for r in said["results"]
+                   for word in ("plows", "shovel", "missed", "supply"))
+    assert _ask(out, "is salt safe for pets", capsys)["results"][0]["text"] == \
+        "We use a pet-safe mix on sidewalks."

@@ -22,6 +22,7 @@ from bot.content.importing.structure import (
     answer_text,
     is_answer_label,
     question_text,
+    withheld,
 )
 from bot.content.records import replace
 
@@ -55,9 +56,10 @@ def draft_entries(found: list[Section], document: dict[str, Any], draft: Draft) 
     window = document.get("events")
     for section in found:
         if section.kind in (None,) and section.blocks:
+            why = ("a heading marked internal or not approved" if withheld(section.title)
+                   else "a heading that names no kind of content")
             for block in section.blocks:
-                draft.unplaced.append((block.line, block.text, f"under “{section.title}”, "
-                                       "a heading that names no kind of content"))
+                draft.unplaced.append((block.line, block.text, f"under “{section.title}”, {why}"))
             continue
         if section.kind in ("sound_bite", "talking_point", "if_asked"):
             _listed(section, draft)
