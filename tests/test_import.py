@@ -329,3 +329,14 @@ def test_markdown_comments_are_not_approved_words(tmp_path, capsys):
     texts = sorted(e.text for e in load_snapshot(out).entries if e.kind == "sound_bite")
     assert texts == ["Children under 8 swim with an adult.",
                      "Lifeguards are on duty from 10 to 6.", "Swim only where flags are green."]
+
+
+def test_a_document_already_in_the_plan_folder_is_imported_where_it_is(tmp_path, capsys):
+    """The admin drops the plan into its new folder first, then imports it there."""
+    folder = tmp_path / "knowledge" / "harbor"
+    folder.mkdir(parents=True)
+    source = _weekly_plan(folder, 2, "Work stops at night near homes.")
+    written = source.read_bytes()
+    assert main(["import", str(source), "--out", str(folder)]) == 0
+    assert f"{folder}: validates, 3 entries" in capsys.readouterr().out
+    assert source.read_bytes() == written
