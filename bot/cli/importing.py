@@ -23,7 +23,10 @@ from bot.content.importing.plan import (
     plan_id_for,
 )
 from bot.content.importing.writer import write_plan
+from bot.content.zones import is_time_zone
 from bot.service.settings import load_settings
+
+MAX_REVIEW_DAYS = 3650  # FACTS_REVIEW_DAYS's bound too
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,12 +37,27 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="folder to write (default: ./<plan id>); must hold no YAML yet")
     command.add_argument("--id", dest="plan_id", default=None,
                          help="the plan's id, [a-z0-9-]+ (default: from its title and date)")
-    command.add_argument("--review-days", type=positive, default=None,
+    command.add_argument("--review-days", type=_review_days, default=None,
                          help=f"review_by = plan date + this many days (default "
                               f"$FACTS_REVIEW_DAYS or {DEFAULT_REVIEW_DAYS})")
-    command.add_argument("--timezone", default="America/New_York",
+    command.add_argument("--timezone", type=_time_zone, default="America/New_York",
                          help="time zone when the plan states none (default America/New_York)")
     command.set_defaults(handler=run_import)
+
+
+def _review_days(value: str) -> int:
+    """As FACTS_REVIEW_DAYS: 1 to 3650 (a larger one overflowed the date, a traceback)."""
+    days = positive(value)
+    if days > MAX_REVIEW_DAYS:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than {MAX_REVIEW_DAYS} days")
+    return days
+
+
+def _time_zone(value: str) -> str:
+    """A real time zone, checked before a draft that would not validate is written."""
+    if not is_time_zone(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time zone (e.g. America/New_York)")
+    return value
 
 
 def run_import(args: argparse.Namespace) -> int:
