@@ -171,6 +171,8 @@ def test_index_still_builds_on_the_checked_snapshot(snapshot):
      "racial profiling or other abuses"),  # a fragment from the middle of a sentence
     ("sound_bites.yaml", "Secure Communities is not about immigration. It's about",
      "about immigration. It's about"),  # "is not" dropped from the front
+    ("sound_bites.yaml", "Secure Communities is a color blind system. Fingerprint-matching",
+     "matching"),  # after a hyphen, inside a word
 ])
 def test_a_passage_cut_out_of_a_sentence_is_an_error(knowledge_copy, capsys, name, old, new):
     """Every word is in the source, in order, but not the sentence: "The county pays"

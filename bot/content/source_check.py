@@ -115,7 +115,11 @@ class Source:
         before = start - 1
         while before >= 0 and self.text[before] == " ":
             before -= 1
-        return before < 0 or self.text[before] in _OPENS_AFTER
+        if before < 0:
+            return True
+        if self.text[before] == "-":  # a dash between words, not a hyphen inside one
+            return before + 1 < start and self.text[before - 1:before] in (" ", "")
+        return self.text[before] in _OPENS_AFTER
 
     def _closes_sentence(self, end: int, passage: str) -> bool:
         """Does a sentence end here: the passage's own . ! ? ) ] or quote, a block's end,
