@@ -340,3 +340,19 @@ def test_a_document_already_in_the_plan_folder_is_imported_where_it_is(tmp_path,
     assert main(["import", str(source), "--out", str(folder)]) == 0
     assert f"{folder}: validates, 3 entries" in capsys.readouterr().out
     assert source.read_bytes() == written
+
+
+def test_lines_before_the_first_section_that_are_no_particulars_are_reported(tmp_path, capsys):
+    """Only the title, office, date and contact are read from a plan's opening lines; a
+    message written there was neither drafted nor reported."""
+    source = tmp_path / "bridge.md"
+    source.write_text("# Bridge Closure media plan\n\nCity Transport Office\n\nMay 1, 2026\n\n"
+                      "Contact: Ana Cruz, 555-010-7777\n\n"
+                      "The bridge is safe to cross until Friday.\n\n"
+                      "- Detours are signed from Monday.\n\n## Key messages\n\n"
+                      "- Tolls are waived during the works.\n", encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "not placed, line 9: 'The bridge is safe to cross until Friday.'" in printed
+    assert "not placed, line 11: 'Detours are signed from Monday.'" in printed
+    assert "line 3:" not in printed and "line 5:" not in printed and "line 7:" not in printed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.content.importing.blocks import paragraphs
 from bot.content.importing.drafting import Draft, draft_entries
-from bot.content.importing.header import draft_document
+from bot.content.importing.header import draft_document, report_unread
 from bot.content.importing.reading import read_blocks
 from bot.content.importing.structure import sections
 
@@ -42,6 +42,7 @@ def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     document["review_by"] = document["date"] + dt.timedelta(days=options.review_days)
     draft.document = _document_order(document)
     draft_entries(found, document, draft)
+    report_unread(found, document, draft)
     return draft
 
 
