@@ -356,3 +356,21 @@ def test_lines_before_the_first_section_that_are_no_particulars_are_reported(tmp
     assert "not placed, line 9: 'The bridge is safe to cross until Friday.'" in printed
     assert "not placed, line 11: 'Detours are signed from Monday.'" in printed
     assert "line 3:" not in printed and "line 5:" not in printed and "line 7:" not in printed
+
+
+def test_a_date_that_reads_either_way_is_a_check_to_confirm(tmp_path, capsys):
+    """05/04/2026 is May 4 in Washington and 5 April in London: read month first, and the
+    author is told, or alerts go out on the wrong day."""
+    source = tmp_path / "rail.md"
+    source.write_text("# Rail Strike media plan\n\nDepartment for Transport\n\nDate: 03/04/2026\n\n"
+                      "Contact: Ann Lee, 020 7946 0000\n\n## Key messages\n\n- Trains run on "
+                      "Sunday.\n\n## Media actions\n\n- The Minister will speak to BBC Radio 4 "
+                      "on 05/04/2026.\n- The Minister will visit depots on 04/25/2026.\n",
+                      encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 0
+    checks = [line for line in capsys.readouterr().out.splitlines() if "check:" in line]
+    assert any("03/04/2026" in line and "March 4" in line and "3 April" in line
+               for line in checks)
+    assert any("05/04/2026" in line and "May 4" in line and "5 April" in line
+               for line in checks)
+    assert not any("04/25/2026" in line for line in checks)  # only one way to read it
