@@ -10,8 +10,8 @@ tracked insertion, a content control (a form field, a date picker), a simple
 field, a paragraph wrapped in a content control, a table inside a cell. An
 approved line missing a word is a wrong answer, and the verbatim check reads
 sources through this reader too, so it could not catch it. Tracked changes
-are read as accepted (insertions in, deletions out); hidden text is left out. A merged cell is one
-`w:tc`, read once.
+are read as accepted (insertions in, deletions out); hidden text is left
+out. A merged cell is one `w:tc`, read once.
 """
 
 from __future__ import annotations
