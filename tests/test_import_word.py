@@ -245,3 +245,36 @@ def test_a_word_title_naming_a_kind_of_section_is_the_plans_title(tmp_path, caps
     assert [r["kind"] for r in asked["results"]] == ["contact"]
     from bot.content import load_snapshot
     assert sorted(e.kind for e in load_snapshot(out).entries) == ["contact", "sound_bite"]
+
+
+def test_a_tables_other_columns_are_not_approved_words(tmp_path, capsys):
+    """A Q&A table with an Owner column, talking points beside their Topic: read cell by
+    cell, the owner's name was served as part of the answer and each topic word as a
+    talking point. The columns that hold no approved words are reported instead."""
+    document = _plan("Road Salt Shortage media plan")
+    document.add_heading("Talking points", 1)
+    points = document.add_table(rows=3, cols=2)
+    for row, (topic, point) in enumerate([("Topic", "Talking point"),
+                                          ("Supply", "We have enough salt for twelve storms."),
+                                          ("Cost", "Salt costs rose 40 percent this year.")]):
+        points.cell(row, 0).text, points.cell(row, 1).text = topic, point
+    document.add_heading("Q&A", 1)
+    qa = document.add_table(rows=2, cols=3)
+    for column, text in enumerate(["Question", "Answer", "Owner"]):
+        qa.cell(0, column).text = text
+    qa.cell(1, 0).text = "Why are side streets last?"
+    qa.cell(1, 1).text = "Main roads carry buses and ambulances."
+    qa.cell(1, 2).text = "J. Ruiz"
+    source = tmp_path / "salt.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for aside in ("'J. Ruiz'", "'Supply'", "'Cost'"):
+        assert f"{aside} (in a table column headed" in printed
+    assert main(["ask", "--knowledge", str(out), "--json", "why are side streets last"]) == 0
+    answer = json.loads(capsys.readouterr().out)["results"][0]
+    assert answer["text"] == "Main roads carry buses and ambulances."
+    assert sorted(_texts(out, capsys, "talking_point")) == [
+        "Salt costs rose 40 percent this year.", "We have enough salt for twelve storms."]

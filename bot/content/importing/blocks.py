@@ -70,6 +70,7 @@ class Block:
     continues: bool = False
     numbered: bool = False  # a list the format itself numbers (Word), shown "1.", "2.", ...
     titled: bool = False  # the format marks it as the document's title (Word's Title style)
+    aside: str = ""  # why it holds no approved words, when it holds none (a table's "Owner")
 
     @property
     def listed(self) -> bool:

@@ -31,9 +31,14 @@ class ImportOptions:
 def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     """Read `source` and draft its plan; SourceError when it cannot be read."""
     options = options or ImportOptions()
-    blocks = read_blocks(source)
-    found = sections(blocks)
     draft = Draft(taken=set(options.taken))
+    blocks = []
+    for block in read_blocks(source):
+        if block.aside:  # a table column of owners or topics: reported, never drafted
+            draft.unplaced.append((block.line, block.text, block.aside))
+        else:
+            blocks.append(block)
+    found = sections(blocks)
     every = paragraphs(blocks)
     document = draft_document(found, every, draft, default_timezone=options.timezone,
                               today=options.today or dt.date.today())

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.content.importing.blocks import _MARKER, Block, SourceError
+from bot.content.records import replace
 
 # A .docx is a zip: a file under the size limit can inflate to gigabytes of XML
 # (1.5 MB -> 1.5 GB took 3 GB of memory to parse). A media plan's parts are a few MB.
@@ -37,6 +38,14 @@ _HIDDEN = frozenset(_W + name for name in (
 # Around paragraphs: what holds them (tables, rows, cells, content controls, custom XML).
 _HOLDERS = frozenset(_W + name for name in (
     "tbl", "tr", "tc", "sdt", "sdtContent", "customXml"))
+# A table's first row heading its columns: a few words each, no sentence.
+_HEADING_CELL = re.compile(r"^[^.!?]{0,40}$")
+# A column heading naming approved words; any other ("Owner", "Topic", "Status") does not.
+_APPROVED_COLUMN = re.compile(
+    r"(?i)^(q|a|questions?|answers?|responses?|((key|core|main|top ?-?line) )?messages?|"
+    r"talking points?|points?( to make)?|sound ?bites?|lines?( to take)?|statements?|"
+    r"(supporting|proof) points?|if asked|approved (language|text|wording|lines?)|"
+    r"wording|text)\s*:?$")
 
 
 def read_docx(path: Path) -> list[Block]:
@@ -54,10 +63,10 @@ def read_docx(path: Path) -> list[Block]:
         raise SourceError(f"{path.name}: not a readable Word document "
                           f"({type(failed).__name__})") from None
     blocks: list[Block] = []
-    for number, paragraph in enumerate(_paragraphs(document), start=1):
+    for number, (paragraph, aside) in enumerate(_paragraphs(document), start=1):
         block = _block(paragraph, number)
         if block is not None:
-            blocks.append(block)
+            blocks.append(replace(block, aside=aside) if aside else block)
     return blocks
 
 
@@ -78,20 +87,56 @@ def _check_unpacked_size(path: Path) -> None:
 
 def _paragraphs(document) -> Iterator:
     """Every paragraph, in the order it appears: in the body, in tables (nested ones
-    too), in content controls."""
+    too), in content controls; each with why it holds no approved words, if it holds
+    none (a table's column headings, a column headed "Owner")."""
     from docx.text.paragraph import Paragraph
 
     parent = document._body
-    for element in _paragraph_elements(document.element.body):
-        yield Paragraph(element, parent)
+    for element, aside in _paragraph_elements(document.element.body, ""):
+        yield Paragraph(element, parent), aside
 
 
-def _paragraph_elements(holder) -> Iterator:
+def _paragraph_elements(holder, aside: str) -> Iterator:
     for child in holder.iterchildren():
         if child.tag == _W + "p":
-            yield child
+            yield child, aside
+        elif child.tag == _W + "tbl" and not aside:
+            yield from _table(child)
         elif child.tag in _HOLDERS:
-            yield from _paragraph_elements(child)
+            yield from _paragraph_elements(child, aside)
+
+
+def _table(table) -> Iterator:
+    """A table's paragraphs, row by row. When its first row heads the columns and some
+    heading names no approved words ("Question | Answer | Owner", "Topic | Talking
+    point"), that row is left out (labels, as "Question | Answer" alone always were)
+    and the cells of those columns are set aside, each with the reason."""
+    rows = table.findall(_W + "tr")
+    headings = [_cell_text(cell) for cell in (rows[0].findall(_W + "tc") if rows else ())
+                for _ in range(_span(cell))]  # one per grid column
+    words = [_APPROVED_COLUMN.match(heading) is not None for heading in headings]
+    if len(headings) < 2 or not any(words) or all(words) \
+            or not all(_HEADING_CELL.match(heading) for heading in headings):
+        yield from _paragraph_elements(table, "")
+        return
+    for row in rows[1:]:
+        column = 0
+        for cell in row.findall(_W + "tc"):
+            heading = headings[column] if column < len(headings) else ""
+            aside = "" if column < len(words) and words[column] else \
+                f"in a table column headed “{heading}”, not approved words"
+            yield from _paragraph_elements(cell, aside)
+            column += _span(cell)
+
+
+def _cell_text(cell) -> str:
+    return " ".join(_shown_text(p) for p in cell.iter(_W + "p")).strip()
+
+
+def _span(cell) -> int:
+    span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+    value = span.get(_W + "val") if span is not None else None
+    return int(value) if value and value.isdigit() else 1
 
 
 def _shown_text(element) -> str:
