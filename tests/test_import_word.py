@@ -278,3 +278,33 @@ def test_a_tables_other_columns_are_not_approved_words(tmp_path, capsys):
     assert answer["text"] == "Main roads carry buses and ambulances."
     assert sorted(_texts(out, capsys, "talking_point")) == [
         "Salt costs rose 40 percent this year.", "We have enough salt for twelve storms."]
+
+
+_BOX = ('<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent>'
+        '<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing>'
+        '</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r>'
+        '<w:t>{text}</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict>'
+        '</mc:Fallback></mc:AlternateContent></w:r>')
+
+
+def test_a_line_in_a_text_box_is_read_once(tmp_path, capsys):
+    """A callout box among the talking points: Word keeps its words twice (for new and
+    old versions of Word); it was dropped without a word."""
+    from docx.oxml import parse_xml
+    document = _plan("Transit Strike media plan")
+    document.add_heading("Talking points", 1)
+    document.add_paragraph("Riders can check the app for delays.", style="List Bullet")
+    document.add_paragraph()._p.append(parse_xml(_BOX.format(
+        text="Fares are waived during the strike.")))
+    source = tmp_path / "strike.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "are fares waived during the strike", capsys)
+    assert asked["results"][0]["text"] == "Fares are waived during the strike."
+    assert sorted(_texts(out, capsys, "talking_point")) == [
+        "Fares are waived during the strike.", "Riders can check the app for delays."]

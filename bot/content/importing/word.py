@@ -31,6 +31,7 @@ MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Inside a paragraph: what Word does not show as its words (properties, deleted or
 # moved-away text, field codes, a control's settings, drawings and text boxes).
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _HIDDEN = frozenset(_W + name for name in (
     "pPr", "rPr", "del", "moveFrom", "sdtPr", "sdtEndPr", "smartTagPr", "customXmlPr",
     "rt", "fldData")) | {
@@ -100,10 +101,20 @@ def _paragraph_elements(holder, aside: str) -> Iterator:
     for child in holder.iterchildren():
         if child.tag == _W + "p":
             yield child, aside
+            yield from _text_boxes(child, aside)
         elif child.tag == _W + "tbl" and not aside:
             yield from _table(child)
         elif child.tag in _HOLDERS:
             yield from _paragraph_elements(child, aside)
+
+
+def _text_boxes(paragraph, aside: str) -> Iterator:
+    """The paragraphs of the text boxes anchored in a paragraph, after it. Word keeps a
+    box's words twice, for new Word (mc:Choice) and old (mc:Fallback): read once."""
+    for box in paragraph.iter(_W + "txbxContent"):
+        inside = (a.tag for a in box.iterancestors() if a is not paragraph)
+        if not any(tag in (_FALLBACK, _W + "txbxContent") for tag in inside):
+            yield from _paragraph_elements(box, aside)
 
 
 def _table(table) -> Iterator:
