@@ -308,3 +308,19 @@ def test_a_line_in_a_text_box_is_read_once(tmp_path, capsys):
     assert asked["results"][0]["text"] == "Fares are waived during the strike."
     assert sorted(_texts(out, capsys, "talking_point")) == [
         "Fares are waived during the strike.", "Riders can check the app for delays."]
+
+
+def test_a_struck_through_line_is_reported_not_drafted(tmp_path, capsys):
+    """Authors strike out a withdrawn line rather than delete it: Word shows it crossed
+    out, and it was served as an approved sound bite."""
+    document = _plan("Beach Closure media plan")
+    document.add_heading("Key messages", 1)
+    document.add_paragraph(style="List Bullet").add_run(
+        "Swimming is safe at every beach.").font.strike = True
+    document.add_paragraph("Test results are posted daily.", style="List Bullet")
+    source = tmp_path / "beach.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "'Swimming is safe at every beach.' (struck through" in capsys.readouterr().out
+    assert _texts(out, capsys, "sound_bite") == ["Test results are posted daily."]

@@ -67,6 +67,7 @@ def read_docx(path: Path) -> list[Block]:
     for number, (paragraph, aside) in enumerate(_paragraphs(document), start=1):
         block = _block(paragraph, number)
         if block is not None:
+            aside = aside or ("struck through in the document" if _struck(paragraph._p) else "")
             blocks.append(replace(block, aside=aside) if aside else block)
     return blocks
 
@@ -163,11 +164,22 @@ def _shown_text(element) -> str:
     return "".join(parts)
 
 
+def _struck(paragraph) -> bool:
+    """Every word of the paragraph crossed out: a line withdrawn without deleting it."""
+    runs = [run for run in paragraph.iter(_W + "r") if run.text.strip() and not _hidden(run)]
+    return bool(runs) and all(_on(run, "strike") or _on(run, "dstrike") for run in runs)
+
+
+def _on(run, name: str) -> bool:
+    """A run's own on/off property (w:b, w:strike, w:vanish...) is on."""
+    properties = run.find(_W + "rPr")
+    found = properties.find(_W + name) if properties is not None else None
+    return found is not None and found.get(_W + "val", "true") not in ("0", "false", "off")
+
+
 def _hidden(run) -> bool:
     """A run in Word's Hidden font: the author hid it, no reader of the plan sees it."""
-    properties = run.find(_W + "rPr")
-    vanish = properties.find(_W + "vanish") if properties is not None else None
-    return vanish is not None and vanish.get(_W + "val", "true") not in ("0", "false", "off")
+    return _on(run, "vanish")
 
 
 def _block(paragraph, number: int) -> Block | None:
