@@ -34,6 +34,7 @@ def _notes_plan(folder: Path) -> Path:
     document.add_heading("Key messages", 1)
     document.add_paragraph("Stay indoors when the sky is orange.", style="List Bullet")
     document.add_paragraph("NOTE: lead with this in TV interviews.", style="List Bullet")
+    document.add_paragraph("(Internal) Radio first, then print.", style="List Bullet")
     document.add_paragraph("Check airnow.gov before you go out.", style="List Bullet")
     document.add_paragraph("Readings are updated hourly.", style="List Bullet 2")
     document.add_paragraph("(Do not use until the Governor has spoken.)", style="List Bullet 2")
@@ -52,7 +53,8 @@ def test_notes_to_staff_are_left_out_of_approved_words_and_named(tmp_path, capsy
     assert main(["import", str(_notes_plan(tmp_path)), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     for note in ("Note to spokesperson: do not speculate", "[Internal: the board has not",
-                 "NOTE: lead with this in TV interviews.", "(Do not use until the Governor"):
+                 "NOTE: lead with this in TV interviews.", "(Internal) Radio first",
+                 "(Do not use until the Governor"):
         assert f"'{note}" in printed and "internal note" in printed
     assert f"{out}: validates" in printed
 
@@ -60,10 +62,10 @@ def test_notes_to_staff_are_left_out_of_approved_words_and_named(tmp_path, capsy
     assert schools["text"] == "Schools stay open; outdoor recess moves inside."
     air = _ask(out, "is the air safe to breathe", capsys)["results"][0]
     assert air["text"] == "People with asthma should stay indoors."
-    shown = " ".join(r["text"] for r in _ask(out, "sky orange airnow lead TV interviews",
+    shown = " ".join(r["text"] for r in _ask(out, "sky orange airnow TV radio print",
                                                capsys)["results"])
     assert "Readings are updated hourly." in shown
-    for note in ("NOTE", "Governor", "speculate", "board"):
+    for note in ("NOTE", "Governor", "speculate", "board", "Radio"):
         assert note not in shown
 
 

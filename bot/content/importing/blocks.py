@@ -30,14 +30,14 @@ _WRAP_MAX = 100  # a file whose lines are mostly this short is hard-wrapped
 
 
 # A plan's note to its own staff, not words to say: "Note to spokesperson: ...",
-# "INTERNAL ONLY - ...", "Not for release: ...", or a line wholly in brackets or
+# "INTERNAL ONLY - ...", "(Internal) ...", "Not for release: ...", or a line wholly in brackets or
 # parentheses ("[Internal: ...]", "(Do not use until ...)"). Only a label followed by
 # its colon or dash counts: "Note that ..." and "Do not drive ..." are lines to say.
 _NOTE = (
     r"(?i)^[\[(]?\s*(?:(?:internal|staff|drafting|editor['’]?s?|spokes(?:person|people)['’]?s?)"
     r"\s+)?(?:notes?|internal(?:\s+(?:only|use(?:\s+only)?))?|for internal use(?:\s+only)?|"
     r"not for (?:release|publication|quoting|attribution|distribution)|background only|"
-    r"off the record)(?:\s+(?:to|for)\s+[^:\-–—]{1,40}?)?\s*[:\-–—]|"
+    r"off the record)(?:\s+(?:to|for)\s+[^:\-–—]{1,40}?)?\s*[:\-–—\])]|"
     r"^\[[^\[\]]+\][.!]?$|^\([^()]+\)[.!]?$")  # for re.match: compiled only when used, as _MD_*
 
 
