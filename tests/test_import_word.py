@@ -324,3 +324,32 @@ def test_a_struck_through_line_is_reported_not_drafted(tmp_path, capsys):
     assert main(["import", str(source), "--out", str(out)]) == 0
     assert "'Swimming is safe at every beach.' (struck through" in capsys.readouterr().out
     assert _texts(out, capsys, "sound_bite") == ["Test results are posted daily."]
+
+
+def test_a_message_table_gives_each_message_its_supporting_points(tmp_path, capsys):
+    """"Key message | Supporting points", a row per message: read cell by cell, the header
+    became two sections and every message and point a separate talking point."""
+    document = _plan("Transit Strike media plan")
+    document.add_heading("Key messages", 1)
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Key message", "Supporting points"
+    table.cell(1, 0).text = "Buses will keep running during the strike."
+    table.cell(1, 1).text = "Managers are trained to drive."
+    table.cell(1, 1).add_paragraph("Routes 1 to 9 run every 20 minutes.")
+    table.cell(2, 0).text = "Riders will get refunds for missed trips."
+    table.cell(2, 1).text = "Claims open on the app on Monday."
+    source = tmp_path / "strike.docx"
+    document.save(str(source))
+    out = tmp_path / "out"
+
+    asked = _import_and_ask(source, out, "will buses keep running during the strike", capsys)
+    best = asked["results"][0]
+    assert (best["kind"], best["text"]) == ("sound_bite", "\n".join([
+        "Buses will keep running during the strike.", "  - Managers are trained to drive.",
+        "  - Routes 1 to 9 run every 20 minutes."]))
+    from bot.content import load_snapshot
+    bites = {e.text: e.supporting for e in load_snapshot(out).entries if e.kind == "sound_bite"}
+    assert bites == {
+        "Buses will keep running during the strike.": ("Managers are trained to drive.",
+                                                       "Routes 1 to 9 run every 20 minutes."),
+        "Riders will get refunds for missed trips.": ("Claims open on the app on Monday.",)}

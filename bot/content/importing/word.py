@@ -41,6 +41,8 @@ _HOLDERS = frozenset(_W + name for name in (
     "tbl", "tr", "tc", "sdt", "sdtContent", "customXml"))
 # A table's first row heading its columns: a few words each, no sentence.
 _HEADING_CELL = re.compile(r"^[^.!?]{0,40}$")
+_POINTS_COLUMN = re.compile(r"(?i)^((supporting|proof|sub) ?-?points?|supporting (facts|"
+                            r"messages?|lines?)|points?|evidence|proof)\s*:?$")
 # A column heading naming approved words; any other ("Owner", "Topic", "Status") does not.
 _APPROVED_COLUMN = re.compile(
     r"(?i)^(q|a|questions?|answers?|responses?|((key|core|main|top ?-?line) )?messages?|"
@@ -64,11 +66,15 @@ def read_docx(path: Path) -> list[Block]:
         raise SourceError(f"{path.name}: not a readable Word document "
                           f"({type(failed).__name__})") from None
     blocks: list[Block] = []
-    for number, (paragraph, aside) in enumerate(_paragraphs(document), start=1):
+    for number, (paragraph, aside, depth) in enumerate(_paragraphs(document), start=1):
         block = _block(paragraph, number)
-        if block is not None:
-            aside = aside or ("struck through in the document" if _struck(paragraph._p) else "")
-            blocks.append(replace(block, aside=aside) if aside else block)
+        if block is None:
+            continue
+        if depth is not None:  # a message table's cell: the message, or one of its points
+            block = replace(block, indent=depth, marker=block.marker or "•", heading=0,
+                            bold=False)
+        aside = aside or ("struck through in the document" if _struck(paragraph._p) else "")
+        blocks.append(replace(block, aside=aside) if aside else block)
     return blocks
 
 
@@ -94,19 +100,20 @@ def _paragraphs(document) -> Iterator:
     from docx.text.paragraph import Paragraph
 
     parent = document._body
-    for element, aside in _paragraph_elements(document.element.body, ""):
-        yield Paragraph(element, parent), aside
+    for element, aside, depth in _paragraph_elements(document.element.body, ""):
+        yield Paragraph(element, parent), aside, depth
 
 
-def _paragraph_elements(holder, aside: str) -> Iterator:
+def _paragraph_elements(holder, aside: str, depth: int | None = None) -> Iterator:
+    """(paragraph, why it is set aside or "", its list depth in a message table or None)."""
     for child in holder.iterchildren():
         if child.tag == _W + "p":
-            yield child, aside
+            yield child, aside, depth
             yield from _text_boxes(child, aside)
-        elif child.tag == _W + "tbl" and not aside:
+        elif child.tag == _W + "tbl" and not aside and depth is None:
             yield from _table(child)
         elif child.tag in _HOLDERS:
-            yield from _paragraph_elements(child, aside)
+            yield from _paragraph_elements(child, aside, depth)
 
 
 def _text_boxes(paragraph, aside: str) -> Iterator:
@@ -122,14 +129,20 @@ def _table(table) -> Iterator:
     """A table's paragraphs, row by row. When its first row heads the columns and some
     heading names no approved words ("Question | Answer | Owner", "Topic | Talking
     point"), that row is left out (labels, as "Question | Answer" alone always were)
-    and the cells of those columns are set aside, each with the reason."""
+    and the cells of those columns are set aside, each with the reason. When a column
+    holds supporting points ("Key message | Supporting points"), each row is a list
+    item, the message, with its points nested under it."""
     rows = table.findall(_W + "tr")
     headings = [_cell_text(cell) for cell in (rows[0].findall(_W + "tc") if rows else ())
                 for _ in range(_span(cell))]  # one per grid column
     words = [_APPROVED_COLUMN.match(heading) is not None for heading in headings]
-    if len(headings) < 2 or not any(words) or all(words) \
+    if len(headings) < 2 or not any(words) \
             or not all(_HEADING_CELL.match(heading) for heading in headings):
         yield from _paragraph_elements(table, "")
+        return
+    points = [_POINTS_COLUMN.match(heading) is not None for heading in headings]
+    if all(words) and not (any(points) and not all(points)):
+        yield from _paragraph_elements(table, "")  # "Question | Answer": read as it is
         return
     for row in rows[1:]:
         column = 0
@@ -137,7 +150,8 @@ def _table(table) -> Iterator:
             heading = headings[column] if column < len(headings) else ""
             aside = "" if column < len(words) and words[column] else \
                 f"in a table column headed “{heading}”, not approved words"
-            yield from _paragraph_elements(cell, aside)
+            depth = (1 if points[column] else 0) if any(points) and not aside else None
+            yield from _paragraph_elements(cell, aside, depth)
             column += _span(cell)
 
 
