@@ -353,3 +353,21 @@ def test_a_message_table_gives_each_message_its_supporting_points(tmp_path, caps
         "Buses will keep running during the strike.": ("Managers are trained to drive.",
                                                        "Routes 1 to 9 run every 20 minutes."),
         "Riders will get refunds for missed trips.": ("Claims open on the app on Monday.",)}
+
+
+def test_a_document_of_too_many_paragraphs_is_refused_in_one_line(tmp_path, capsys,
+                                                                  monkeypatch):
+    """Tiny paragraphs pack by the million under the size limits, and each load reads
+    the source again (the verbatim check): refused, not read for minutes."""
+    from bot.content.importing import word
+    monkeypatch.setattr(word, "MAX_PARAGRAPHS", 50)
+    document = _plan("Harbor media plan")
+    document.add_heading("Talking points", 1)
+    for number in range(60):
+        document.add_paragraph(f"Point {number} is made.", style="List Bullet")
+    source = tmp_path / "long.docx"
+    document.save(str(source))
+    code = main(["import", str(source), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "long.docx: 65 paragraphs, too many for a media plan (at most 50)" in err

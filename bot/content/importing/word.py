@@ -27,6 +27,9 @@ from bot.content.records import replace
 # A .docx is a zip: a file under the size limit can inflate to gigabytes of XML
 # (1.5 MB -> 1.5 GB took 3 GB of memory to parse). A media plan's parts are a few MB.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+# A media plan is a few hundred paragraphs; 100 MB of XML holds a million, and reading
+# each costs about half a millisecond, at every load (the verbatim check reads sources).
+MAX_PARAGRAPHS = 20_000
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Inside a paragraph: what Word does not show as its words (properties, deleted or
@@ -65,9 +68,14 @@ def read_docx(path: Path) -> list[Block]:
     except Exception as failed:  # lxml and zip errors of a damaged file
         raise SourceError(f"{path.name}: not a readable Word document "
                           f"({type(failed).__name__})") from None
+    paragraphs = sum(1 for _ in document.element.body.iter(_W + "p"))
+    if paragraphs > MAX_PARAGRAPHS:  # the verbatim check reads the source at every load
+        raise SourceError(f"{path.name}: {paragraphs} paragraphs, too many for a media plan "
+                          f"(at most {MAX_PARAGRAPHS})")
     blocks: list[Block] = []
+    known: dict[tuple, object] = {}  # styles and list formats, looked up once per document
     for number, (paragraph, aside, depth) in enumerate(_paragraphs(document), start=1):
-        block = _block(paragraph, number)
+        block = _block(paragraph, number, known)
         if block is None:
             continue
         if depth is not None:  # a message table's cell: the message, or one of its points
@@ -196,11 +204,14 @@ def _hidden(run) -> bool:
     return _on(run, "vanish")
 
 
-def _block(paragraph, number: int) -> Block | None:
+def _block(paragraph, number: int, known: dict[tuple, object]) -> Block | None:
     text = _shown_text(paragraph._p).replace("\t", " ").strip()
     if not text:
         return None
-    style_of = paragraph.style  # a lookup in the styles part: once per paragraph
+    style_id = paragraph._p.style
+    if ("style", style_id) not in known:  # python-docx searches the styles part each time
+        known["style", style_id] = paragraph.style
+    style_of = known["style", style_id]
     style = (style_of.name if style_of is not None else "") or ""
     heading = _heading_level(style)
     level = _list_level(paragraph, style)
@@ -208,7 +219,7 @@ def _block(paragraph, number: int) -> Block | None:
         return Block(text, number, heading=heading, titled=style == "Title")
     if level is not None:
         return Block(text, number, indent=level, marker="•",
-                     numbered=_numbered(paragraph, style_of, level))
+                     numbered=_numbered(paragraph, style_of, level, known))
     typed = _MARKER.match(text)
     if typed:  # a bullet typed by hand ("• ", "- ", "1. ")
         indent = _indent_of(paragraph)
@@ -238,13 +249,23 @@ def _list_level(paragraph, style: str) -> int | None:
     return None
 
 
-def _numbered(paragraph, style, level: int) -> bool:
+def _numbered(paragraph, style, level: int, known: dict[tuple, object]) -> bool:
     """Word numbers this list item (1., a), i.) rather than bulleting it: its numbering,
     set on the paragraph or its style, has a format other than "bullet" at its level.
     A numbered question is set apart from the bulleted points of an answer."""
-    numbering = _numbering_of(paragraph, style)
+    numbering = _numbering_of(paragraph._p.pPr)
+    if numbering is None and style is not None:
+        if ("style numbering", style.style_id) not in known:
+            known["style numbering", style.style_id] = _numbering_of_style(style)
+        numbering = known["style numbering", style.style_id]
     if numbering is None:
         return False
+    if ("format", numbering, level) not in known:
+        known["format", numbering, level] = _numbering_format(paragraph, numbering, level)
+    return bool(known["format", numbering, level])
+
+
+def _numbering_format(paragraph, numbering: int, level: int) -> bool:
     try:
         definitions = paragraph.part.numbering_part.element
     except (AttributeError, KeyError, NotImplementedError):
@@ -257,16 +278,21 @@ def _numbered(paragraph, style, level: int) -> bool:
     return bool(formats) and formats[0] not in ("bullet", "none")
 
 
-def _numbering_of(paragraph, style) -> int | None:
-    """The numId of the paragraph's list, from the paragraph or else its style chain."""
-    properties = [paragraph._p.pPr]
+def _numbering_of(properties) -> int | None:
+    """The numId that paragraph properties (a paragraph's or a style's) set, if any."""
+    number = properties.numPr if properties is not None else None
+    if number is not None and number.numId is not None:
+        return int(number.numId.val)
+    return None
+
+
+def _numbering_of_style(style) -> int | None:
+    """The numId a paragraph style sets, itself or through the styles it is based on."""
     while style is not None:
-        properties.append(style.element.pPr)
+        found = _numbering_of(style.element.pPr)
+        if found is not None:
+            return found
         style = style.base_style
-    for found in properties:
-        number = found.numPr if found is not None else None
-        if number is not None and number.numId is not None:
-            return int(number.numId.val)
     return None
 
 
