@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content.importing.blocks import paragraphs
+from bot.content.importing.blocks import Block, paragraphs
 from bot.content.importing.drafting import Draft, draft_entries
 from bot.content.importing.header import draft_document, report_unread
 from bot.content.importing.reading import read_blocks
@@ -32,7 +32,7 @@ def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     """Read `source` and draft its plan; SourceError when it cannot be read."""
     options = options or ImportOptions()
     draft = Draft(taken=set(options.taken))
-    blocks = []
+    blocks: list[Block] = []
     for block in read_blocks(source):
         if block.aside:  # a table column of owners or topics: reported, never drafted
             draft.unplaced.append((block.line, block.text, block.aside))
