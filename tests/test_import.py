@@ -374,3 +374,18 @@ def test_a_date_that_reads_either_way_is_a_check_to_confirm(tmp_path, capsys):
     assert any("05/04/2026" in line and "May 4" in line and "5 April" in line
                for line in checks)
     assert not any("04/25/2026" in line for line in checks)  # only one way to read it
+
+
+def test_a_text_source_of_too_many_lines_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    """Every load reads the source again (the verbatim check): a 20 MB file of short lines
+    took seconds at every `facts-bot ask`."""
+    from bot.content.importing import reading
+    monkeypatch.setattr(reading, "MAX_LINES", 40)
+    source = tmp_path / "long.txt"
+    source.write_text("Harbor media plan\n\nMay 2, 2025\n\nContact: Al Reyes, 555-010-2000\n\n"
+                      "Talking points:\n\n" + "".join(f"- Point {n} is made.\n" for n in range(40)),
+                      encoding="utf-8")
+    code = main(["import", str(source), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "long.txt: 48 lines, too many for a media plan (at most 40)" in err
