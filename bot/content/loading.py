@@ -275,7 +275,7 @@ def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
                  line=raw.line)
 
 
-def knowledge_files(directory: Path) -> list[Path]:
+def knowledge_files(directory: Path, folder_links: list[Path] | None = None) -> list[Path]:
     """The YAML files, hidden paths skipped.
 
     A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
@@ -288,14 +288,14 @@ def knowledge_files(directory: Path) -> list[Path]:
     a Path and a `stat` for every entry: twice the time at 2,146 files.
     """
     found: list[Path] = []
-    _walk(directory, found)
+    _walk(directory, found, [] if folder_links is None else folder_links)
     return sorted(found)
 
 
-def _walk(folder: Path, found: list[Path]) -> None:
+def _walk(folder: Path, found: list[Path], folder_links: list[Path]) -> None:
     """Add the visible .yaml/.yml files (and links: a broken one is read, and said so)
-    below `folder` to `found`. As rglob: a link to a folder is not entered; a folder
-    that may not be read is passed over."""
+    below `folder` to `found`. As rglob: a link to a folder is not entered (it goes to
+    `folder_links`, to be named); a folder that may not be read is passed over."""
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)
@@ -306,9 +306,18 @@ def _walk(folder: Path, found: list[Path]) -> None:
         if name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
-            _walk(folder / name, found)
+            _walk(folder / name, found, folder_links)
         elif name.endswith((".yaml", ".yml")) and (entry.is_symlink() or entry.is_file()):
             found.append(folder / name)
+        elif entry.is_symlink() and _links_to_folder(entry):
+            folder_links.append(folder / name)
+
+
+def _links_to_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop, a target that may not be read: nothing to name
+        return False
 
 
 _pauses = 0
@@ -377,9 +386,15 @@ def _check_knowledge(root: Path, today: dt.date | None
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem("error", str(root), 0, "", "no such knowledge directory")]
-    files = knowledge_files(root)
+    folder_links: list[Path] = []
+    files = knowledge_files(root, folder_links)
+    for link in folder_links:  # "OK, 0 entries" for a plan linked in, and no answers
+        problems.append(Problem("warning", str(link.relative_to(root)), 0, "",
+                                "a link to a folder is not read: copy the plan folder here "
+                                "(or link its files one by one)"))
     if not files:
-        return None, [Problem("error", str(root), 0, "", "no .yaml files in this directory")]
+        return None, [*problems, Problem("error", str(root), 0, "",
+                                         "no .yaml files in this directory")]
     collected = _Collected(len(files))
     for path in files:
         _read_file(path, root, collected, problems)
