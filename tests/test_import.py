@@ -389,3 +389,20 @@ def test_a_text_source_of_too_many_lines_is_refused_in_one_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert "long.txt: 48 lines, too many for a media plan (at most 40)" in err
+
+
+@pytest.mark.parametrize("label", ["Press office lead", "Press secretary", "Media lead",
+                                   "Communications lead"])
+def test_a_press_contact_under_another_title_is_the_contact(label, tmp_path, capsys):
+    source = tmp_path / "plan.md"
+    source.write_text(f"# Lead Pipe media plan\n\nCity Water Office\n\nOctober 14, 2026\n\n"
+                      f"{label}: Ruth Okafor, 555-010-6060, rokafor@city.example.gov\n\n"
+                      "## Key messages\n\n- Filters are free at every library.\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "document.contact" not in capsys.readouterr().out
+    contact = yaml.safe_load((out / "document.yaml").read_text(encoding="utf-8"))["document"][
+        "contact"]
+    assert contact == {"name": "Ruth Okafor", "phone": "555-010-6060",
+                       "email": "rokafor@city.example.gov"}

@@ -168,6 +168,8 @@ def contact_of(text: str) -> tuple[str | None, str | None, str | None]:
     """(name, phone, email) from a contact line such as "Contact: Jo Bloggs, 202-555-0100"."""
     found = re.match(r"(?i)^\s*(?:(?:press |media |for more information,? )?contacts?|"
                      r"spokes(?:person|man|woman)|press officer|media relations|poc|"
+                     r"(?:press|media|communications|comms)(?: office)? (?:lead|secretary|"
+                     r"officer|director|manager)(?=\s*:)|"  # a title: only as a label
                      r"point of contact)\s*:?\s*"
                      r"(?P<rest>.*)$", text)
     if not found:
