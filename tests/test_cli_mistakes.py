@@ -272,3 +272,22 @@ def test_an_unknown_option_shows_the_usage_of_the_command_it_was_given_to(args, 
     assert usage.startswith(f"usage: {blamed} [-h]")
     unknown = args[0] if blamed == "facts-bot" else args[1]
     assert error == f"{blamed}: error: unrecognized arguments: {unknown}"
+
+
+@pytest.mark.parametrize("option, value, said", [
+    ("--review-days", "99999999", "--review-days"),
+    ("--timezone", "Mars/Base", "--timezone"),
+])
+def test_import_with_an_impossible_option_is_refused_and_writes_nothing(tmp_path, option,
+                                                                        value, said):
+    """A review period past year 9999 was a traceback; an unknown zone wrote a draft that
+    could not validate. Both are argument mistakes: usage, then one line naming it."""
+    source = tmp_path / "plan.md"
+    source.write_text("# Harbor media plan\n\nMay 2, 2025\n\nContact: Al Reyes, 555-010-2000\n\n"
+                      "## Sound bites\n\n- Dredging keeps the port open.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run("import", str(source), "--out", str(out), option, value)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"facts-bot import: error: argument {said}: {value!r} ")
+    assert not out.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,8 +141,8 @@ def test_review_by_follows_the_review_period_setting(tmp_path, monkeypatch):
     assert str(load_snapshot(tmp_path / "a").documents["blue-line-closure-2025-03"]
                .review_by) == "2025-04-02"
     assert main(["import", str(plan.path), "--out", str(tmp_path / "b"), "--review-days", "7"]) == 0
-    assert str(load_snapshot(tmp_path / "b").documents["blue-line-closure-2025-03"]
-               .review_by) == "2025-03-10"
+    [again] = load_snapshot(tmp_path / "b").documents.values()  # beside "a": its own id
+    assert str(again.review_by) == "2025-03-10"
 
 
 def test_a_dated_action_gets_its_date_owner_and_spokesperson(tmp_path):
@@ -248,3 +249,160 @@ def test_plans_written_before_the_importer_saw_them(name, tmp_path):
     out = tmp_path / "out"
     assert main(["import", str(plan.path), "--out", str(out)]) == 0
     assert len(load_snapshot(out).entries) == len(expected)
+
+
+@pytest.mark.parametrize("title", ["Budget Announcement communications plan",
+                                   "School Year Rollout media plan",
+                                   "Storm Season Press Conferences strategy"])
+def test_a_plan_title_naming_a_kind_of_section_stays_the_title(title, tmp_path, capsys):
+    """"Announcement", "rollout", "press conferences" name outreach sections; in the plan's
+    own title they must not turn its office, date and contact lines into planned actions."""
+    source = tmp_path / "plan.md"
+    source.write_text(f"# {title}\n\nCity Budget Office\n\nMay 1, 2026\n\n"
+                      "Contact: Ana Cruz, 555-010-7777\n\n## Key messages\n\n"
+                      "- The budget is balanced.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Media outreach" not in printed and "check: document.title" not in printed
+    entries = load_snapshot(out).entries
+    assert sorted(e.kind for e in entries) == ["contact", "sound_bite"]
+    document = yaml.safe_load((out / "document.yaml").read_text(encoding="utf-8"))["document"]
+    assert (document["title"], document["office"]) == (title, "City Budget Office")
+
+
+def test_an_outreach_plan_heading_after_the_header_is_still_a_section(tmp_path, capsys):
+    source = tmp_path / "plan.md"
+    source.write_text("City Budget Office\n\nMay 1, 2026\n\nContact: Ana Cruz, 555-010-7777\n\n"
+                      "## Outreach plan\n\n- The Mayor will speak on May 3.\n\n## Key messages\n\n"
+                      "- The budget is balanced.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "Media outreach: 1" in capsys.readouterr().out
+    [action] = [e for e in load_snapshot(out).entries if e.kind == "media_action"]
+    assert action.text == "The Mayor will speak on May 3."
+
+
+def _weekly_plan(folder: Path, day: int, bite: str) -> Path:
+    """A plan like last week's: same office, title and contact, one new sound bite."""
+    source = folder / f"harbor-{day}.md"
+    source.write_text(f"# Harbor Dredging media plan\n\nPort Authority\n\nMay {day}, 2025\n\n"
+                      "Contact: Al Reyes, 555-010-2000\n\n## Sound bites\n\n"
+                      f"- Dredging keeps the port open.\n- {bite}\n", encoding="utf-8")
+    return source
+
+
+def test_next_weeks_plan_joins_the_knowledge_folder_beside_last_weeks(tmp_path, capsys):
+    """Same office, contact and title in the same month, a repeated sound bite: the
+    second import must not collide with the first, or the folder loads nothing."""
+    knowledge = tmp_path / "knowledge"
+    first = _weekly_plan(tmp_path, 2, "Work stops at night near homes.")
+    second = _weekly_plan(tmp_path, 9, "The east channel reopens on May 12.")
+    assert main(["import", str(first), "--out", str(knowledge / "week-1")]) == 0
+    capsys.readouterr()
+    assert main(["import", str(second), "--out", str(knowledge / "week-2")]) == 0
+    assert "'harbor-dredging-2025-05' is already in the knowledge folder; drafted as " \
+        "'harbor-dredging-2025-05-09'" in capsys.readouterr().out
+    assert main(["validate", str(knowledge)]) == 0, capsys.readouterr().err
+    assert "6 entries in 2 document(s)" in capsys.readouterr().out
+    assert main(["ask", "--knowledge", str(knowledge), "--json", "east channel reopen"]) == 0
+    [best, *_] = json.loads(capsys.readouterr().out)["results"]
+    assert best["text"] == "The east channel reopens on May 12."
+
+
+def test_markdown_comments_are_not_approved_words(tmp_path, capsys):
+    """An HTML comment is invisible wherever the plan is read: a line commented out is
+    not approved, and a note in a comment is not part of the line beside it."""
+    source = tmp_path / "pools.md"
+    source.write_text("# Pool Safety media plan\n\nParks Department\n\nJune 1, 2026\n\n"
+                      "Contact: Bo Lin, 555-010-1212\n\n## Key messages\n\n"
+                      "- Lifeguards are on duty from 10 to 6. <!-- check hours with union -->\n"
+                      "- Children under 8 swim with an adult.\n\n<!--\n"
+                      "- Draft: pools may close early in July.\n-->\n\n"
+                      "- Swim only where flags are green.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "Sound bite: 3" in capsys.readouterr().out
+    assert main(["ask", "--knowledge", str(out), "--json", "pools close early july"]) == 0
+    shown = [r["text"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert not any("July" in text or "<!--" in text for text in shown)
+    texts = sorted(e.text for e in load_snapshot(out).entries if e.kind == "sound_bite")
+    assert texts == ["Children under 8 swim with an adult.",
+                     "Lifeguards are on duty from 10 to 6.", "Swim only where flags are green."]
+
+
+def test_a_document_already_in_the_plan_folder_is_imported_where_it_is(tmp_path, capsys):
+    """The admin drops the plan into its new folder first, then imports it there."""
+    folder = tmp_path / "knowledge" / "harbor"
+    folder.mkdir(parents=True)
+    source = _weekly_plan(folder, 2, "Work stops at night near homes.")
+    written = source.read_bytes()
+    assert main(["import", str(source), "--out", str(folder)]) == 0
+    assert f"{folder}: validates, 3 entries" in capsys.readouterr().out
+    assert source.read_bytes() == written
+
+
+def test_lines_before_the_first_section_that_are_no_particulars_are_reported(tmp_path, capsys):
+    """Only the title, office, date and contact are read from a plan's opening lines; a
+    message written there was neither drafted nor reported."""
+    source = tmp_path / "bridge.md"
+    source.write_text("# Bridge Closure media plan\n\nCity Transport Office\n\nMay 1, 2026\n\n"
+                      "Contact: Ana Cruz, 555-010-7777\n\n"
+                      "The bridge is safe to cross until Friday.\n\n"
+                      "- Detours are signed from Monday.\n\n## Key messages\n\n"
+                      "- Tolls are waived during the works.\n", encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "not placed, line 9: 'The bridge is safe to cross until Friday.'" in printed
+    assert "not placed, line 11: 'Detours are signed from Monday.'" in printed
+    assert "line 3:" not in printed and "line 5:" not in printed and "line 7:" not in printed
+
+
+def test_a_date_that_reads_either_way_is_a_check_to_confirm(tmp_path, capsys):
+    """05/04/2026 is May 4 in Washington and 5 April in London: read month first, and the
+    author is told, or alerts go out on the wrong day."""
+    source = tmp_path / "rail.md"
+    source.write_text("# Rail Strike media plan\n\nDepartment for Transport\n\nDate: 03/04/2026\n\n"
+                      "Contact: Ann Lee, 020 7946 0000\n\n## Key messages\n\n- Trains run on "
+                      "Sunday.\n\n## Media actions\n\n- The Minister will speak to BBC Radio 4 "
+                      "on 05/04/2026.\n- The Minister will visit depots on 04/25/2026.\n",
+                      encoding="utf-8")
+    assert main(["import", str(source), "--out", str(tmp_path / "out")]) == 0
+    checks = [line for line in capsys.readouterr().out.splitlines() if "check:" in line]
+    assert any("03/04/2026" in line and "March 4" in line and "3 April" in line
+               for line in checks)
+    assert any("05/04/2026" in line and "May 4" in line and "5 April" in line
+               for line in checks)
+    assert not any("04/25/2026" in line for line in checks)  # only one way to read it
+
+
+def test_a_text_source_of_too_many_lines_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    """Every load reads the source again (the verbatim check): a 20 MB file of short lines
+    took seconds at every `facts-bot ask`."""
+    from bot.content.importing import reading
+    monkeypatch.setattr(reading, "MAX_LINES", 40)
+    source = tmp_path / "long.txt"
+    source.write_text("Harbor media plan\n\nMay 2, 2025\n\nContact: Al Reyes, 555-010-2000\n\n"
+                      "Talking points:\n\n" + "".join(f"- Point {n} is made.\n" for n in range(40)),
+                      encoding="utf-8")
+    code = main(["import", str(source), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "long.txt: 48 lines, too many for a media plan (at most 40)" in err
+
+
+@pytest.mark.parametrize("label", ["Press office lead", "Press secretary", "Media lead",
+                                   "Communications lead"])
+def test_a_press_contact_under_another_title_is_the_contact(label, tmp_path, capsys):
+    source = tmp_path / "plan.md"
+    source.write_text(f"# Lead Pipe media plan\n\nCity Water Office\n\nOctober 14, 2026\n\n"
+                      f"{label}: Ruth Okafor, 555-010-6060, rokafor@city.example.gov\n\n"
+                      "## Key messages\n\n- Filters are free at every library.\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["import", str(source), "--out", str(out)]) == 0
+    assert "document.contact" not in capsys.readouterr().out
+    contact = yaml.safe_load((out / "document.yaml").read_text(encoding="utf-8"))["document"][
+        "contact"]
+    assert contact == {"name": "Ruth Okafor", "phone": "555-010-6060",
+                       "email": "rokafor@city.example.gov"}

@@ -305,3 +305,16 @@ def test_a_broken_link_to_a_content_file_is_an_error_not_skipped(knowledge_copy,
     (knowledge_copy / PLAN / "loop.yaml").symlink_to(target)
     [error] = errors_of(knowledge_copy)
     assert error.startswith(f"error: {PLAN}/loop.yaml: cannot be read: ")
+
+
+def test_a_linked_plan_folder_is_named_not_skipped_in_silence(knowledge_copy, tmp_path, capsys):
+    """A link to a folder is not followed (a ConfigMap's hidden links must not load twice),
+    but an admin who links a plan in got "OK" and none of its answers."""
+    from bot.cli import main
+    elsewhere = tmp_path / "elsewhere"
+    (knowledge_copy / PLAN).rename(elsewhere)
+    (knowledge_copy / "other").mkdir()
+    (knowledge_copy / "other" / "plan").symlink_to(elsewhere)
+    assert main(["validate", str(knowledge_copy)]) in (0, 1)
+    printed = capsys.readouterr()
+    assert "warning: other/plan: a link to a folder is not read" in printed.out + printed.err

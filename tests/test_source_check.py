@@ -160,3 +160,30 @@ async def test_a_reload_with_an_edited_entry_keeps_the_old_content_serving(knowl
 def test_index_still_builds_on_the_checked_snapshot(snapshot):
     assert Index(snapshot).search("racial profiling", dt.date(2009, 4, 27)).results
     assert asyncio  # imported for the async test above
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("if_asked.yaml", "so that it may take appropriate action. To date ICE has received no "
+     "such information.", "so that it may take appropriate"),  # cut off mid-sentence
+    ("if_asked.yaml", "ICE has routinely encouraged these organizations to provide specific "
+     "cases where racial profiling or other abuses are suspected so that it may take "
+     "appropriate action. To date ICE has received no such information.",
+     "racial profiling or other abuses"),  # a fragment from the middle of a sentence
+    ("sound_bites.yaml", "Secure Communities is not about immigration. It's about",
+     "about immigration. It's about"),  # "is not" dropped from the front
+    ("sound_bites.yaml", "Secure Communities is a color blind system. Fingerprint-matching",
+     "matching"),  # after a hyphen, inside a word
+])
+def test_a_passage_cut_out_of_a_sentence_is_an_error(knowledge_copy, capsys, name, old, new):
+    """Every word is in the source, in order, but not the sentence: "The county pays"
+    out of "The county pays for every shot." says something the plan does not."""
+    edit(knowledge_copy, name, old, new)
+    assert main(["validate", str(knowledge_copy)]) == 1
+    err = capsys.readouterr().err
+    assert ".text: not as the source has it" in err and "a sentence" in err
+
+
+def test_one_whole_sentence_of_a_paragraph_is_still_verbatim(knowledge_copy, capsys):
+    edit(knowledge_copy, "sound_bites.yaml", "Secure Communities is not about immigration. It's",
+         "It's")
+    assert main(["validate", str(knowledge_copy)]) == 0, capsys.readouterr().err

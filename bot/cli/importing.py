@@ -23,7 +23,10 @@ from bot.content.importing.plan import (
     plan_id_for,
 )
 from bot.content.importing.writer import write_plan
+from bot.content.zones import is_time_zone
 from bot.service.settings import load_settings
+
+MAX_REVIEW_DAYS = 3650  # FACTS_REVIEW_DAYS's bound too
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,12 +37,27 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="folder to write (default: ./<plan id>); must hold no YAML yet")
     command.add_argument("--id", dest="plan_id", default=None,
                          help="the plan's id, [a-z0-9-]+ (default: from its title and date)")
-    command.add_argument("--review-days", type=positive, default=None,
+    command.add_argument("--review-days", type=_review_days, default=None,
                          help=f"review_by = plan date + this many days (default "
                               f"$FACTS_REVIEW_DAYS or {DEFAULT_REVIEW_DAYS})")
-    command.add_argument("--timezone", default="America/New_York",
+    command.add_argument("--timezone", type=_time_zone, default="America/New_York",
                          help="time zone when the plan states none (default America/New_York)")
     command.set_defaults(handler=run_import)
+
+
+def _review_days(value: str) -> int:
+    """As FACTS_REVIEW_DAYS: 1 to 3650 (a larger one overflowed the date, a traceback)."""
+    days = positive(value)
+    if days > MAX_REVIEW_DAYS:
+        raise argparse.ArgumentTypeError(f"{value!r} is more than {MAX_REVIEW_DAYS} days")
+    return days
+
+
+def _time_zone(value: str) -> str:
+    """A real time zone, checked before a draft that would not validate is written."""
+    if not is_time_zone(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time zone (e.g. America/New_York)")
+    return value
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -48,7 +66,9 @@ def run_import(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     days = args.review_days or load_settings().review_days
-    options = ImportOptions(args.plan_id, days, args.timezone, dt.date.today())
+    beside = args.out.parent if args.out else Path(".")
+    options = ImportOptions(args.plan_id, days, args.timezone, dt.date.today(),
+                            taken=_ids_in_use(beside))
     try:
         draft = draft_plan(args.file, options)
     except SourceError as failed:
@@ -76,6 +96,21 @@ def run_import(args: argparse.Namespace) -> int:
     print("Next: review the draft, add alternate questions and keywords, then "
           "`facts-bot validate` and reload.")
     return _validate(out)
+
+
+def _ids_in_use(knowledge: Path) -> frozenset[str]:
+    """The plan and entry ids of a knowledge folder the new plan joins (a folder holding
+    plan folders), so the draft takes none of them: the folder must load as a whole."""
+    try:
+        plans = any((folder / "document.yaml").is_file() for folder in knowledge.iterdir())
+    except OSError:
+        return frozenset()
+    if not plans:
+        return frozenset()
+    snapshot, _ = check_knowledge(knowledge, dt.date.today())
+    if snapshot is None:  # it does not load now; `validate` will say why
+        return frozenset()
+    return frozenset([*snapshot.documents, *(entry.id for entry in snapshot.entries)])
 
 
 def _valid_id(value: str) -> bool:

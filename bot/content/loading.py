@@ -286,8 +286,10 @@ def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
                  line=raw.line)
 
 
-def knowledge_files(directory: Path, unreadable: list[Path] | None = None) -> list[Path]:
-    """The YAML files, hidden paths skipped; folders that may not be read go to `unreadable`.
+def knowledge_files(directory: Path, unreadable: list[Path] | None = None,
+                    folder_links: list[Path] | None = None) -> list[Path]:
+    """The YAML files, hidden paths skipped; folders that may not be read go to
+    `unreadable`, links to folders (not entered) to `folder_links`.
 
     A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
     folder and as a link beside it. Reading only visible paths loads each once
@@ -299,14 +301,17 @@ def knowledge_files(directory: Path, unreadable: list[Path] | None = None) -> li
     a Path and a `stat` for every entry: twice the time at 2,146 files.
     """
     found: list[Path] = []
-    _walk(directory, found, unreadable if unreadable is not None else [])
+    _walk(directory, found, [] if unreadable is None else unreadable,
+          [] if folder_links is None else folder_links)
     return sorted(found)
 
 
-def _walk(folder: Path, found: list[Path], unreadable: list[Path]) -> None:
+def _walk(folder: Path, found: list[Path], unreadable: list[Path],
+          folder_links: list[Path]) -> None:
     """Add the visible .yaml/.yml files (and links: a broken one is read, and said so)
-    below `folder` to `found`. As rglob: a link to a folder is not entered; a folder
-    that may not be read is passed over, and added to `unreadable`."""
+    below `folder` to `found`. As rglob: a link to a folder is not entered (it goes to
+    `folder_links`, to be named); a folder that may not be read is passed over, and
+    added to `unreadable`."""
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)
@@ -318,9 +323,18 @@ def _walk(folder: Path, found: list[Path], unreadable: list[Path]) -> None:
         if name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
-            _walk(folder / name, found, unreadable)
+            _walk(folder / name, found, unreadable, folder_links)
         elif name.endswith((".yaml", ".yml")) and (entry.is_symlink() or entry.is_file()):
             found.append(folder / name)
+        elif entry.is_symlink() and _links_to_folder(entry):
+            folder_links.append(folder / name)
+
+
+def _links_to_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a loop, a target that may not be read: nothing to name
+        return False
 
 
 _pauses = 0
@@ -390,12 +404,18 @@ def _check_knowledge(root: Path, today: dt.date | None
     if not root.is_dir():
         return None, [Problem("error", str(root), 0, "", "no such knowledge directory")]
     unreadable: list[Path] = []
-    files = knowledge_files(root, unreadable)
+    folder_links: list[Path] = []
+    files = knowledge_files(root, unreadable, folder_links)
     if unreadable:  # passed over, its plans would be withdrawn without a word
         return None, [Problem("error", _relative(folder, root), 0, "",
                               "folder cannot be read: permission denied") for folder in unreadable]
+    for link in folder_links:  # "OK, 0 entries" for a plan linked in, and no answers
+        problems.append(Problem("warning", str(link.relative_to(root)), 0, "",
+                                "a link to a folder is not read: copy the plan folder here "
+                                "(or link its files one by one)"))
     if not files:
-        return None, [Problem("error", str(root), 0, "", "no .yaml files in this directory")]
+        return None, [*problems, Problem("error", str(root), 0, "",
+                                         "no .yaml files in this directory")]
     collected = _Collected(len(files))
     for path in files:
         _read_file(path, root, collected, problems)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.content.importing.blocks import Block, SourceError, paragraphs
+from bot.content.importing.blocks import Block, SourceError, is_internal_note, paragraphs
 from bot.content.importing.reading import read_blocks
 from bot.content.model import Document, Entry, Problem
 from bot.content.records import record
@@ -80,11 +80,14 @@ class Source:
             offset += len(words) + 1
         return cls(path.name, " ".join(pieces), blocks, tuple(starts))
 
-    def find(self, passage: str, whole_words: bool = False) -> int:
+    def find(self, passage: str, whole_words: bool = False, sentences: bool = False) -> int:
         """Where `passage` (normalised) starts, at a word boundary; -1 if nowhere.
 
         `whole_words`: it must also end where a source word ends (at a space), so
         "Fingerprint" is not found in "Fingerprint-matching".
+        `sentences`: it must also start and end where sentences (or paragraphs, list
+        items, cells, a label's colon) do: "The county pays" is every word of "The
+        county pays for every shot." in order, and says something the plan does not.
         """
         if not passage:
             return -1
@@ -97,10 +100,42 @@ class Source:
                 or not passage[-1:].isalnum()
             if whole_words:
                 after_ok = end == len(self.text) or self.text[end] == " "
+            if sentences:
+                before_ok = before_ok and self._opens_sentence(start)
+                after_ok = after_ok and self._closes_sentence(end, passage)
             if before_ok and after_ok:
                 return start
             start = self.text.find(passage, start + 1)
         return -1
+
+    def _opens_sentence(self, start: int) -> bool:
+        """Does a sentence start here: a block's start, or after . ! ? : ; - ) ] or a quote?"""
+        if self.starts[self.block_at(start)] == start:
+            return True
+        before = start - 1
+        while before >= 0 and self.text[before] == " ":
+            before -= 1
+        if before < 0:
+            return True
+        if self.text[before] == "-":  # a dash between words, not a hyphen inside one
+            return before + 1 < start and self.text[before - 1:before] in (" ", "")
+        return self.text[before] in _OPENS_AFTER
+
+    def _closes_sentence(self, end: int, passage: str) -> bool:
+        """Does a sentence end here: the passage's own . ! ? ) ] or quote, a block's end,
+        or the colon of a heading or label ("If asked about X:")?"""
+        if passage[-1:] in _CLOSES or end >= len(self.text) or self.text[end] == ":":
+            return True
+        return self.text[end] == " " and self.starts[self.block_at(end + 1)] == end + 1
+
+    def inside_sentence(self, passage: str) -> str | None:
+        """Where `passage` is found only cut out of a sentence: the source's words around it."""
+        start = self.find(passage)
+        if start < 0:
+            return None
+        left = self.text.rfind(" ", 0, max(0, start - 40)) + 1
+        right = self.text.find(" ", min(len(self.text), start + len(passage) + 40))
+        return self.text[left:right if right >= 0 else len(self.text)]
 
     def block_at(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset) - 1
@@ -126,6 +161,10 @@ class Source:
         said = _quote(theirs) if theirs else "nothing more"
         return (f"after {_quote(words[max(0, low - 4):low])} it has {_quote(ours)} where "
                 f"{self.name} has {said}")
+
+
+_OPENS_AFTER = frozenset(".!?:;-)]\"'")  # normalised: typographic quotes and dashes are plain
+_CLOSES = frozenset(".!?)]\"'")
 
 
 def _quote(words: Sequence[str]) -> str:
@@ -203,17 +242,17 @@ def _check_entry(source: Source, entry: Entry, lines: Mapping[str, int],
 
     for name in ("question", "topic"):
         value = getattr(entry, name)
-        if value and source.find(normalise(value)) < 0:
-            error(name, "not as the source has it: " + source.first_difference(normalise(value)))
+        if value and source.find(normalise(value), sentences=True) < 0:
+            error(name, "not as the source has it: " + _difference(source, normalise(value)))
     text = normalise(entry.text)
-    text_start = source.find(text)
+    text_start = source.find(text, sentences=True)
     if text_start < 0:
-        error("text", "not as the source has it: " + source.first_difference(text))
+        error("text", "not as the source has it: " + _difference(source, text))
         return
     if not entry.supporting:
         return
     whole = normalise(" ".join([entry.text, *entry.supporting]))
-    start = source.find(whole)
+    start = source.find(whole, sentences=True)
     if start < 0:
         for number, point in enumerate(entry.supporting, start=1):
             if source.find(normalise(point)) < 0:
@@ -226,6 +265,15 @@ def _check_entry(source: Source, entry: Entry, lines: Mapping[str, int],
     _check_no_point_dropped(source, text_start, start + len(whole), error)
 
 
+def _difference(source: Source, passage: str) -> str:
+    """Why `passage` is not verbatim: words that part from the source, or a cut sentence."""
+    around = source.inside_sentence(passage)
+    if around is not None:
+        return (f"it starts or ends inside a sentence of {source.name} (approved words are "
+                f"whole sentences): the source has “{around}”")
+    return source.first_difference(passage)
+
+
 def _check_no_point_dropped(source: Source, start: int, end: int, error) -> None:
     """The source's next block must not be one more point under the text found at `start`."""
     first = source.blocks[source.block_at(start)]
@@ -233,7 +281,8 @@ def _check_no_point_dropped(source: Source, start: int, end: int, error) -> None
     if following <= source.block_at(end - 1) or following >= len(source.blocks):
         return
     after = source.blocks[following]
-    nested = after.listed and first.listed and after.indent > first.indent
+    nested = after.listed and first.listed and after.indent > first.indent \
+        and not is_internal_note(after.text)  # a note to staff is no point to say
     if nested:
         error("supporting", f"the source has one more supporting point, which is missing "
               f"here: {_quote(after.text.split(' ')[:8])} ({source.name} line {after.line})")

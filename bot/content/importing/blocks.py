@@ -25,7 +25,26 @@ _NESTED_LETTER = re.compile(r"^(?P<indent>[ \t]+)(?P<marker>\(?[a-z][.)])[ \t]+(
 _MD_HEADING = r"^\s{0,3}(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$"
 _MD_BOLD = r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$"
 _MD_RULE = r"^\s{0,3}([-*_])(\s*\1){2,}\s*$"
+_MD_COMMENT = r"<!--.*?(?:-->|\Z)"  # unclosed: hidden to the end, as a renderer hides it
 _WRAP_MAX = 100  # a file whose lines are mostly this short is hard-wrapped
+
+
+# A plan's note to its own staff, not words to say: "Note to spokesperson: ...",
+# "INTERNAL ONLY - ...", "(Internal) ...", "Not for release: ...", or a line wholly in brackets or
+# parentheses ("[Internal: ...]", "(Do not use until ...)"). Only a label followed by
+# its colon or dash counts: "Note that ..." and "Do not drive ..." are lines to say.
+_NOTE = (
+    r"(?i)^[\[(]?\s*(?:(?:internal|staff|drafting|editor['’]?s?|spokes(?:person|people)['’]?s?)"
+    r"\s+)?(?:notes?|internal(?:\s+(?:only|use(?:\s+only)?))?|for internal use(?:\s+only)?|"
+    r"not for (?:release|publication|quoting|attribution|distribution)|background only|"
+    r"off the record)(?:\s+(?:to|for)\s+[^:\-–—]{1,40}?)?\s*[:\-–—\])]|"
+    r"^\[[^\[\]]+\][.!]?$|^\([^()]+\)[.!]?$")  # for re.match: compiled only when used, as _MD_*
+
+
+def is_internal_note(text: str) -> bool:
+    """A line the plan addresses to its own staff: the importer drafts it as no entry,
+    and the verbatim check does not count it as a supporting point left out."""
+    return bool(re.match(_NOTE, text.strip()))
 
 
 class SourceError(Exception):
@@ -38,7 +57,8 @@ class Block:
 
     `text` is verbatim apart from the marks the format uses for structure
     (a bullet, `#`, `**` around a whole line). `continues` says the block is
-    a hard-wrapped continuation of the paragraph before it.
+    a hard-wrapped continuation of the paragraph before it. A Word list item's
+    `marker` is "•" whatever Word shows; `numbered` says Word numbers it.
     """
 
     text: str
@@ -48,6 +68,9 @@ class Block:
     heading: int = 0
     bold: bool = False
     continues: bool = False
+    numbered: bool = False  # a list the format itself numbers (Word), shown "1.", "2.", ...
+    titled: bool = False  # the format marks it as the document's title (Word's Title style)
+    aside: str = ""  # why it holds no approved words, when it holds none (a table's "Owner")
 
     @property
     def listed(self) -> bool:
@@ -74,6 +97,16 @@ def text_blocks(lines: list[str], markdown: bool = False) -> list[Block]:
         blocks.append(block)
         previous = block
     return blocks
+
+
+def without_comments(markdown: str) -> str:
+    """Markdown with its HTML comments blanked: no reader of the plan sees them, so a
+    line commented out is not approved, nor a note in a comment part of its line.
+    Each comment keeps its line breaks, so every line keeps its number."""
+    if "<!--" not in markdown:
+        return markdown
+    return re.sub(_MD_COMMENT, lambda comment: "\n" * comment[0].count("\n"), markdown,
+                  flags=re.DOTALL)
 
 
 def _block(line: str, number: int, markdown: bool) -> Block:

@@ -98,7 +98,8 @@ def find_date(text: str, around: dt.date) -> Written | None:
             year = int(found["year"]) if found["year"] else around.year
             day = _day(year, number, found["day"])
             if day:
-                candidates.append((found.start(), Written(found[0].strip(), day)))
+                note = _either_way(found[0].strip(), day) if pattern is NUMERIC else None
+                candidates.append((found.start(), Written(found[0].strip(), day, note=note)))
                 break
     if not candidates:
         weekday = WEEKDAY_ONLY.search(text)
@@ -111,6 +112,15 @@ def find_date(text: str, around: dt.date) -> Written | None:
                            f"the first {WEEKDAYS[index].title()} after {around}")
         return None
     return min(candidates, key=lambda pair: pair[0])[1]
+
+
+def _either_way(written: str, day: dt.date) -> str | None:
+    """05/04/2026 is May 4 month first, 5 April day first: say which was read."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    read, other = MONTHS[day.month - 1].title(), MONTHS[day.day - 1].title()
+    return (f"“{written}” read month first, as {read} {day.day}, {day.year}; if the plan "
+            f"means {day.month} {other}, fix the date")
 
 
 def owner_of(text: str) -> str | None:
@@ -158,6 +168,8 @@ def contact_of(text: str) -> tuple[str | None, str | None, str | None]:
     """(name, phone, email) from a contact line such as "Contact: Jo Bloggs, 202-555-0100"."""
     found = re.match(r"(?i)^\s*(?:(?:press |media |for more information,? )?contacts?|"
                      r"spokes(?:person|man|woman)|press officer|media relations|poc|"
+                     r"(?:press|media|communications|comms)(?: office)? (?:lead|secretary|"
+                     r"officer|director|manager)(?=\s*:)|"  # a title: only as a label
                      r"point of contact)\s*:?\s*"
                      r"(?P<rest>.*)$", text)
     if not found:

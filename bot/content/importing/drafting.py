@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content.importing import details
-from bot.content.importing.blocks import Block
+from bot.content.importing.blocks import Block, is_internal_note
 from bot.content.importing.structure import (
     INLINE_IF_ASKED,
     Section,
     answer_text,
     is_answer_label,
     question_text,
+    withheld,
 )
 from bot.content.records import replace
 
@@ -40,6 +41,7 @@ class Draft:
     entries: list[dict[str, Any]] = field(default_factory=list)
     unplaced: list[tuple[int, str, str]] = field(default_factory=list)  # line, text, why
     checks: list[str] = field(default_factory=list)  # guesses an author should confirm
+    taken: set[str] = field(default_factory=set)  # entry ids in use, here and beside the plan
 
 
 @dataclass
@@ -54,9 +56,10 @@ def draft_entries(found: list[Section], document: dict[str, Any], draft: Draft) 
     window = document.get("events")
     for section in found:
         if section.kind in (None,) and section.blocks:
+            why = ("a heading marked internal or not approved" if withheld(section.title)
+                   else "a heading that names no kind of content")
             for block in section.blocks:
-                draft.unplaced.append((block.line, block.text, f"under “{section.title}”, "
-                                       "a heading that names no kind of content"))
+                draft.unplaced.append((block.line, block.text, f"under “{section.title}”, {why}"))
             continue
         if section.kind in ("sound_bite", "talking_point", "if_asked"):
             _listed(section, draft)
@@ -107,6 +110,9 @@ _ITEM_LABEL = re.compile(r"(?i)^(?:sound ?bite|key message|message|talking point
 
 def _listed(section: Section, draft: Draft) -> None:
     for item in _items(section.blocks):
+        if _note(item.block, section, draft):
+            continue
+        item = _Item(item.block, _points_before_note(item.children, section, draft))
         labelled = _ITEM_LABEL.match(item.block.text)
         if labelled:  # the label is the plan's numbering, not words to say
             item = _Item(replace(item.block, text=item.block.text[labelled.end():]),
@@ -128,6 +134,28 @@ def _listed(section: Section, draft: Draft) -> None:
             entry["questions"] = [subject] if subject else []
 
 
+_NOTE_WHY = "an internal note, not words to say; place it yourself if it is approved"
+
+
+def _note(block: Block, section: Section, draft: Draft) -> bool:
+    """Report `block` when it is a note to staff: it must not become approved words."""
+    if not is_internal_note(block.text):
+        return False
+    draft.unplaced.append((block.line, block.text, f"in “{section.title}”: {_NOTE_WHY}"))
+    return True
+
+
+def _points_before_note(children: list[Block], section: Section, draft: Draft) -> list[Block]:
+    """An item's nested points up to a note among them; the note and what follows it are
+    reported (the points must stay a run of the source, as the verbatim check reads it)."""
+    for number, child in enumerate(children):
+        if _note(child, section, draft):
+            for after in children[number + 1:]:
+                draft.unplaced.append((after.line, after.text, "after an internal note"))
+            return children[:number]
+    return children
+
+
 def _if_asked_item(section: Section, item: _Item, draft: Draft) -> None:
     """"- If asked about X:" with the responses nested under it: one entry per response."""
     topic = item.block.text.rstrip(":").strip()
@@ -147,6 +175,7 @@ def _qa(section: Section, draft: Draft) -> None:
     question: str | None = None
     question_line = 0
     answer: list[str] = []
+    noted = False  # a note to staff ended this answer
 
     def close() -> None:
         if question and answer:
@@ -168,7 +197,13 @@ def _qa(section: Section, draft: Draft) -> None:
             asked = block.text
         if asked is not None:
             close()
-            question, question_line, answer = asked, block.line, []
+            question, question_line, answer, noted = asked, block.line, [], False
+            continue
+        if _note(block, section, draft):
+            noted = noted or bool(answer)  # a note before the answer begins ends nothing
+            continue
+        if noted:  # the answer's words must stay one run of the source
+            draft.unplaced.append((block.line, block.text, "after an internal note"))
             continue
         if question is None:
             draft.unplaced.append((block.line, block.text, f"in “{section.title}” before "
@@ -183,7 +218,8 @@ def _qa(section: Section, draft: Draft) -> None:
 
 def bold_or_numbered(block: Block) -> bool:
     """A listed question is one set apart: bold, or numbered like "1." (not a bullet)."""
-    return block.bold or block.marker[:1].isdigit() or block.marker[:2].lstrip("(").isdigit()
+    return block.bold or block.numbered or block.marker[:1].isdigit() \
+        or block.marker[:2].lstrip("(").isdigit()
 
 
 def _shouting(text: str) -> bool:
@@ -277,8 +313,8 @@ def _unique_id(draft: Draft, kind: str, text: str) -> str:
              if w not in ("the", "a", "an", "of", "and", "to", "is", "in", "for", "on", "if")]
     base = f"{ID_PREFIX[kind]}-" + "-".join(words[:5])
     base = base[:48].rstrip("-") or ID_PREFIX[kind]
-    taken = {e["id"] for e in draft.entries}
     candidate, number = base, 2
-    while candidate in taken:
+    while candidate in draft.taken:
         candidate, number = f"{base}-{number}", number + 1
+    draft.taken.add(candidate)
     return candidate

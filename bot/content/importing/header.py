@@ -47,11 +47,35 @@ def draft_document(found: list[Section], every: list[Block], draft: Draft, *,
     return document
 
 
+def report_unread(found: list[Section], document: dict[str, Any], draft: Draft) -> None:
+    """Report the opening lines that are none of the plan's particulars: only the title,
+    office, date and contact are read from them, and a message written there was lost."""
+    read = [document["title"], document["office"],
+            *(e["text"] for e in draft.entries if e["kind"] == "contact")]
+    whole = " ".join(read)  # an office written over several lines
+    for block in (b for s in found if s.kind == "header" for b in s.blocks):
+        if block.text in whole or any(part in block.text for part in read if part) \
+                or _particular(block.text):
+            continue  # "**Office:** Alameda County ..." holds the office
+        draft.unplaced.append((block.line, block.text, "before the first section heading, "
+                               "and not the plan's title, office, date or contact"))
+
+
+def _particular(text: str) -> bool:
+    """A short dated line ("Prepared: 12 May 2025"), a phone number or an email address."""
+    dated = any(p.search(text) for p in (details.DATE, details.DAY_FIRST, details.ISO,
+                                          details.NUMERIC))
+    return (dated and len(text.split()) <= 8) or bool(details.PHONE.search(text)
+                                                     or details.EMAIL.search(text))
+
+
 def _plan_date(header: list[Block], every: list[Block], draft: Draft, today: dt.date) -> dt.date:
     for block in [*header, *every[:15]]:
         if details.find_date(block.text, today) and re.search(r"\d{4}", block.text):
             found = details.find_date(block.text, today)
             if found is not None:
+                if found.note:
+                    draft.checks.append(f"document.date: {found.note}")
                 return found.date
     draft.checks.append(f"document.date: the plan states no date with a year; set to {today}")
     return today

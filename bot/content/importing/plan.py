@@ -8,9 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content.importing.blocks import paragraphs
+from bot.content.importing.blocks import Block, paragraphs
 from bot.content.importing.drafting import Draft, draft_entries
-from bot.content.importing.header import draft_document
+from bot.content.importing.header import draft_document, report_unread
 from bot.content.importing.reading import read_blocks
 from bot.content.importing.structure import sections
 
@@ -23,21 +23,31 @@ class ImportOptions:
     review_days: int = DEFAULT_REVIEW_DAYS
     timezone: str = "America/New_York"
     today: dt.date | None = None
+    # ids of the plans and entries already in the knowledge folder the plan joins: next
+    # week's plan repeats the office's contact line, its title and often a sound bite
+    taken: frozenset[str] = frozenset()
 
 
 def draft_plan(source: Path, options: ImportOptions | None = None) -> Draft:
     """Read `source` and draft its plan; SourceError when it cannot be read."""
     options = options or ImportOptions()
-    blocks = read_blocks(source)
+    draft = Draft(taken=set(options.taken))
+    blocks: list[Block] = []
+    for block in read_blocks(source):
+        if block.aside:  # a table column of owners or topics: reported, never drafted
+            draft.unplaced.append((block.line, block.text, block.aside))
+        else:
+            blocks.append(block)
     found = sections(blocks)
-    draft = Draft()
     every = paragraphs(blocks)
     document = draft_document(found, every, draft, default_timezone=options.timezone,
                               today=options.today or dt.date.today())
-    document["id"] = options.plan_id or plan_id_for(document["title"], document["date"])
+    document["id"] = options.plan_id or _free_plan_id(document["title"], document["date"],
+                                                      options.taken, draft)
     document["review_by"] = document["date"] + dt.timedelta(days=options.review_days)
     draft.document = _document_order(document)
     draft_entries(found, document, draft)
+    report_unread(found, document, draft)
     return draft
 
 
@@ -50,6 +60,21 @@ def plan_id_for(title: str, date: dt.date) -> str:
     words = [w for w in words if w not in ("the", "a", "of", "for", "and", "media", "plan")]
     stem = "-".join(words[:4]) or "plan"
     return f"{stem}-{date:%Y-%m}"
+
+
+def _free_plan_id(title: str, date: dt.date, taken: frozenset[str], draft: Draft) -> str:
+    """The plan's id; with the day added when the month's id is taken (weekly plans)."""
+    first = plan_id = plan_id_for(title, date)
+    if plan_id in taken:
+        plan_id = f"{plan_id}-{date:%d}"
+    base, number = plan_id, 2
+    while plan_id in taken:
+        plan_id, number = f"{base}-{number}", number + 1
+    if plan_id != first:
+        draft.checks.append(f"document.id: a plan {first!r} is already in the knowledge "
+                            f"folder; drafted as {plan_id!r} (remove the old folder if this "
+                            "plan replaces it)")
+    return plan_id
 
 
 def _document_order(document: dict) -> dict:

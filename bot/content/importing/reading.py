@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content.importing.blocks import Block, SourceError, text_blocks
+from bot.content.importing.blocks import Block, SourceError, text_blocks, without_comments
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024  # a media plan is a few pages; refuse anything absurd
+# Each load reads the source again (the verbatim check): 20 MB of short lines took 8 s.
+MAX_LINES = 50_000
 FORMATS = (".txt", ".md", ".markdown", ".docx")
 
 
@@ -41,5 +43,11 @@ def read_blocks(path: Path) -> list[Block]:
         raise SourceError(f"{path}: cannot be read: {failed.strerror or failed}") from None
     if "\x00" in text:
         raise SourceError(f"{path.name}: binary data, not a text document")
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > MAX_LINES:
+        raise SourceError(f"{path.name}: {lines} lines, too many for a media plan "
+                          f"(at most {MAX_LINES})")
     markdown = suffix in (".md", ".markdown")
+    if markdown:
+        text = without_comments(text)
     return text_blocks(text.splitlines(), markdown=markdown)

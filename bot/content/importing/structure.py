@@ -48,6 +48,29 @@ _ANSWER_LABEL = re.compile(r"^(?:A(?:nswer)?|Response)\s*\d*\s*[:.)]\s*(?P<text>
                            re.IGNORECASE)
 
 
+# A heading opening the document and naming a plan or strategy (or in Word's Title
+# style) is its title, whatever subject it names ("... Rollout media plan" is no outreach
+# section, "Recycling Changes messaging" no talking points). Only the very first line:
+# an "Outreach plan" heading after the plan's header lines is a section.
+_PLAN_TITLE = re.compile(r"(?i)\b(plan|strategy)\b")
+
+# A heading saying what is under it is not to be said: "Talking points (not yet approved
+# by legal)" never drafts lines to say; nor does "Internal notes" or "Staff only" under
+# Key messages, which named no kind and took the messages' own. A named kind keeps a
+# milder mark: "TALKING POINTS (internal)" are points to make, not to hand out.
+_UNAPPROVED = (r"\b(not (yet )?approved|unapproved|do not (quote|say)|not for (quoting|"
+               r"attribution)|off the record)\b")
+_INTERNAL = (r"(?i)^notes?\b|\b(internal|staff only|for staff|confidential|not for (release|"
+             r"publication|distribution)|do not (share|release|distribute))\b|" + _UNAPPROVED)
+_SAYABLE = ("sound_bite", "talking_point", "if_asked", "qa")
+
+
+def withheld(title: str, named: bool = False) -> bool:
+    """A heading marking what is under it as not approved (or, when it names no kind of
+    its own, as internal)."""
+    return bool(re.search("(?i)" + _UNAPPROVED if named else _INTERNAL, title))
+
+
 # "If asked about X: the response" on one line
 INLINE_IF_ASKED = re.compile(r"(?i)^(?P<topic>if (asked|pressed|questioned|challenged)\b[^:]{3,}?)"
                              r":\s+(?P<text>\S+(?:\s+\S+){2,})$")
@@ -142,26 +165,37 @@ def sections(blocks: list[Block]) -> list[Section]:
     for block in paragraphs(blocks):
         level = heading_level(block)
         current = found[-1]
-        if level and current.kind == "qa" and _question_not_heading(block, level, current):
+        if level and current.kind == "qa" and _question_not_heading(block):
             level = 0
         if not level:
             current.blocks.append(block)
             continue
         title = clean_heading(block.text)
         kind = kind_of_heading(title)
+        if len(found) == 1 and not found[0].blocks and (block.titled
+                                                        or _PLAN_TITLE.search(title)):
+            kind = "header"  # "Budget Announcement communications plan": its title, not outreach
         if kind is None and all(s.kind in ("header", "contact") for s in found):
             kind = "header"  # the plan's title block, before any content
+        named = kind is not None
         if kind is None:
             kind = _inherited(found, level)
+        if kind in _SAYABLE and withheld(title, named):
+            kind = None  # its lines are reported, for the author to place
         found.append(Section(title, block.line, level, kind))
     return found
 
 
-def _question_not_heading(block: Block, level: int, current: Section) -> bool:
-    """In a Q&A section, an upper-case or bold line that names no section is a question."""
-    if kind_of_heading(block.text) is not None:
-        return False
-    return not block.heading or level > current.level
+def _question_not_heading(block: Block) -> bool:
+    """In a Q&A section, an upper-case or bold line that names no section is a question;
+    a Word or Markdown heading is one only when it asks one. A topic heading ("Cost of
+    overtime") starts a part of the section, its own questions under it: read as a
+    question, the words under it were served as part of the answer above."""
+    if kind_of_heading(block.text) is not None or withheld(block.text):
+        return False  # "Notes for the spokesperson": a part of the section, not a question
+    if block.heading:
+        return block.text.endswith("?") or question_text(block) is not None
+    return True
 
 
 def _inherited(found: list[Section], level: int) -> str | None:

@@ -58,7 +58,8 @@ def write_plan(draft: Draft, source: Path, out: Path) -> list[Path]:
         raise FileExistsError(f"{out} already holds {', '.join(sorted(existing))}; "
                               "import into a new folder")
     copy = out / source.name
-    shutil.copyfile(source, copy)
+    if not (copy.exists() and copy.samefile(source)):  # dropped into its folder first
+        shutil.copyfile(source, copy)
     document = {"document": {**draft.document, "source_file": source.name}}
     written[0].write_text(dump(document), encoding="utf-8")
     by_file: dict[str, list[dict[str, Any]]] = {}
