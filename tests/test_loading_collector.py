@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot.content import BUNDLED_KNOWLEDGE, KnowledgeError, load_snapshot, loading
+from bot.content import BUNDLED_KNOWLEDGE, KnowledgeError, collector, load_snapshot, loading
 
 PLAN = "ice-secure-communities-2009-04"
 
@@ -144,7 +144,7 @@ def test_a_large_load_is_kept_out_of_later_collections(collector_on, unfrozen, m
     """What a department-size load makes is frozen, so lookups never walk it again."""
     load_snapshot(BUNDLED_KNOWLEDGE)
     assert gc.get_freeze_count() == 0  # the bundled plan is small: nothing to spare
-    monkeypatch.setattr(loading, "FREEZE_MIN_OBJECTS", 100)
+    monkeypatch.setattr(collector, "FREEZE_MIN_OBJECTS", 100)
     snapshot = load_snapshot(BUNDLED_KNOWLEDGE)
     assert gc.get_freeze_count() >= len(snapshot.entries)
     assert not any(o is snapshot.entries[0] for o in gc.get_objects())

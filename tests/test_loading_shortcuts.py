@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from bot.content import check_knowledge, load_snapshot
-from bot.content.loading import MANY_FILES, knowledge_files
+from bot.content.files import knowledge_files
+from bot.content.loading import MANY_FILES
 from bot.content.source_check import normalise
 from conftest import TODAY
 

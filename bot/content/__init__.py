@@ -6,7 +6,8 @@ directory into a Snapshot (every problem with file, line and field), with
 Slack, HTTP or the database.
 """
 
-from bot.content.loading import BUNDLED_KNOWLEDGE, check_knowledge, knowledge_files, load_snapshot
+from bot.content.files import knowledge_files
+from bot.content.loading import BUNDLED_KNOWLEDGE, check_knowledge, load_snapshot
 from bot.content.model import (
     INTERNAL_LABEL,
     KINDS,

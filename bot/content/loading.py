@@ -8,13 +8,9 @@ old one keeps serving it until a new one loads cleanly.
 
 from __future__ import annotations
 
-import _thread  # threading.Lock without importing threading (asking needs no threads)
-import contextlib
 import datetime as dt
-import gc
-import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.content import yaml_lines
+from bot.content.collector import collector_paused
 from bot.content.currency import warn_unreviewed
 from bot.content.dates import check_schedule_words
 from bot.content.fields import (
@@ -38,6 +35,7 @@ from bot.content.fields import (
     text_list,
     type_name,
 )
+from bot.content.files import knowledge_files
 from bot.content.model import (
     AlertSettings,
     Contact,
@@ -284,111 +282,6 @@ def _build_entry(checker: FileChecker, raw: _Found, values: dict[str, Any],
     values = {k: v for k, v in values.items() if k not in ("schedule", "notes", "document")}
     return Entry(**values, document=document, schedule=schedule, path=checker.path,
                  line=raw.line)
-
-
-def knowledge_files(directory: Path, unreadable: list[Path] | None = None,
-                    folder_links: list[Path] | None = None) -> list[Path]:
-    """The YAML files, hidden paths skipped; folders that may not be read go to
-    `unreadable`, links to folders (not entered) to `folder_links`.
-
-    A Kubernetes ConfigMap volume holds each file twice: in a hidden dated
-    folder and as a link beside it. Reading only visible paths loads each once
-    and gives every replica the same content version.
-
-    The files `rglob("*")` finds (tests/test_loading_shortcuts.py holds it to
-    that), walked with `os.scandir`: each entry's kind is known from the listing,
-    so only links cost a `stat`, and hidden folders are not entered. rglob made
-    a Path and a `stat` for every entry: twice the time at 2,146 files.
-    """
-    found: list[Path] = []
-    _walk(directory, found, [] if unreadable is None else unreadable,
-          [] if folder_links is None else folder_links)
-    return sorted(found)
-
-
-def _walk(folder: Path, found: list[Path], unreadable: list[Path],
-          folder_links: list[Path]) -> None:
-    """Add the visible .yaml/.yml files (and links: a broken one is read, and said so)
-    below `folder` to `found`. As rglob: a link to a folder is not entered (it goes to
-    `folder_links`, to be named); a folder that may not be read is passed over, and
-    added to `unreadable`."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = list(listing)
-    except PermissionError:
-        unreadable.append(folder)
-        return
-    for entry in entries:
-        name = entry.name
-        if name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            _walk(folder / name, found, unreadable, folder_links)
-        elif name.endswith((".yaml", ".yml")) and (entry.is_symlink() or entry.is_file()):
-            found.append(folder / name)
-        elif entry.is_symlink() and _links_to_folder(entry):
-            folder_links.append(folder / name)
-
-
-def _links_to_folder(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:  # a loop, a target that may not be read: nothing to name
-        return False
-
-
-_pauses = 0
-_pauses_lock = _thread.allocate_lock()
-_collector_was_enabled = True
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while content loads, on again after.
-
-    Loading makes hundreds of thousands of objects that all live on, and the
-    collector, triggered by the allocations, rescans the growing heap again
-    and again: a sixth of the time at 10,000 entries, more as it grows. It
-    frees nothing here. Reference counting still frees what dies. Pauses may
-    nest and overlap across threads (a reload runs in one); the last to end
-    restores the collector as the first found it.
-    """
-    global _pauses, _collector_was_enabled
-    with _pauses_lock:
-        if _pauses == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pauses_lock:
-            _pauses -= 1
-            if _pauses == 0:
-                _freeze_if_large()
-                if _collector_was_enabled:
-                    gc.enable()
-
-
-#: A pause during which at least this many objects the collector tracks were made
-#: and kept (about 20,000 entries' worth: text, numbers and dicts of them are not
-#: tracked) hands them to the permanent generation (see _freeze_if_large).
-FREEZE_MIN_OBJECTS = 100_000
-
-
-def _freeze_if_large() -> None:
-    """Keep what a large load made out of every later collection (`gc.freeze`).
-
-    Without it, the objects made while the collector was paused are all young:
-    the allocations after the pause (a person's lookups) pay for collections
-    that walk all of them as they age, the last a full one, about a tenth of a
-    second at 100,000 entries. Frozen, they are never walked again. Reference counting
-    still frees them when a reload replaces the content: content holds no
-    reference cycles. Cyclic garbage that happens to be young at that moment
-    stays for good; that is a few objects, once per large load.
-    """
-    if gc.get_count()[0] >= FREEZE_MIN_OBJECTS:
-        gc.freeze()
 
 
 def check_knowledge(directory: str | Path, today: dt.date | None = None

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from bot.content import LINES_TO_SAY, Entry, Snapshot
-from bot.content.loading import collector_paused
+from bot.content.collector import collector_paused
 from bot.matching.analysis import (
     FIELD_BREAK,
     Analyzer,
