@@ -10,15 +10,21 @@ instants either side of the plan's local midnight, from the user's seat.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.alerts.sender import AlertScheduler, AlertSender
+from bot.content import load_snapshot
 from bot.service.clock import FakeClock
 from bot.service.server import start_service
+from bot.slack.api import slack_client
 from bot.slack.render import escape
+from bot.store import open_store
+from test_alerts import posts, shown
 from test_cli import run
 from test_slack_app import Harness, all_text, button_values, settings_for
 from test_withdrawn import (
@@ -143,3 +149,33 @@ def test_ask_date_on_the_command_line_is_that_calendar_day_in_the_plan(knowledge
     assert on_the_day.startswith("Approved response:") and f"[{DUI}, score" in on_the_day
     after = run("ask", "--date", str(STARTS), *dui).stdout
     assert after.startswith("No approved response") and DUI not in after
+
+
+async def test_an_alert_posted_in_another_zone_keeps_to_the_plans_day(
+        slack, tmp_path, knowledge_copy):
+    """A New York plan's alerts posted at 07:00 in Auckland go out at 15:00 the day
+    before in New York: a sound bite embargoed until the plan's 28th is not in the
+    Auckland 28th's post (still the 27th for the plan), and is in the 29th's."""
+    path = knowledge_copy / PLAN / "document.yaml"
+    text = path.read_text()
+    assert '    time: "07:00"\n' in text
+    path.write_text(text.replace('    time: "07:00"\n',
+                                 '    time: "07:00"\n    timezone: Pacific/Auckland\n', 1))
+    expire_entry(knowledge_copy, "sound_bites.yaml", "sb-color-blind", STARTS, "effective")
+    snapshot = load_snapshot(knowledge_copy)
+    bite = escape(snapshot.by_id["sb-color-blind"].display_text)
+    clock = FakeClock(dt.datetime(2009, 4, 27, 12, tzinfo=dt.UTC))  # 00:00 on the 28th there
+    store = open_store(str(tmp_path / "facts.db"))
+    sender = AlertSender(store, slack_client("xoxb-test", slack.api_url), clock, "bot-a")
+    stop = asyncio.Event()
+    task = asyncio.create_task(AlertScheduler(sender, lambda: snapshot, clock).run(stop))
+    try:
+        await clock.run_until(dt.datetime(2009, 4, 28, 20, tzinfo=dt.UTC))  # past the 29th's
+    finally:
+        stop.set()
+        await task
+        await store.close()
+    tuesday, wednesday = posts(slack)
+    assert "Tuesday, April 28" in shown(tuesday) and "Wednesday, April 29" in shown(wednesday)
+    assert bite not in shown(tuesday) and bite not in tuesday.params["text"]
+    assert bite in shown(wednesday)
