@@ -209,9 +209,11 @@ def _build_alert(document: Document, settings: AlertSettings, entries: list[Entr
         events=_scheduled(entries, "event", events_date),
         actions=_scheduled(entries, "media_action", day),
         undated=_undated(entries, {day, events_date}),
+        # Words posted "word for word" must be approved when the post goes out, on the
+        # plan's own day (Entry.day_of): its alerts may be posted in another time zone.
         key_messages=tuple(KeyMessage(e.id, e.title, e.display_text,
                                       currency.status(e, day).label()) for e in entries
-                           if e.kind == "sound_bite" and e.servable_on(day)),
+                           if e.kind == "sound_bite" and e.servable_on(due)),
         contact=f"{document.contact.name}, {document.contact.phone}",
     )
 

@@ -35,7 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--limit", type=positive, default=3, help="results per query (default 3)")
     ask.add_argument("--batch", metavar="FILE", help="one query per line of FILE ('-': stdin)")
     ask.add_argument("--date", type=date_argument, default=None,
-                     help="serve as on this day (default today); expired content is not served")
+                     help="serve as on this day in every plan (default: now, in each plan's "
+                     "time zone); expired content is not served")
     ask.add_argument("query", nargs="*", help="the question, in any words")
 
     ask.set_defaults(handler=run_ask, quick_exit=True)  # prints only: see bot.cli.main
@@ -81,7 +82,8 @@ def run_ask(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 1
     index = Index(snapshot, MatchSettings())
-    today = args.date or dt.date.today()
+    today = args.date or dt.date.today()  # review labels
+    when = args.date or served_now()
     currency = approvals_on_record()
     if args.batch:
         problem = _batch_problem(args)
@@ -91,7 +93,7 @@ def run_ask(args: argparse.Namespace) -> int:
         with _open_batch(args.batch) as stream:
             for line in stream:
                 read, cut = readable_part(line.rstrip("\r\n"))
-                found = _search(index, read, today, args.limit, currency)
+                found = _search(index, read, when, today, args.limit, currency)
                 print(json_line(match_json(found, currency, today, cut)), flush=False)
         sys.stdout.flush()
         return 0
@@ -101,7 +103,7 @@ def run_ask(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     read, cut = readable_part(query)
-    match = _search(index, read, today, args.limit, currency)
+    match = _search(index, read, when, today, args.limit, currency)
     if args.json:
         print(json_line(match_json(match, currency, today, cut)))
     else:
@@ -112,8 +114,16 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search(index: Index, query: str, today: dt.date, limit: int, currency: Currency) -> Match:
-    match = index.search(query, today, limit)
+def served_now() -> dt.datetime:
+    """What is served with no `--date`: the current instant, each entry judged on its
+    plan's own day (Entry.day_of), as the bot in Slack does."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _search(index: Index, query: str, when: dt.date | dt.datetime, today: dt.date,
+            limit: int, currency: Currency) -> Match:
+    """The lookup at `when` (a day named, or now); overdue plans by `today`'s labels."""
+    match = index.search(query, when, limit)
     return prefer_current(match, lambda e: currency.status(e, today).overdue, index.settings)
 
 

@@ -44,7 +44,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="knowledge directory (default: $FACTS_KNOWLEDGE_DIR or bundled)")
     check.add_argument("--json", action="store_true", help="the result as one JSON object")
     check.add_argument("--date", type=date_argument, default=None,
-                       help="check as on this day (default today); expired lines are not approved")
+                       help="check as on this day in every plan (default: now, in each plan's "
+                       "time zone); expired lines are not approved")
     check.set_defaults(handler=run_check, quick_exit=True)  # reads and prints only
 
 
@@ -61,7 +62,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"facts-bot check: the knowledge in {directory} did not load: {failed}",
               file=sys.stderr)
         return 2
-    result = Checker(snapshot).check(draft, args.date or dt.date.today())
+    # No --date: now, each line judged on its plan's own day (Entry.day_of), as in Slack.
+    result = Checker(snapshot).check(draft, args.date or dt.datetime.now(dt.UTC))
     output = json.dumps(check_json(result), ensure_ascii=False) if args.json else (
         render_terminal(result))
     try:

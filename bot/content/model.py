@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from bot.content.records import record
+from bot.content.zones import local_date
 
 KINDS: Mapping[str, str] = MappingProxyType(
     {
@@ -145,9 +146,23 @@ class Entry:
         dates = [d for d in (self.effective, self.document.effective) if d]
         return max(dates) if dates else None
 
-    def servable_on(self, day: dt.date) -> bool:
-        """Expired or not-yet-effective content is listed but never served as an answer."""
+    def day_of(self, when: dt.date | dt.datetime) -> dt.date:
+        """The plan's day that `when` falls on: an instant (a timezone-aware datetime,
+        "now") is dated in the plan's time zone, so an embargo lifts and a line is
+        withdrawn at the plan's midnight, not UTC's; a date (a day a person names,
+        `ask --date`) is that day in every plan."""
+        if isinstance(when, dt.datetime):  # first: a datetime is a date too
+            return local_date(when, self.document.timezone)
+        return when
+
+    def servable_on(self, when: dt.date | dt.datetime) -> bool:
+        """Expired or not-yet-effective content is listed but never served as an answer.
+
+        `when` is a plan's day or an instant (see `day_of`)."""
         start, expiry = self.start(), self.expiry()
+        if start is None and expiry is None:
+            return True  # most content: no zone needs looking up
+        day = self.day_of(when)
         return (start is None or start <= day) and (expiry is None or day <= expiry)
 
 
@@ -188,8 +203,9 @@ class Snapshot:
     synonyms: tuple[tuple[str, ...], ...]
     warnings: tuple[Problem, ...] = ()
 
-    def served(self, day: dt.date) -> list[Entry]:
-        return [e for e in self.entries if e.servable_on(day)]
+    def served(self, when: dt.date | dt.datetime) -> list[Entry]:
+        """The entries servable on a day, or at an instant (each on its plan's day)."""
+        return [e for e in self.entries if e.servable_on(when)]
 
     def contacts_for(self, entries: Iterable[Entry]) -> list[Contact]:
         """Whom to call: the press contacts of these entries' plans, else of every plan."""

@@ -16,6 +16,7 @@ it used to stop the whole load with "Is a directory".
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from functools import lru_cache
@@ -62,3 +63,20 @@ def _loads(name: str) -> bool:
     except OSError:  # "America" (a folder in tzdata), a name too long for a file
         return False
     return True
+
+
+def local_date(instant: dt.datetime, timezone: str) -> dt.date:
+    """The date at `instant` in `timezone`: the day a plan's `effective` and `expires`
+    are judged on (the plan's own calendar, not UTC's)."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"an instant needs a time zone, not {instant!r}")
+    return instant.astimezone(_zone(timezone)).date()
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> dt.tzinfo:
+    """The zone, loaded once; zoneinfo is imported only when a plan's day is needed
+    (`facts-bot ask` on content with no dates never does)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

@@ -135,8 +135,9 @@ class Checker:
         self.idf = {t: math.log(1 + total / len(ids)) for t, ids in postings.items()}
         self.proper_words = proper_words_of(line.text for line in self.lines)
 
-    def check(self, draft: str, today: dt.date) -> DraftCheck:
-        """Every sentence of `draft`, in order, checked against lines servable `today`."""
+    def check(self, draft: str, today: dt.date | dt.datetime) -> DraftCheck:
+        """Every sentence of `draft`, in order, checked against lines servable `today`
+        (a day, or an instant: each line on its plan's day, Entry.day_of)."""
         results: list[SentenceCheck] = []
         signed_off = False
         for sentence in split_sentences(draft):
@@ -147,7 +148,7 @@ class Checker:
             results.append(self.check_sentence(sentence, today))
         return DraftCheck(tuple(results), self.snapshot.version)
 
-    def check_sentence(self, sentence: str, today: dt.date) -> SentenceCheck:
+    def check_sentence(self, sentence: str, today: dt.date | dt.datetime) -> SentenceCheck:
         for line in self.exact.get(normal_form(sentence), ()):
             if line.entry.servable_on(today):
                 return SentenceCheck(sentence, APPROVED, line, (), 100.0)
@@ -160,7 +161,8 @@ class Checker:
         differences = tuple(op.difference for op in found if op.difference)
         return SentenceCheck(sentence, CHANGED, nearest, differences, similarity)
 
-    def nearest(self, sentence: str, today: dt.date) -> tuple[ApprovedLine | None, float]:
+    def nearest(self, sentence: str, today: dt.date | dt.datetime
+                ) -> tuple[ApprovedLine | None, float]:
         """The approved sentence most like `sentence`, and how alike (0-100)."""
         folded = " ".join(words(sentence))
         best, best_score = None, -1.0

@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 from bot.content import LINES_TO_SAY, Entry, Snapshot
 from bot.content.collector import collector_paused
+from bot.content.zones import local_date
 from bot.matching.analysis import (
     FIELD_BREAK,
     Analyzer,
@@ -156,13 +157,16 @@ class Index:
             self.columns  # noqa: B018 (a cached_property, made now)
             import bot.matching.dense  # noqa: F401
         self._unknown_weight = idf(0, len(self.entries))
-        # Entries by the (start, expiry) they are served between; most have neither.
-        self._limits: dict[tuple[dt.date | None, dt.date | None], list[int]] = {}
+        # Entries by the (start, expiry) they are served between, in their plan's time
+        # zone (the days are the plan's: Entry.day_of); most have neither.
+        self._limits: dict[tuple[dt.date | None, dt.date | None, str], list[int]] = {}
         for number, entry in enumerate(self.entries):
             start, expiry = entry.start(), entry.expiry()
             if start is not None or expiry is not None:
-                self._limits.setdefault((start, expiry), []).append(number)
-        self._unservable_on: dict[dt.date, frozenset[int]] = {}
+                key = (start, expiry, entry.document.timezone)
+                self._limits.setdefault(key, []).append(number)
+        self._zones = tuple(sorted({zone for _, _, zone in self._limits}))
+        self._unservable_on: dict[object, frozenset[int]] = {}
 
     def _weighted_terms(self, entries: Sequence[Entry], builder: PostingsBuilder
                         ) -> tuple[set[str], dict[str, str]]:
@@ -230,8 +234,9 @@ class Index:
 
     # ------------------------------------------------------------ lookup
 
-    def search(self, query: str, today: dt.date, limit: int = 3) -> Match:
-        """The outcome and the best servable results for `query` on `today`."""
+    def search(self, query: str, today: dt.date | dt.datetime, limit: int = 3) -> Match:
+        """The outcome and the best servable results for `query` on a day given by a
+        person, or at an instant (each entry judged on its plan's day: Entry.day_of)."""
         topic = topic_of(fold(query))  # "comment on X": X (framing.py)
         found = self.analyzer.concepts(topic, known=self.spellings.knows)
         if not found:
@@ -258,7 +263,7 @@ class Index:
         return weight * INTENT_SHARE if concept.word.startswith("~") else weight
 
     def _scored(self, concepts: list[tuple[Concept, tuple[tuple[str, float], ...]]],
-                weights: list[float], today: dt.date, pool: int = 40
+                weights: list[float], today: dt.date | dt.datetime, pool: int = 40
                 ) -> list[tuple[int, float, float]]:
         """The `pool` most relevant servable entries: (number, relevance, coverage credit).
 
@@ -305,16 +310,26 @@ class Index:
         enough to be scored that way, else only if asked for (a plan's `ask` never is)."""
         return Columns.made_from(self.postings, len(self.entries))
 
-    def _unservable(self, today: dt.date) -> frozenset[int]:
-        """Entries not served on `today` (expired, or not yet in effect); cached per day."""
-        cached = self._unservable_on.get(today)
+    def serving_day(self, when: dt.date | dt.datetime) -> object:
+        """What decides which entries are served at `when`: a day given as it is, an
+        instant as the day it is in each time zone of dated content (none, when no
+        entry has dates; most content is one plan's zone). Equal keys, same entries."""
+        if not isinstance(when, dt.datetime):
+            return when
+        return tuple(local_date(when, zone) for zone in self._zones)
+
+    def _unservable(self, today: dt.date | dt.datetime) -> frozenset[int]:
+        """Entries not served at `today` (expired, or not yet in effect); cached per
+        serving day, so a lookup at an instant costs a time zone conversion or two."""
+        key = self.serving_day(today)
+        cached = self._unservable_on.get(key)
         if cached is None:
             cached = frozenset().union(*(  # an entry of each group stands for the group
                 numbers for numbers in self._limits.values()
                 if not self.entries[numbers[0]].servable_on(today)))
             if len(self._unservable_on) >= 8:
                 self._unservable_on.clear()
-            self._unservable_on[today] = cached
+            self._unservable_on[key] = cached
         return cached
 
     def _rank(self, scored: list[tuple[int, float, float]], total_weight: float, limit: int

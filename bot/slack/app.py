@@ -230,7 +230,13 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
     # ------------------------------------------------------------ edges
 
     def today(self) -> dt.date:
+        """The UTC date: what review dates and approvals are counted in."""
         return self.clock.now().date()
+
+    def now(self) -> dt.datetime:
+        """The instant: what servability is judged at, each entry on its plan's own
+        day (`Entry.day_of`), never on UTC's date."""
+        return self.clock.now()
 
     def responder(self, response_url: str, *, resend_on_dropped: bool = True) -> Respond:
         """Replies to one request's response_url over a shared HTTP session.

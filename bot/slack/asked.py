@@ -18,11 +18,10 @@ that carry one (`Asked.reply_for`).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +105,8 @@ def reply_body(message: render.Message) -> dict[str, Any]:
 
 class AskedCache:
     """The last `max_asked` questions' replies (`max_chars` at most), valid for one
-    (index, approvals, day).
+    (index, approvals, day); the day is any key equal while the same entries are served
+    and labelled (`AskCommand.ask` gives UTC's date and each plan's).
 
     `get` and `put` take the generation they were computed for; a request
     that sees a different one (a reload swapped the index, an approval
@@ -118,7 +118,7 @@ class AskedCache:
     def __init__(self, max_asked: int = DEFAULT_MAX_ASKED,
                  max_chars: int = DEFAULT_MAX_CHARS) -> None:
         self.max_asked, self.max_chars = max_asked, max_chars
-        self._generation: tuple[object, object, dt.date] | None = None
+        self._generation: tuple[object, object, Hashable] | None = None
         self._asked: OrderedDict[str, Asked] = OrderedDict()
         self.chars = 0  # of the replies kept
         self.hits = 0
@@ -127,7 +127,7 @@ class AskedCache:
     def __len__(self) -> int:
         return len(self._asked)
 
-    def get(self, generation: tuple[object, object, dt.date], question: str) -> Asked | None:
+    def get(self, generation: tuple[object, object, Hashable], question: str) -> Asked | None:
         if not self._current(generation):
             self._generation = generation
             self._asked.clear()
@@ -140,7 +140,7 @@ class AskedCache:
         self.hits += 1
         return asked
 
-    def put(self, generation: tuple[object, object, dt.date], question: str,
+    def put(self, generation: tuple[object, object, Hashable], question: str,
             asked: Asked) -> None:
         """Keep `asked`, unless the generation moved on while it was built, it cannot be
         reused (`Asked.reusable`) or it alone is over `max_chars`; the least recently
@@ -154,7 +154,7 @@ class AskedCache:
         while len(self._asked) > self.max_asked or self.chars > self.max_chars:
             self.chars -= self._asked.popitem(last=False)[1].chars
 
-    def _current(self, generation: tuple[object, object, dt.date]) -> bool:
+    def _current(self, generation: tuple[object, object, Hashable]) -> bool:
         kept = self._generation
         return kept is not None and kept[0] is generation[0] and kept[1] is generation[1] \
             and kept[2] == generation[2]

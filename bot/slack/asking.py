@@ -19,7 +19,7 @@ class AskCommand:
 
     live: LiveKnowledge
     approvals: Approvals
-    today: Callable[[], dt.date]
+    now: Callable[[], dt.datetime]
     asked: AskedCache
 
     def ask(self, question: str, request_id: str
@@ -28,13 +28,15 @@ class AskCommand:
 
         Built once per question for the index, approvals and day being served
         (`asked.AskedCache`), then only the request id changes; all four are
-        read once here, so a reload or midnight in between cannot mix them.
+        read once here, so a reload or midnight in between cannot mix them. The
+        day is UTC's (review labels) and each plan's own (what is served).
         """
-        index, currency, today = self.live.current, self.approvals.current, self.today()
-        generation = (index, currency, today)
+        index, currency, now = self.live.current, self.approvals.current, self.now()
+        today = now.date()
+        generation = (index, currency, (today, index.serving_day(now)))
         asked = self.asked.get(generation, question)
         if asked is None:
-            match = self.search(question, index, currency, today)
+            match = self.search(question, index, currency, now)
             context = self.context_value(match, TEMPLATE_ID, index.settings)
             asked = Asked.of(match, context, render.within_limits(
                 self.match_message(match, context, index, currency, today)))
@@ -46,9 +48,11 @@ class AskCommand:
         context, reply = asked.reply_for(request_id)
         return asked.match, context, reply
 
-    def search(self, query: str, index: Index, currency: Currency, today: dt.date) -> Match:
-        """The lookup, with current plans preferred over overdue ones on the same topic."""
-        match = index.search(query, today, limit=self.RESULTS_SHOWN)
+    def search(self, query: str, index: Index, currency: Currency, now: dt.datetime) -> Match:
+        """The lookup at the instant `now`, with current plans preferred over overdue
+        ones on the same topic (review dates counted in UTC days)."""
+        match = index.search(query, now, limit=self.RESULTS_SHOWN)
+        today = now.date()
         return prefer_current(match, lambda e: currency.status(e, today).overdue,
                               index.settings)
 

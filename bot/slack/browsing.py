@@ -26,6 +26,7 @@ class BrowseCommands:
     admin: AdminCheck
     review_label: Callable[[Entry], str | None]
     plan_labels: Callable[[], dict[str, str]]
+    now: Callable[[], dt.datetime]  # servability is judged at the instant (Entry.day_of)
 
     def show_by_id(self, argument: str, request_id: str) -> render.Message:
         if not argument.strip():
@@ -36,7 +37,7 @@ class BrowseCommands:
             return render.text_message(f"No approved response has the id "
                                        f"`{render.escape(argument)}`. Try `/facts list`.")
         context = {"r": request_id, "q": "", "o": []}
-        return render.show_message(entry, context, self.today(), self.review_label(entry))
+        return render.show_message(entry, context, self.now(), self.review_label(entry))
 
     async def events(self, user_id: str) -> render.Message:
         problems: list[str] = []
@@ -54,5 +55,5 @@ class BrowseCommands:
                                        + ", ".join(f"`{k}`" for k in KINDS))
         snapshot = self.live.snapshot
         entries = [e for e in snapshot.entries if kind is None or e.kind == kind]
-        servable = {e.id for e in snapshot.served(self.today())}
+        servable = {e.id for e in snapshot.served(self.now())}
         return render.list_message(entries, kind, servable, self.plan_labels())

@@ -9,6 +9,7 @@ withdrawn language is never shown or shared from an old message.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -86,6 +87,7 @@ class ButtonHandlers:
     review_label: Callable[[Entry], str | None]
     review_labels: Callable[[Iterable[Entry]], dict[str, str]]
     replies: RecentReplies
+    now: Callable[[], dt.datetime]  # servability is judged at the instant (Entry.day_of)
 
     async def _clicked(self, body: dict, action: dict) -> Clicked | None:
         clicked = read_value(action.get("value"), self.replies)
@@ -102,15 +104,15 @@ class ButtonHandlers:
             return
         respond = self.responder(body.get("response_url", ""))
         entry = self.live.snapshot.by_id.get(clicked.entry_id)
-        if entry is None or not entry.servable_on(self.today()):
+        if entry is None or not entry.servable_on(self.now()):
             await respond(text="That response is no longer approved. Ask again with "
                           "/facts.", replace_original=False, response_type="ephemeral")
             return
         known = self.live.snapshot.by_id
         context = clicked.context or {"r": clicked.request_id}
-        today = self.today()  # an option may have been withdrawn since the reply was drawn
+        now = self.now()  # an option may have been withdrawn since the reply was drawn
         others = [Result(known[i], score) for i, score in context.get("o") or []
-                  if i in known and known[i].servable_on(today)]
+                  if i in known and known[i].servable_on(now)]
         match = Match(context.get("q") or "", "answer", tuple(others))
         labels = self.review_labels([entry, *(r.entry for r in others)])
         message = render.answer_message(match, context, shown=entry, labels=labels)
@@ -127,7 +129,7 @@ class ButtonHandlers:
         respond = self.responder(body.get("response_url", ""))
         who = Who.from_action(body)
         entry = self.live.snapshot.by_id.get(clicked.entry_id)
-        if entry is None or not entry.servable_on(self.today()):
+        if entry is None or not entry.servable_on(self.now()):
             await self.log_audit("refusal", who, clicked.request_id,
                                  {"action": "share", "entry_id": clicked.entry_id,
                                   "reason": "no longer approved"})

@@ -69,7 +69,7 @@ class CheckCommands:
     inflight: InFlight
     metrics: Metrics
     review_label: Callable[[Entry], str | None]
-    today: Callable[[], dt.date]
+    now: Callable[[], dt.datetime]  # servability is judged at the instant (Entry.day_of)
     log_query: Callable[..., Awaitable[None]]
 
     @property
@@ -128,7 +128,7 @@ class CheckCommands:
                 f"{MAX_SLACK_DRAFT:,}. Check it in parts, or with `facts-bot check`.")])
             return
         checker = await self.checkers.get(self.live.snapshot)
-        result = await asyncio.to_thread(checker.check, text, self.today())
+        result = await asyncio.to_thread(checker.check, text, self.now())
         await self.log_audit("check", who, request_id, check_detail(result, text, source, started),
                              version=result.content_version)
         await reply(render_check.check_messages(result, request_id, checker.proper_words))
@@ -193,14 +193,14 @@ class CheckCommands:
         value = value if isinstance(value, dict) else {}
         bind_request_id(str(value.get("r") or ""))
         entry = self.live.snapshot.by_id.get(str(value.get("entry") or ""))
-        if entry is None or not entry.servable_on(self.today()):
+        if entry is None or not entry.servable_on(self.now()):
             await respond(text="That line is no longer approved. Check the draft again.",
                           replace_original=False, response_type="ephemeral")
             return
         await self.log_audit("show", Who.from_action(body), str(value.get("r") or ""),
                              {"entry_id": entry.id, "from": "check"})
         message = render.show_message(entry, {"r": value.get("r") or "", "q": "", "o": []},
-                                      self.today(), self.review_label(entry))
+                                      self.now(), self.review_label(entry))
         await respond(blocks=message.blocks, text=message.text, replace_original=False,
                       response_type="ephemeral")
 

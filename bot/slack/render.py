@@ -373,17 +373,18 @@ def list_message(entries: Sequence[Entry], kind: str | None, today_servable: set
     return Message(fit(blocks), f"{title}: {len(entries)}")
 
 
-def show_message(entry: Entry, context: dict, today: dt.date, label: str | None = None
-                 ) -> Message:
-    """One response by id: shown even when not approved today, with a warning first."""
-    servable = entry.servable_on(today)
+def show_message(entry: Entry, context: dict, when: dt.date | dt.datetime,
+                 label: str | None = None) -> Message:
+    """One response by id: shown even when not approved at `when` (a day or an instant:
+    Entry.day_of), with a warning first."""
+    servable = entry.servable_on(when)
     blocks = entry_blocks(entry, label if servable else None)
     start = entry.start()
     if servable:
         blocks.append(shown_controls(entry, context))
         return Message(fit(blocks), entry_fallback(entry, label))
     # The warning leads the notification too: a preview or screen reader reads only that.
-    if start is not None and today < start:
+    if start is not None and entry.day_of(when) < start:
         blocks.insert(0, section(f":warning: *This response is not approved until {start} "
                                  "and must not be used yet.*"))
         warning = f"Not approved until {start}: must not be used yet. "
