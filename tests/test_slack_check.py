@@ -259,12 +259,18 @@ async def test_facts_check_checks_the_text_typed_after_it(bot):
     assert "/facts check <text>" in usage.replace("&lt;", "<").replace("&gt;", ">")
 
 
-async def test_empty_and_oversized_messages_get_one_line(bot):
+async def test_empty_and_oversized_messages_get_one_line_and_leave_a_row(bot):
+    """Nothing is checked, so no check is audited; the request still leaves its query
+    row, as `/facts check` with nothing to check does (the shortcut left none)."""
     [empty] = await bot.check("   ")
     assert "no text to check" in all_text(empty)
-    [huge] = await bot.check("word " * (MAX_SLACK_DRAFT // 5 + 1))
+    huge_draft = "word " * (MAX_SLACK_DRAFT // 5 + 1)
+    [huge] = await bot.check(huge_draft)
     assert "takes up to 40,000" in all_text(huge)
     assert bot.audits("check") == []
+    rows = bot.queries()
+    assert [row.status for row in rows] == ["command", "command"]
+    assert [row.text for row in rows] == ["   ", huge_draft[:10_000]]
 
 
 

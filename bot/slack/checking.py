@@ -95,30 +95,36 @@ class CheckCommands:
         url = body.get("response_url") or ""
         text = slack_plain_text((body.get("message") or {}).get("text") or "")
         reply = self.replier(self.responder(url) if url else None, who)
-        await self.check_text(text, who, request_id, "shortcut", reply)
+        await self.check_text(text, who, request_id, "shortcut", reply, logged=text)
 
     async def check_command(self, command: dict, argument: str, who: Who,
                             request_id: str) -> None:
         started = time.perf_counter()
         url = command.get("response_url") or ""
         reply = self.replier(self.responder(url) if url else None, who)
-        text = slack_plain_text(argument)
-        if not text.strip() or len(text) > MAX_SLACK_DRAFT:
-            # Nothing will be checked or audited: the request is a row like any
-            # subcommand's, written before the answer leaves.
-            await self.log_query(who, request_id,
-                                 (command.get("text") or "")[:LOGGED_TEXT_CHARS], "command",
-                                 (), started)
+        logged = command.get("text") or ""
         if not argument.strip():
+            await self._log_unchecked(who, request_id, logged, started)
             await reply([render.text_message(CHECK_USAGE)])
             return
-        await self.check_text(text, who, request_id, "command", reply)
+        await self.check_text(slack_plain_text(argument), who, request_id, "command", reply,
+                              logged=logged)
+
+    async def _log_unchecked(self, who: Who, request_id: str, logged: str,
+                             started: float) -> None:
+        """Nothing will be checked or audited: the request is a row like any
+        subcommand's, written before the answer leaves."""
+        await self.log_query(who, request_id, logged[:LOGGED_TEXT_CHARS], "command", (), started)
 
     async def check_text(self, text: str, who: Who, request_id: str, source: str,
-                         reply: Callable[[list[render.Message]], Awaitable[None]]) -> None:
-        """Check, log, answer; an empty or oversized draft gets one line, not a check."""
+                         reply: Callable[[list[render.Message]], Awaitable[None]],
+                         logged: str) -> None:
+        """Check, log, answer; an empty or oversized draft gets one line, not a check
+        (and `logged`, what was asked, goes in a query row instead of a check's audit)."""
         started = time.perf_counter()
         self.metrics.commands.inc(command="check")
+        if not text.strip() or len(text) > MAX_SLACK_DRAFT:
+            await self._log_unchecked(who, request_id, logged, started)
         if not text.strip():
             await reply([render.text_message("That message has no text to check.")])
             return
