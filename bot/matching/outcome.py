@@ -55,6 +55,9 @@ class Match:
     status: str
     results: tuple[Result, ...]
     corrections: Mapping[str, str] = field(default_factory=dict)
+    # Entry id -> older plans' entries with the same approved words, not listed again
+    # (preference.newest_copies): the reply shows the words once, from the newest plan.
+    copies: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
 
     @property
     def top(self) -> Result | None:
@@ -62,7 +65,12 @@ class Match:
 
     def is_topic(self, answer_min_score: float) -> bool:
         """Several responses fit about equally ("racial profiling"): none is *the* answer,
-        but each is a right one, so the best is shown in full and the others offered."""
+        but each is a right one, so the best is shown in full and the others offered.
+
+        Copies of a fitting response that are no longer listed (`copies`) still count:
+        the reply must not turn into "no exact answer" because a repeat was folded.
+        """
         fitting = [r for r in self.results if r.score >= answer_min_score]
-        return self.status == SUGGESTIONS and len(fitting) >= 2 and fitting == list(
+        several = len(fitting) + sum(len(self.copies.get(r.entry.id, ())) for r in fitting)
+        return self.status == SUGGESTIONS and several >= 2 and fitting == list(
             self.results[:len(fitting)])
