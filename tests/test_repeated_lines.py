@@ -119,3 +119,13 @@ def test_folding_copies_keeps_the_status_and_the_best_place(repeated):
         assert folded.copies == {new.id: (old,)}
     unlike = Match("q", SUGGESTIONS, (Result(old, 95.0), Result(other, 94.0)))
     assert newest_copies(unlike) == unlike
+
+
+def test_a_current_copy_is_shown_before_a_newer_overdue_one(repeated):
+    snapshot = load_snapshot(repeated)
+    old, new = (next(e for e in snapshot.entries if e.text == BITE and e.document.id == plan)
+                for plan in (OLD, NEW))
+    match = Match("q", SUGGESTIONS, (Result(new, 95.0), Result(old, 95.0)))
+    folded = newest_copies(match, overdue=lambda e: e.document.id == NEW)  # OLD re-approved
+    assert [r.entry.id for r in folded.results] == [old.id]
+    assert [r.entry.id for r in newest_copies(match).results] == [new.id]

@@ -51,15 +51,17 @@ def _status(ordered: list[Result], late: set[str], settings: MatchSettings,
     return ANSWER if top.score - runner_up >= settings.answer_min_margin else status
 
 
-def newest_copies(match: Match) -> Match:
+def newest_copies(match: Match, overdue: Callable[[Entry], bool] = lambda _: False) -> Match:
     """Each approved response once: copies of the same words show the newest plan's.
 
     A press office repeats last week's lines word for word in this week's plan;
     listing both put the same words twice, the older plan first. A response
     keeps the place (and score) of its best-ranked copy, shown from the copy in
     the plan with the latest `date` (ties: the best-ranked), so its source names
-    the current plan. The status is left as it was decided: folding copies only
-    removes repeats and chooses which one to show, never makes an answer surer.
+    the current plan; a copy still current beats an overdue one (its label would
+    say the words are not re-approved when they are). The status is left as it
+    was decided: folding copies only removes repeats and chooses which one to
+    show, never makes an answer surer.
     """
     groups: dict[tuple[object, ...], list[Result]] = {}
     for result in match.results:
@@ -71,7 +73,7 @@ def newest_copies(match: Match) -> Match:
         group = groups[same_words(result.entry)]
         if result is not group[0]:
             continue
-        newest = max(group, key=lambda r: r.entry.document.date)  # first of equal dates
+        newest = max(group, key=lambda r: (not overdue(r.entry), r.entry.document.date))
         shown.append(replace(result, entry=newest.entry))
         if len(group) > 1:
             copies[newest.entry.id] = tuple(r.entry for r in group if r is not newest)
@@ -94,4 +96,4 @@ def preferred(match: Match, overdue: Callable[[Entry], bool],
               settings: MatchSettings) -> Match:
     """What a person is shown of a lookup: current plans before overdue twins
     (prefer_current), then each approved response once (newest_copies)."""
-    return newest_copies(prefer_current(match, overdue, settings))
+    return newest_copies(prefer_current(match, overdue, settings), overdue)
