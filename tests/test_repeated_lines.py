@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.content import load_snapshot
 from bot.content.importing.plan import ImportOptions, draft_plan
 from bot.content.importing.writer import write_plan
-from bot.matching import ANSWER, SUGGESTIONS, Match, Result
+from bot.matching import ANSWER, SUGGESTIONS, Match, MatchSettings, Result
 from bot.matching.preference import newest_copies
 from bot.service.clock import FakeClock
 from bot.service.server import start_service
@@ -112,13 +112,13 @@ def test_folding_copies_keeps_the_status_and_the_best_place(repeated):
     for status in (SUGGESTIONS, ANSWER):
         match = Match("q", status, (Result(old, 95.0), Result(other, 90.0),
                                     Result(new, 88.0)))
-        folded = newest_copies(match)
+        folded = newest_copies(match, MatchSettings())
         assert folded.status == status
         assert [(r.entry.id, r.score) for r in folded.results] == [(new.id, 95.0),
                                                                    (other.id, 90.0)]
         assert folded.copies == {new.id: (old,)}
     unlike = Match("q", SUGGESTIONS, (Result(old, 95.0), Result(other, 94.0)))
-    assert newest_copies(unlike) == unlike
+    assert newest_copies(unlike, MatchSettings()) == unlike
 
 
 def test_a_current_copy_is_shown_before_a_newer_overdue_one(repeated):
@@ -126,6 +126,24 @@ def test_a_current_copy_is_shown_before_a_newer_overdue_one(repeated):
     old, new = (next(e for e in snapshot.entries if e.text == BITE and e.document.id == plan)
                 for plan in (OLD, NEW))
     match = Match("q", SUGGESTIONS, (Result(new, 95.0), Result(old, 95.0)))
-    folded = newest_copies(match, overdue=lambda e: e.document.id == NEW)  # OLD re-approved
-    assert [r.entry.id for r in folded.results] == [old.id]
-    assert [r.entry.id for r in newest_copies(match).results] == [new.id]
+    re_approved = newest_copies(match, MatchSettings(), overdue=lambda e: e.document.id == NEW)
+    assert [r.entry.id for r in re_approved.results] == [old.id]
+    assert [r.entry.id for r in newest_copies(match, MatchSettings()).results] == [new.id]
+
+
+def test_folding_never_changes_whether_several_fit(repeated):
+    """A reply framed as "closest, check before using" stays so, and a topic stays one."""
+    snapshot = load_snapshot(repeated)
+    old, new = (next(e for e in snapshot.entries if e.text == BITE and e.document.id == plan)
+                for plan in (OLD, NEW))
+    other = next(e for e in snapshot.entries if e.document.id == NEW and e.text != BITE)
+    settings = MatchSettings()
+    apart = Match("q", SUGGESTIONS, (Result(old, 85.0), Result(other, 78.0),
+                                     Result(new, 84.0)))  # as an overdue copy is moved
+    assert not apart.is_topic(settings.answer_min_score)
+    folded = newest_copies(apart, settings)
+    assert len(folded.results) == 2 and not folded.is_topic(settings.answer_min_score)
+    together = Match("q", SUGGESTIONS, (Result(old, 91.0), Result(new, 91.0)))
+    assert together.is_topic(settings.answer_min_score)
+    folded = newest_copies(together, settings)
+    assert len(folded.results) == 1 and folded.is_topic(settings.answer_min_score)

@@ -51,7 +51,8 @@ def _status(ordered: list[Result], late: set[str], settings: MatchSettings,
     return ANSWER if top.score - runner_up >= settings.answer_min_margin else status
 
 
-def newest_copies(match: Match, overdue: Callable[[Entry], bool] = lambda _: False) -> Match:
+def newest_copies(match: Match, settings: MatchSettings,
+                  overdue: Callable[[Entry], bool] = lambda _: False) -> Match:
     """Each approved response once: copies of the same words show the newest plan's.
 
     A press office repeats last week's lines word for word in this week's plan;
@@ -59,9 +60,10 @@ def newest_copies(match: Match, overdue: Callable[[Entry], bool] = lambda _: Fal
     keeps the place (and score) of its best-ranked copy, shown from the copy in
     the plan with the latest `date` (ties: the best-ranked), so its source names
     the current plan; a copy still current beats an overdue one (its label would
-    say the words are not re-approved when they are). The status is left as it
-    was decided: folding copies only removes repeats and chooses which one to
-    show, never makes an answer surer.
+    say the words are not re-approved when they are). The status, and whether
+    several responses fit (`Match.is_topic`), are left as they were decided:
+    folding copies only removes repeats and chooses which one to show, never
+    makes an answer surer.
     """
     groups: dict[tuple[object, ...], list[Result]] = {}
     for result in match.results:
@@ -77,7 +79,8 @@ def newest_copies(match: Match, overdue: Callable[[Entry], bool] = lambda _: Fal
         shown.append(replace(result, entry=newest.entry))
         if len(group) > 1:
             copies[newest.entry.id] = tuple(r.entry for r in group if r is not newest)
-    return replace(match, results=tuple(shown), copies=copies)
+    return replace(match, results=tuple(shown), copies=copies,
+                   several_fit=match.is_topic(settings.answer_min_score))
 
 
 def same_words(entry: Entry) -> tuple[object, ...]:
@@ -96,4 +99,4 @@ def preferred(match: Match, overdue: Callable[[Entry], bool],
               settings: MatchSettings) -> Match:
     """What a person is shown of a lookup: current plans before overdue twins
     (prefer_current), then each approved response once (newest_copies)."""
-    return newest_copies(prefer_current(match, overdue, settings), overdue)
+    return newest_copies(prefer_current(match, overdue, settings), settings, overdue)
