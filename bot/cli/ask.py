@@ -21,7 +21,7 @@ from bot.content.currency import Currency
 from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Index, Match, MatchSettings, Result
 from bot.matching.limits import readable_part
-from bot.matching.preference import prefer_current
+from bot.matching.preference import preferred
 
 if TYPE_CHECKING:  # argparse only when options are parsed: see plain_question
     import argparse
@@ -122,9 +122,10 @@ def served_now() -> dt.datetime:
 
 def _search(index: Index, query: str, when: dt.date | dt.datetime, today: dt.date,
             limit: int, currency: Currency) -> Match:
-    """The lookup at `when` (a day named, or now); overdue plans by `today`'s labels."""
+    """The lookup at `when` (a day named, or now); overdue plans by `today`'s labels,
+    each approved response once (preference.preferred)."""
     match = index.search(query, when, limit)
-    return prefer_current(match, lambda e: currency.status(e, today).overdue, index.settings)
+    return preferred(match, lambda e: currency.status(e, today).overdue, index.settings)
 
 
 def approvals_on_record() -> Currency:

@@ -55,6 +55,12 @@ class Match:
     status: str
     results: tuple[Result, ...]
     corrections: Mapping[str, str] = field(default_factory=dict)
+    # Entry id -> older plans' entries with the same approved words, not listed again
+    # (preference.newest_copies): the reply shows the words once, from the newest plan.
+    copies: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
+    # Set when copies were folded: whether several responses fit as listed before, so
+    # folding never changes how the reply is framed (is_topic).
+    several_fit: bool | None = None
 
     @property
     def top(self) -> Result | None:
@@ -62,7 +68,13 @@ class Match:
 
     def is_topic(self, answer_min_score: float) -> bool:
         """Several responses fit about equally ("racial profiling"): none is *the* answer,
-        but each is a right one, so the best is shown in full and the others offered."""
+        but each is a right one, so the best is shown in full and the others offered.
+
+        Where repeats were folded (`several_fit`), as it was before: the reply must
+        neither turn into "no exact answer" nor into a surer one because of it.
+        """
+        if self.several_fit is not None:
+            return self.status == SUGGESTIONS and self.several_fit
         fitting = [r for r in self.results if r.score >= answer_min_score]
         return self.status == SUGGESTIONS and len(fitting) >= 2 and fitting == list(
             self.results[:len(fitting)])

@@ -6,7 +6,8 @@ When responses are about equally close to a question (within
 `SAME_TOPIC_POINTS` of the best, and relevant enough to suggest), the ones
 still current come first, and an overdue twin no longer stops the current one
 from being the clear answer. Overdue content is never hidden: it stays among
-the results, labelled.
+the results, labelled. And the same approved words in several plans are
+listed once, from the newest plan (newest_copies).
 """
 
 from __future__ import annotations
@@ -48,3 +49,54 @@ def _status(ordered: list[Result], late: set[str], settings: MatchSettings,
     others = [r.score for r in ordered[1:] if r.entry.id not in late]
     runner_up = max(others, default=0.0)
     return ANSWER if top.score - runner_up >= settings.answer_min_margin else status
+
+
+def newest_copies(match: Match, settings: MatchSettings,
+                  overdue: Callable[[Entry], bool] = lambda _: False) -> Match:
+    """Each approved response once: copies of the same words show the newest plan's.
+
+    A press office repeats last week's lines word for word in this week's plan;
+    listing both put the same words twice, the older plan first. A response
+    keeps the place (and score) of its best-ranked copy, shown from the copy in
+    the plan with the latest `date` (ties: the best-ranked), so its source names
+    the current plan; a copy still current beats an overdue one (its label would
+    say the words are not re-approved when they are). The status, and whether
+    several responses fit (`Match.is_topic`), are left as they were decided:
+    folding copies only removes repeats and chooses which one to show, never
+    makes an answer surer.
+    """
+    groups: dict[tuple[object, ...], list[Result]] = {}
+    for result in match.results:
+        groups.setdefault(same_words(result.entry), []).append(result)
+    if len(groups) == len(match.results):
+        return match
+    shown, copies = [], dict(match.copies)
+    for result in match.results:
+        group = groups[same_words(result.entry)]
+        if result is not group[0]:
+            continue
+        newest = max(group, key=lambda r: (not overdue(r.entry), r.entry.document.date))
+        shown.append(replace(result, entry=newest.entry))
+        if len(group) > 1:
+            copies[newest.entry.id] = tuple(r.entry for r in group if r is not newest)
+    return replace(match, results=tuple(shown), copies=copies,
+                   several_fit=match.is_topic(settings.answer_min_score))
+
+
+def same_words(entry: Entry) -> tuple[object, ...]:
+    """What makes two entries the same approved response: their kind, question, text
+    and supporting points, exactly, but for whitespace (an internal note is never the
+    same response as a line to say, nor one answer to two different questions)."""
+    return (entry.kind, _spaced(entry.question or ""), _spaced(entry.text),
+            tuple(map(_spaced, entry.supporting)))
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def preferred(match: Match, overdue: Callable[[Entry], bool],
+              settings: MatchSettings) -> Match:
+    """What a person is shown of a lookup: current plans before overdue twins
+    (prefer_current), then each approved response once (newest_copies)."""
+    return newest_copies(prefer_current(match, overdue, settings), settings, overdue)

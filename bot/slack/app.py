@@ -45,7 +45,7 @@ from bot.slack.asking import AskCommand
 from bot.slack.browsing import BrowseCommands
 from bot.slack.buttons import ButtonHandlers
 from bot.slack.channels import ChannelNames
-from bot.slack.checking import CHECK_CALLBACK_ID, CheckCommands
+from bot.slack.checking import CHECK_CALLBACK_ID, RESPONSE_URL_USES, CheckCommands
 from bot.slack.inflight import InFlight
 from bot.slack.recording import LOGGED_TEXT_CHARS, Recording
 from bot.slack.replies import RecentReplies
@@ -58,6 +58,9 @@ __all__ = ["FactsBot", "InFlight", "Who", "new_request_id", "parse_command"]
 log = logging.getLogger("facts_bot")
 
 Respond = Callable[..., Awaitable[Any]]
+# A late answer is sent at most this often to its response_url (see send_late).
+LATE_ANSWER_TRIES = 2
+assert LATE_ANSWER_TRIES <= RESPONSE_URL_USES
 
 
 
@@ -148,7 +151,7 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
 
         async def deliver_late(reply: render.Message | Reply) -> None:
             self.metrics.replies.inc(via="response_url")
-            await self.send(self.responder(response_url), as_message(reply))
+            await self.send_late(self.responder(response_url), as_message(reply))
 
         reply = await self.inflight.answer(self.handle_command(command), deliver_late)
         if reply is None:
@@ -267,6 +270,30 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             await respond(**reply_body(message))
         except Exception:  # a lost reply must not take the service down
             log.exception("could not send the reply")
+
+    async def send_late(self, respond: Respond, message: render.Message) -> None:
+        """An answer that missed the ack, to response_url: once more if Slack answers 5xx.
+
+        The person has only an empty ack, so a 5xx (Slack failing, not refusing) would
+        leave them with nothing. A dropped connection is already resent by the client;
+        a 5xx is sent again once, the same body: each try may count as one of the
+        URL's RESPONSE_URL_USES, and an answer uses only this one. Failing twice is
+        logged in one line (the query's log row is already kept).
+        """
+        body = reply_body(message)
+        status: int | None = None
+        for _ in range(LATE_ANSWER_TRIES):
+            try:
+                sent = await respond(**body)
+            except Exception:  # a lost reply must not take the service down
+                log.exception("could not send the reply")
+                return
+            status = getattr(sent, "status_code", None)
+            if status is None or status < 500:
+                return
+        log.error("answer not delivered: Slack's response_url answered %s, %d times; the "
+                  "person saw nothing (their question is in the log)", status,
+                  LATE_ANSWER_TRIES)
 
 
 class FixedAuthorize(AsyncAuthorize):

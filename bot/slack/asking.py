@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.content.currency import Currency
 from bot.matching import NO_MATCH, SUGGESTIONS, Index, Match, MatchSettings
-from bot.matching.preference import prefer_current
+from bot.matching.preference import preferred
 from bot.service.approvals import Approvals
 from bot.service.live import LiveKnowledge
 from bot.slack import render
@@ -50,11 +50,11 @@ class AskCommand:
 
     def search(self, query: str, index: Index, currency: Currency, now: dt.datetime) -> Match:
         """The lookup at the instant `now`, with current plans preferred over overdue
-        ones on the same topic (review dates counted in UTC days)."""
+        ones on the same topic (review dates counted in UTC days), and the same approved
+        words in several plans shown once, from the newest."""
         match = index.search(query, now, limit=self.RESULTS_SHOWN)
         today = now.date()
-        return prefer_current(match, lambda e: currency.status(e, today).overdue,
-                              index.settings)
+        return preferred(match, lambda e: currency.status(e, today).overdue, index.settings)
 
     #: The best response and up to four others that fit (render.OTHERS_SHOWN).
     RESULTS_SHOWN = 1 + render.OTHERS_SHOWN
