@@ -28,11 +28,19 @@ PLAN = "ice-secure-communities-2009-04"
 
 
 def all_text(body: dict) -> str:
-    """Everything Slack renders for a person: the blocks' texts and the fallback text."""
+    """Everything Slack renders for a person: the blocks' texts and the fallback text.
+
+    Written as mrkdwn throughout, so one assertion reads any block: the literal words
+    of a rich_text `text` element come out escaped, as mrkdwn would have to write them,
+    and a rich_text `link` as `<url|words>`. (`literal_text` reads only the literal ones.)
+    """
     texts: list[str] = []
 
     def walk(node) -> None:
         if isinstance(node, dict):
+            if node.get("type") == "rich_text_section":  # one run of text, as shown
+                texts.append("".join(_as_mrkdwn(e) for e in node.get("elements", [])))
+                return
             if isinstance(node.get("text"), str):
                 texts.append(node["text"])
             for key, value in node.items():
@@ -44,6 +52,26 @@ def all_text(body: dict) -> str:
 
     walk(body.get("blocks", []))
     return "\n".join(texts) + "\n" + body.get("text", "")
+
+
+def _as_mrkdwn(element: dict) -> str:
+    """A rich_text element's visible words, as mrkdwn would have to write them."""
+    if element.get("type") == "link":
+        return f"<{escape(element['url'])}|{escape(element.get('text') or '')}>"
+    return escape(element.get("text", ""))
+
+
+def literal_text(body: dict) -> str:
+    """The words Slack shows exactly as sent, never read as mrkdwn: rich_text `text`
+    elements (and a link's words), joined within a block, one block a line."""
+    lines = []
+    for block in body.get("blocks", []):
+        if block.get("type") != "rich_text":
+            continue
+        for part in block.get("elements", []):
+            lines.append("".join(e.get("text", "") for e in part.get("elements", [])
+                                 if e.get("type") in ("text", "link")))
+    return "\n".join(lines)
 
 
 def button_values(body: dict, action_id: str) -> list[dict]:
