@@ -329,6 +329,7 @@ async def test_health_readiness_and_metrics(bot):
 @pytest.fixture
 async def bot_on_copy(slack, tmp_path, knowledge_copy):
     settings = settings_for(slack, tmp_path, knowledge_dir=knowledge_copy, admin_group="S0ADMINS")
+    slack.usergroups.setdefault("S0ADMINS", [])  # the group exists; tests name its members
     service = await start_service(settings, SystemClock())
     async with aiohttp.ClientSession() as http:
         yield Harness(slack, service, http, tmp_path / "facts.db")
@@ -404,6 +405,7 @@ async def test_failed_replies_and_slack_errors_are_counted(bot_on_copy, slack):
     response, url = await bot_on_copy.press("facts_helpful", value)  # via response_url
     assert response.status == 200
     await slack.wait_for_responses(1, url=url)
+    del slack.usergroups["S0ADMINS"]
     await bot_on_copy.ask("reload", user_id="UGROUP01")  # S0ADMINS does not exist
     async with bot_on_copy.http.get(bot_on_copy.service.url + "/metrics") as metrics:
         exposition = await metrics.text()
