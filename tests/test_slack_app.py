@@ -55,10 +55,17 @@ def all_text(body: dict) -> str:
 
 
 def _as_mrkdwn(element: dict) -> str:
-    """A rich_text element's visible words, as mrkdwn would have to write them."""
+    """A rich_text element's visible words, as mrkdwn would have to write them (its style
+    as mrkdwn marks: bold *x*, strike ~x~, code `x`; an emoji as :name:)."""
+    if element.get("type") == "emoji":
+        return f":{element['name']}:"
     if element.get("type") == "link":
         return f"<{escape(element['url'])}|{escape(element.get('text') or '')}>"
-    return escape(element.get("text", ""))
+    text = escape(element.get("text", ""))
+    for style, mark in (("code", "`"), ("strike", "~"), ("bold", "*"), ("italic", "_")):
+        if (element.get("style") or {}).get(style):
+            text = f"{mark}{text}{mark}"
+    return text
 
 
 def literal_text(body: dict) -> str:

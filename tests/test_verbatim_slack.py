@@ -71,3 +71,17 @@ async def test_marks_in_approved_words_are_shown_as_written(slack, tmp_path, kno
         assert posted["response_type"] == "in_channel"
         assert_verbatim(posted, f"{MARKS}, see the facts. Then stop.")
         assert "Shared by <@UPRESS01>" in all_text(posted)
+
+
+async def test_a_check_quotes_approved_lines_as_written(slack, tmp_path, knowledge_copy):
+    add_entries(knowledge_copy,
+                {"id": "tp-marks-two", "title": "Airship marks statement two", "text": TWO})
+    async with bot_on(slack, tmp_path, knowledge_copy) as bot:
+        body = await bot.ask("check Other *airship* _words_ here. More.")
+        assert "✅ 1. Other *airship* _words_ here. tp-marks-two" in literal_text(body)
+        assert_verbatim(body, "▫️ 2. More.")  # too short to be a statement: neutral
+        changed = await bot.ask("check Other *airship* _words_ there.")
+        shown = literal_text(changed)
+        assert "Other *airship* _words_ here. there." in shown  # approved struck, draft bold
+        assert_verbatim(changed, "Other *airship* _words_")
+        assert "~here.~ *there.*" in all_text(changed)  # the marks are styles, not characters
