@@ -170,6 +170,8 @@ def rich_blocks(elements: list[dict], limit: int = SECTION_LIMIT) -> list[dict]:
     blocks: list[list[dict]] = []
     used = limit
     for element in elements:
+        if element.get("type") == "text" and not element["text"]:
+            continue  # an empty run (a difference that only adds words): nothing to show
         runs = ([dict(element, text=piece) for piece in split_text(element["text"], limit)]
                 if len(element.get("text", "")) > limit else [element])
         for run in runs:
