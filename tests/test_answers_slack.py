@@ -25,8 +25,9 @@ def on_screen(body: dict) -> str:
 
 
 def first_shown(body: dict, snapshot):
-    """The entry whose full approved words open the reply (the first section block)."""
-    first = next(b["text"]["text"] for b in body["blocks"] if b["type"] == "section")
+    """The entry whose full approved words open the reply (the first section or rich text)."""
+    first = next(all_text({"blocks": [b]}).strip("\n") for b in body["blocks"]
+                 if b["type"] in ("section", "rich_text"))
     return next(e for e in snapshot.entries if e.display_text.replace("&", "&amp;") in first
                 or first in e.display_text)
 

@@ -77,7 +77,7 @@ SEED_QUERIES = [
 SEED_AUDITS = [
     unhelpful("sb-color-blind", "racial profiling", day=0),
     audit("feedback", {"helpful": True, "entry_id": "sb-color-blind", "query": "racial profiling",
-                       "query_request_id": "r"}, day=1),
+                       "query_request_id": "r"}, day=1, user="U2"),  # another person
     audit("share", {"entry_id": "sb-color-blind"}, day=1),
     audit("reload", {"ok": True, "version": "v2", "added": 1, "removed": 0, "changed": 0},
           day=3),

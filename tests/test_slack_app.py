@@ -28,11 +28,19 @@ PLAN = "ice-secure-communities-2009-04"
 
 
 def all_text(body: dict) -> str:
-    """Everything Slack renders for a person: the blocks' texts and the fallback text."""
+    """Everything Slack renders for a person: the blocks' texts and the fallback text.
+
+    Written as mrkdwn throughout, so one assertion reads any block: the literal words
+    of a rich_text `text` element come out escaped, as mrkdwn would have to write them,
+    and a rich_text `link` as `<url|words>`. (`literal_text` reads only the literal ones.)
+    """
     texts: list[str] = []
 
     def walk(node) -> None:
         if isinstance(node, dict):
+            if node.get("type") == "rich_text_section":  # one run of text, as shown
+                texts.append("".join(_as_mrkdwn(e) for e in node.get("elements", [])))
+                return
             if isinstance(node.get("text"), str):
                 texts.append(node["text"])
             for key, value in node.items():
@@ -44,6 +52,33 @@ def all_text(body: dict) -> str:
 
     walk(body.get("blocks", []))
     return "\n".join(texts) + "\n" + body.get("text", "")
+
+
+def _as_mrkdwn(element: dict) -> str:
+    """A rich_text element's visible words, as mrkdwn would have to write them (its style
+    as mrkdwn marks: bold *x*, strike ~x~, code `x`; an emoji as :name:)."""
+    if element.get("type") == "emoji":
+        return f":{element['name']}:"
+    if element.get("type") == "link":
+        return f"<{escape(element['url'])}|{escape(element.get('text') or '')}>"
+    text = escape(element.get("text", ""))
+    for style, mark in (("code", "`"), ("strike", "~"), ("bold", "*"), ("italic", "_")):
+        if (element.get("style") or {}).get(style):
+            text = f"{mark}{text}{mark}"
+    return text
+
+
+def literal_text(body: dict) -> str:
+    """The words Slack shows exactly as sent, never read as mrkdwn: rich_text `text`
+    elements (and a link's words), joined within a block, one block a line."""
+    lines = []
+    for block in body.get("blocks", []):
+        if block.get("type") != "rich_text":
+            continue
+        for part in block.get("elements", []):
+            lines.append("".join(e.get("text", "") for e in part.get("elements", [])
+                                 if e.get("type") in ("text", "link")))
+    return "\n".join(lines)
 
 
 def button_values(body: dict, action_id: str) -> list[dict]:
@@ -301,6 +336,7 @@ async def test_health_readiness_and_metrics(bot):
 @pytest.fixture
 async def bot_on_copy(slack, tmp_path, knowledge_copy):
     settings = settings_for(slack, tmp_path, knowledge_dir=knowledge_copy, admin_group="S0ADMINS")
+    slack.usergroups.setdefault("S0ADMINS", [])  # the group exists; tests name its members
     service = await start_service(settings, SystemClock())
     async with aiohttp.ClientSession() as http:
         yield Harness(slack, service, http, tmp_path / "facts.db")
@@ -376,6 +412,7 @@ async def test_failed_replies_and_slack_errors_are_counted(bot_on_copy, slack):
     response, url = await bot_on_copy.press("facts_helpful", value)  # via response_url
     assert response.status == 200
     await slack.wait_for_responses(1, url=url)
+    del slack.usergroups["S0ADMINS"]
     await bot_on_copy.ask("reload", user_id="UGROUP01")  # S0ADMINS does not exist
     async with bot_on_copy.http.get(bot_on_copy.service.url + "/metrics") as metrics:
         exposition = await metrics.text()

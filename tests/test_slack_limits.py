@@ -23,6 +23,11 @@ def assert_within_slack_limits(body: dict) -> None:
     for block in blocks:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
+        if block["type"] == "rich_text":  # approved words: within 3,000, no empty run
+            runs = [e for part in block["elements"] for e in part["elements"]]
+            assert runs and all(e.get("text", "-") for e in runs)
+            assert sum(len(e.get("text", "")) for e in runs) <= 3000
+            continue
         for element in block.get("elements", []) + [block.get("accessory") or {}]:
             if element.get("type") == "button":
                 assert len(element["value"]) <= 2000 and len(element["text"]["text"]) <= 75

@@ -322,6 +322,18 @@ async def test_audit_round_trip_and_kind_filter(store):
     assert type(got["z"]) is float and type(got["big"]) is float  # 1.0 is not 1
 
 
+async def test_feedback_on_one_reply_is_read_back_for_that_person_oldest_first(store):
+    mine = [make_audit(i, request_id="req-x", detail={"helpful": i == 1, "entry_id": "e"})
+            for i in (1, 2)]
+    others = [make_audit(3, request_id="req-x", user_id="U2"),
+              make_audit(4, request_id="req-y"),
+              make_audit(5, kind="share", request_id="req-x")]
+    for record in [*mine, *others]:
+        await store.record_audit(record)
+    assert store.feedback_on("req-x", "U1") == mine
+    assert store.feedback_on("req-z", "U1") == []
+
+
 # -- purge -------------------------------------------------------------------------------
 
 

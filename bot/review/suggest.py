@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from bot.matching import ANSWER, Index
+from bot.review.feedback import counted
 from bot.review.gaps import query_key
 from bot.store.base import AuditRecord, LogStore, QueryRecord
 
@@ -72,7 +73,7 @@ def suggest(audits: Iterable[AuditRecord], queries: Iterable[QueryRecord],
 
 def _picks(audits: Iterable[AuditRecord]) -> _Picks:
     picks = _Picks({}, {}, set())
-    for record in audits:
+    for record in counted(audits):  # a person's last feedback on a reply, once
         detail = record.detail
         entry_id = str(detail.get("entry_id") or "")
         request_id = str(detail.get("query_request_id") or record.request_id or "")

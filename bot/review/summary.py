@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.matching import ANSWER, NO_MATCH, SUGGESTIONS
+from bot.review.feedback import counted
 from bot.review.gaps import (
     LOW_CONFIDENCE_SCORE,
     QueryTally,
@@ -113,7 +114,7 @@ def summarize(queries: Iterable[QueryRecord], audits: Iterable[AuditRecord], *,
               top: int = 10, low_confidence_score: float = LOW_CONFIDENCE_SCORE) -> Summary:
     """One pass over the rows; plain iterables, so any backend (or a list) will do."""
     tally = _Tally(low_confidence_score)
-    for audit in audits:  # first: which suggestions people took decides what is a gap
+    for audit in counted(audits):  # first: which suggestions people took decides what is a gap
         tally.add_audit(audit)
     for record in queries:
         tally.add_query(record)

@@ -41,29 +41,55 @@ class AdminCheck:
     _fetched_at: float = field(default=-1e18)
 
     async def is_admin(self, user_id: str) -> bool:
+        return (await self.check(user_id)).admin
+
+    async def check(self, user_id: str) -> AdminAnswer:
+        """Whether `user_id` is an admin, and why it could not be checked when it could not.
+
+        A group that cannot be read (a missing scope, a deleted group, a time-out) is
+        not an answer of "no": the refusal must say the bot could not check.
+        """
         if user_id in self.admins:
-            return True
+            return AdminAnswer(True)
         if not self.group:
-            return False
+            return AdminAnswer(False)
+        problem = None
         now = self.clock.now().timestamp()
         if now - self._fetched_at > ADMIN_GROUP_TTL_SECONDS:
-            try:
-                # Bounded: a rate-limited lookup is retried after Slack's Retry-After
-                # (tens of seconds), and every /facts events waits for this answer.
-                found = await asyncio.wait_for(
-                    self.client.usergroups_users_list(usergroup=self.group),
-                    ADMIN_LOOKUP_SECONDS)
-                self._members = frozenset(found.get("users") or ())
-                self._fetched_at = now
-            except SlackApiError as failed:
-                self.metrics.slack_errors.inc(error=str(failed.response.get("error")))
-                log.warning("cannot read admin group %s: %s", self.group,
-                            failed.response.get("error"))
-            except TimeoutError:
-                self.metrics.slack_errors.inc(error="admin_group_timeout")
-                log.warning("admin group %s: no answer from Slack within %s s; using the "
-                            "members last read", self.group, ADMIN_LOOKUP_SECONDS)
-        return user_id in self._members
+            problem = await self._read_group(now)
+        if user_id in self._members:
+            return AdminAnswer(True)
+        return AdminAnswer(False, problem)
+
+    async def _read_group(self, now: float) -> str | None:
+        """Read the group's members; None when read, else what Slack said (for people)."""
+        try:
+            # Bounded: a rate-limited lookup is retried after Slack's Retry-After
+            # (tens of seconds), and every /facts events waits for this answer.
+            found = await asyncio.wait_for(
+                self.client.usergroups_users_list(usergroup=self.group),
+                ADMIN_LOOKUP_SECONDS)
+        except SlackApiError as failed:
+            error = str(failed.response.get("error"))
+            self.metrics.slack_errors.inc(error=error)
+            log.warning("cannot read admin group %s: %s", self.group, error)
+            return f"`{render.escape(error)}`"
+        except TimeoutError:
+            self.metrics.slack_errors.inc(error="admin_group_timeout")
+            log.warning("admin group %s: no answer from Slack within %s s; using the "
+                        "members last read", self.group, ADMIN_LOOKUP_SECONDS)
+            return f"nothing within {ADMIN_LOOKUP_SECONDS:g} s"
+        self._members = frozenset(found.get("users") or ())
+        self._fetched_at = now
+        return None
+
+
+@dataclass(frozen=True)
+class AdminAnswer:
+    """An admin check's answer; `problem` is what Slack said when the group could not be read."""
+
+    admin: bool
+    problem: str | None = None
 
 
 class AdminCommands:

@@ -203,15 +203,28 @@ class FactsBot(AskCommand, BrowseCommands, AdminCommands, ButtonHandlers, CheckC
             return self.show_by_id(argument, request_id)
         if name == "events":
             return await self.events(who.user_id)
-        if not await self.admin.is_admin(who.user_id):
-            await self.log_audit("refusal", who, request_id, {"command": name})
-            return render.text_message(f"Sorry, `/facts {name}` is for the communications "
-                                       "team's admins. Your request was noted.")
+        checked = await self.admin.check(who.user_id)
+        if not checked.admin:
+            return await self.refuse(name, who, request_id, checked.problem)
         if name == "reload":
             return await self.reload(who, request_id)
         if name == "approve":
             return await self.approve(argument, who, request_id)
         return render.text_message(await self.weekly_stats())
+
+    async def refuse(self, name: str, who: Who, request_id: str, problem: str | None
+                     ) -> render.Message:
+        """An admin command refused, logged; when the group could not be read, it says so
+        rather than telling a group admin they are not one."""
+        detail = {"command": name} | ({"reason": f"admin group unreadable: {problem}"}
+                                      if problem else {})
+        await self.log_audit("refusal", who, request_id, detail)
+        if problem:
+            return render.text_message(f"Could not check the admin group (Slack said {problem}); "
+                                       f"try `/facts {name}` again, or ask an admin listed in "
+                                       "the bot's settings.")
+        return render.text_message(f"Sorry, `/facts {name}` is for the communications "
+                                   "team's admins. Your request was noted.")
 
     # ------------------------------------------------------------ buttons
 

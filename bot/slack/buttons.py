@@ -9,6 +9,8 @@ withdrawn language is never shown or shared from an old message.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -24,6 +26,8 @@ from bot.service.live import LiveKnowledge
 from bot.slack import render
 from bot.slack.replies import RecentReplies
 from bot.slack.requests import Who
+from bot.store import LogStore
+from bot.store.base import AuditRecord
 
 log = logging.getLogger("facts_bot")
 
@@ -88,6 +92,8 @@ class ButtonHandlers:
     review_labels: Callable[[Iterable[Entry]], dict[str, str]]
     replies: RecentReplies
     now: Callable[[], dt.datetime]  # servability is judged at the instant (Entry.day_of)
+    store: LogStore
+    privacy: Callable[[Any], Any]
 
     async def _clicked(self, body: dict, action: dict) -> Clicked | None:
         clicked = read_value(action.get("value"), self.replies)
@@ -159,9 +165,39 @@ class ButtonHandlers:
         respond = self.responder(body.get("response_url", ""))
         helpful = action.get("action_id") == render.HELPFUL_ACTION
         query = (clicked.context or {}).get("q") or ""
-        await self.log_audit("feedback", Who.from_action(body), clicked.request_id,
+        who = Who.from_action(body)
+        before = await self._earlier_feedback(who, clicked)
+        await self.log_audit("feedback", who, clicked.request_id,
                              {"helpful": helpful, "entry_id": clicked.entry_id,
                               "query": query, "query_request_id": clicked.request_id})
-        verdict = "helpful" if helpful else "not helpful"
-        await respond(text=f"Thanks: recorded as {verdict} for the communications team.",
-                      replace_original=False, response_type="ephemeral")
+        await respond(text=feedback_thanks(helpful, before), replace_original=False,
+                      response_type="ephemeral")
+
+    async def _earlier_feedback(self, who: Who, clicked: Clicked) -> bool | None:
+        """The verdict this person last gave on this reply's response, if any; None when
+        none (or the log cannot say: the click is still recorded and thanked)."""
+        stored_as = self.privacy(dataclasses.replace(_PROBE, user_id=who.user_id)).user_id
+        try:
+            rows = await asyncio.to_thread(self.store.feedback_on, clicked.request_id,
+                                           stored_as)
+        except Exception as failed:  # the log being down must not lose the click
+            log.warning("earlier feedback on %s not read: %s", clicked.request_id, failed)
+            return None
+        mine = [r for r in rows if r.detail.get("entry_id") == clicked.entry_id]
+        return bool(mine[-1].detail.get("helpful")) if mine else None
+
+
+_PROBE = AuditRecord(ts=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), kind="feedback", user_id="",
+                     user_name="", channel_id="", team_id="", request_id="",
+                     content_version="")  # only to learn how a user id is stored
+
+
+def feedback_thanks(helpful: bool, before: bool | None) -> str:
+    """One feedback per person per reply: a second click says it replaced the first."""
+    verdict = "helpful" if helpful else "not helpful"
+    if before is None:
+        return f"Thanks: recorded as {verdict} for the communications team."
+    if before == helpful:
+        return f"Already recorded as {verdict}: it counts once."
+    earlier = "helpful" if before else "not helpful"
+    return f"Thanks: recorded as {verdict}, replacing your earlier “{earlier}”."

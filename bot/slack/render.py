@@ -9,18 +9,15 @@ from users or content passes through `escape`, so a query can never ping
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from bot.content import INTERNAL_LABEL, KINDS, Contact, Entry
-from bot.content.links import pieces as link_pieces
 from bot.content.links import plain_words
 from bot.matching import ANSWER, NO_MATCH, NOT_A_MATCH, Match, Result
+from bot.slack.verbatim import SECTION_LIMIT, approved_mrkdwn, escape, split_text, verbatim_blocks
 
-SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 FALLBACK_LIMIT = 3000
 
@@ -53,27 +50,6 @@ class Message:
     text: str
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters, so user text and content stay plain text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-@functools.lru_cache(maxsize=4096)
-def approved_mrkdwn(text: str) -> str:
-    """Approved words as Slack mrkdwn: escaped, a Markdown link shown as its words.
-
-    A link with a real http(s) address becomes a Slack link `<url|words>`; the
-    address is percent-encoded and escaped, so content can never forge another
-    link or a mention. A link going nowhere (`(#)`) shows only its words.
-    Remembered per text: the same approved words are shown again and again.
-    """
-    return "".join(escape(p.text) if p.url is None
-                   else f"<{escape(quote(p.url, safe=_URL_SAFE))}|{escape(p.text)}>"
-                   for p in link_pieces(text))
-
-
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"  # RFC 3986 reserved and unreserved; no | < > or space
-
 QUERY_SHOWN = 300  # characters of a question repeated back in a heading
 
 
@@ -89,33 +65,6 @@ def shortened(query: str) -> str:
 def quoted_query(query: str) -> str:
     """`shortened`, then escaped: cut first, so no `&entity;` is ever cut in half."""
     return escape(shortened(query))
-
-
-def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Pieces no longer than `limit`, cut at paragraph, line or word breaks where possible.
-
-    A hard cut never splits an escaped `&entity;`, which Slack would show broken.
-    Linear in the length of `text`: it walks a start index rather than copying
-    the rest at every cut (that copy made a 39 MB error message take minutes).
-    """
-    pieces: list[str] = []
-    start, end = 0, len(text)
-    while end - start > limit:
-        window = text[start:start + limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut <= limit // 2:
-            cut = limit
-            amp = window.rfind("&", limit - 5)
-            if amp > 0 and ";" not in window[amp:]:
-                cut = amp
-        pieces.append(window[:cut].rstrip())
-        start += cut
-        while start < end and text[start].isspace():
-            start += 1
-    rest = text[start:]
-    if rest.strip() or not pieces:
-        pieces.append(rest)
-    return pieces
 
 
 def section(mrkdwn: str) -> dict:
@@ -199,11 +148,11 @@ def entry_blocks(entry: Entry, label: str | None = None) -> list[dict]:
     above its words, so nobody reads it out as an approved line. Overdue
     content says so under its source (`label`).
     """
-    pieces = [internal_mark(entry)] if entry.is_internal else []
+    blocks = [section(internal_mark(entry))] if entry.is_internal else []
     if entry.question:
-        pieces.append(f"*Q: {approved_mrkdwn(entry.question)}*")
-    pieces.append(approved_mrkdwn(entry.display_text))
-    return [*sections(pieces), context_block(source_line(entry) + review_line(label))]
+        blocks += verbatim_blocks(f"Q: {entry.question}", bold=True)
+    blocks += verbatim_blocks(entry.display_text)
+    return [*blocks, context_block(source_line(entry) + review_line(label))]
 
 
 def fallback(text: str) -> str:
@@ -234,10 +183,11 @@ def _alternatives(results: Sequence[Result], context: dict, heading: str,
         blocks.append({
             "type": "section",
             "text": {"type": "mrkdwn", "text": f"*{escape(entry.title)}* · {label} · "
-                     f"_{escape(entry.document.title)}_\n{opening_mrkdwn(entry)}"
+                     f"_{escape(entry.document.title)}_"
                      + review_line((labels or {}).get(entry.id))},
             "accessory": button("Show this", SHOW_ACTION, action_value(entry.id, context)),
         })
+        blocks += verbatim_blocks(entry.opening())  # the opening words, as the source has them
     return blocks
 
 

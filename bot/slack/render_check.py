@@ -37,15 +37,27 @@ QUIET_SHOWN = 120
 MARKS = {APPROVED: "✅", CHANGED: "✏️", UNAPPROVED: "❌", NEUTRAL: "▫️"}
 LABELS = {APPROVED: "approved", CHANGED: "changed", UNAPPROVED: "not approved",
           NEUTRAL: "neutral"}
-_KIND_LABELS = {NUMBER: ":warning: *number*", DATE: ":warning: *date*", NAME: "*name*"}
+_WARNING = {"type": "emoji", "name": "warning"}
+_KIND_LABELS = {NUMBER: [_WARNING, {"type": "text", "text": " "},
+                         {"type": "text", "text": "number", "style": {"bold": True}}],
+                DATE: [_WARNING, {"type": "text", "text": " "},
+                       {"type": "text", "text": "date", "style": {"bold": True}}],
+                NAME: [{"type": "text", "text": "name", "style": {"bold": True}}]}
 
 
 @dataclass(frozen=True)
 class _Item:
-    """One sentence's blocks-to-be: its text, and a button if it has an approved line."""
+    """One sentence's blocks-to-be: a label with its button (mrkdwn, our words), and the
+    sentence as rich text (literal: approved words are never reformatted by Slack)."""
 
-    mrkdwn: str
-    button: dict | None
+    rich: list[dict]
+    label: str | None = None
+    button: dict | None = None
+
+
+def _text(text: str, **style: bool) -> dict:
+    """A literal rich text run, styled (bold, strike, code) without touching its characters."""
+    return {"type": "text", "text": text, **({"style": style} if style else {})}
 
 
 def check_messages(result: DraftCheck, request_id: str, proper_words: frozenset[str]
@@ -95,35 +107,40 @@ def _item(number: int, sentence: SentenceCheck, request_id: str,
     mark = f"{MARKS[sentence.status]} *{number}.*"
     entry = sentence.entry
     if sentence.status in (APPROVED, NEUTRAL):
-        shown = escape(_clip(sentence.text, QUIET_SHOWN))
-        where = f" `{escape(entry.id)}`" if entry else ""
-        return _Item(f"{mark} {shown}{where}", None)
+        rich = [_text(f"{MARKS[sentence.status]} "), _text(f"{number}.", bold=True),
+                _text(" " + _clip(sentence.text, QUIET_SHOWN))]
+        return _Item(rich + ([_text(" "), _text(entry.id, code=True)] if entry else []))
     value = json.dumps({"entry": entry.id, "r": request_id, "n": number},
                        separators=(",", ":")) if entry else ""
     if sentence.status == CHANGED and sentence.line:
-        lines = [f"{mark} *Changed:* {_inline_diff(sentence, proper_words)}"]
-        lines += [f"      {_KIND_LABELS[d.kind]}: approved “{escape(d.removed)}” → draft "
-                  f"“{escape(d.added)}”" for d in sentence.differences if d.kind in _KIND_LABELS]
-        return _Item("\n".join(lines), button("Show this", CHECK_SHOW_ACTION, value))
+        rich = _inline_diff(sentence, proper_words)
+        for d in sentence.differences:
+            if d.kind in _KIND_LABELS:
+                rich += [_text("\n      "), *_KIND_LABELS[d.kind],
+                         _text(": approved “"), _text(d.removed), _text("” → draft “"),
+                         _text(d.added), _text("”")]
+        return _Item(rich, f"{mark} *Changed:*", button("Show this", CHECK_SHOW_ACTION, value))
     hint = (f"_Nearest approved line: {escape(entry.title)} (`{escape(entry.id)}`)_" if entry
             else "_Nothing approved is close._")
     text = f"{mark} *Not approved:* {escape(sentence.text)}\n      {hint}"
-    return _Item(text, button("Show nearest", CHECK_SHOW_ACTION, value) if entry else None)
+    return _Item([], text, button("Show nearest", CHECK_SHOW_ACTION, value) if entry else None)
 
 
-def _inline_diff(sentence: SentenceCheck, proper_words: frozenset[str]) -> str:
-    """The draft sentence with the approved words it lost ~struck~ and its own *bold*."""
+def _inline_diff(sentence: SentenceCheck, proper_words: frozenset[str]) -> list[dict]:
+    """The draft sentence with the approved words it lost struck through and its own in
+    bold: styles on literal runs, so neither side's characters are ever reformatted."""
     assert sentence.line is not None
-    words = []
+    words: list[list[dict]] = []
     for op in compare(sentence.line.text, sentence.text, proper_words):
         if op.difference is None:
-            words.append(escape(" ".join(op.draft)))
+            words.append([_text(" ".join(op.draft))])
             continue
         if op.approved:
-            words.append(f"~{escape(' '.join(op.approved))}~")
+            words.append([_text(" ".join(op.approved), strike=True)])
         if op.draft:
-            words.append(f"*{escape(' '.join(op.draft))}*")
-    return " ".join(w for w in words if w)
+            words.append([_text(" ".join(op.draft), bold=True)])
+    kept = [w for w in words if w[0]["text"]]
+    return [e for n, w in enumerate(kept) for e in ([_text(" ")] if n else []) + w]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -131,33 +148,47 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _blocks(items: Sequence[_Item]) -> list[dict]:
-    """A section per sentence with a button; quiet sentences share sections."""
+    """A labelled section (with its button) per sentence that has one, then its words;
+    quiet sentences share rich text blocks, a line each."""
     blocks: list[dict] = []
-    quiet: list[str] = []
-
-    def flush() -> None:
-        if not quiet:
-            return
-        for piece in split_text("\n".join(quiet), SECTION_LIMIT):
-            blocks.append(section(piece))
-        quiet.clear()
-
+    quiet: list[dict] = []
     for item in items:
-        if item.button is None and len("\n".join([*quiet, item.mrkdwn])) <= SECTION_LIMIT:
-            quiet.append(item.mrkdwn)
+        if item.label is None:
+            quiet += ([_text("\n")] if quiet else []) + item.rich
             continue
-        flush()
-        if item.button is None:
-            quiet.append(item.mrkdwn)
-            continue
-        pieces = split_text(item.mrkdwn, SECTION_LIMIT)
-        blocks.extend(section(p) for p in pieces[:-1])
-        blocks.append({**section(pieces[-1]), "accessory": item.button})
-    flush()
-    return blocks
+        blocks += rich_blocks(quiet)
+        quiet = []
+        label = {**section(item.label[:SECTION_LIMIT])}
+        blocks.append({**label, "accessory": item.button} if item.button else label)
+        blocks += rich_blocks(item.rich)
+    return blocks + rich_blocks(quiet)
+
+
+def rich_blocks(elements: list[dict], limit: int = SECTION_LIMIT) -> list[dict]:
+    """Rich text elements packed into rich_text blocks of at most `limit` characters;
+    a run longer than that is cut at a word break (`split_text`)."""
+    blocks: list[list[dict]] = []
+    used = limit
+    for element in elements:
+        if element.get("type") == "text" and not element["text"]:
+            continue  # an empty run (a difference that only adds words): nothing to show
+        runs = ([dict(element, text=piece) for piece in split_text(element["text"], limit)]
+                if len(element.get("text", "")) > limit else [element])
+        for run in runs:
+            size = len(run.get("text", "")) + (len(run.get("name", "")) + 2)
+            if used + size > limit:
+                blocks.append([])
+                used = 0
+            blocks[-1].append(run)
+            used += size
+    return [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": b}]}
+            for b in blocks]
 
 
 def _size(block: dict) -> int:
+    if block.get("type") == "rich_text":
+        return sum(len(e.get("text", "")) for part in block["elements"]
+                   for e in part["elements"])
     size = len(block.get("text", {}).get("text", ""))
     accessory = block.get("accessory")
     return size + (len(accessory["value"]) + 40 if accessory else 0)

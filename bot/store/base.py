@@ -163,6 +163,13 @@ class LogStore(abc.ABC):
     ) -> Iterator[AuditRecord]:
         """Stream matching audit rows ordered by ts (ties in write order)."""
 
+    def feedback_on(self, request_id: str, user_id: str) -> list[AuditRecord]:
+        """One person's feedback rows on one reply, oldest first: so a second click can
+        say it replaces the first. Feedback rows are few (clicks), so every backend can
+        answer from `audit_rows`."""
+        return [r for r in self.audit_rows(kind="feedback")
+                if r.request_id == request_id and r.user_id == user_id]
+
     @abc.abstractmethod
     def purge_before(self, ts: datetime) -> int:
         """Delete queries and audit rows with ts < `ts`; return how many rows went.
