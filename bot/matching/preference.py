@@ -65,14 +65,17 @@ def newest_copies(match: Match, settings: MatchSettings,
     folding copies only removes repeats and chooses which one to show, never
     makes an answer surer.
     """
+    if len(match.results) < 2:  # most answers: nothing to fold
+        return match
+    keys = [same_words(result.entry) for result in match.results]
     groups: dict[tuple[object, ...], list[Result]] = {}
-    for result in match.results:
-        groups.setdefault(same_words(result.entry), []).append(result)
+    for key, result in zip(keys, match.results, strict=True):
+        groups.setdefault(key, []).append(result)
     if len(groups) == len(match.results):
         return match
     shown, copies = [], dict(match.copies)
-    for result in match.results:
-        group = groups[same_words(result.entry)]
+    for key, result in zip(keys, match.results, strict=True):
+        group = groups[key]
         if result is not group[0]:
             continue
         newest = max(group, key=lambda r: (not overdue(r.entry), r.entry.document.date))
