@@ -197,6 +197,17 @@ class SqlLogStore(GroupCommitStore, LogStore):
         sql = f"{self._sql.select_audit}{where} ORDER BY ts, id"
         return self._stream(sql, params, partial(audit_from_row, self._dialect))
 
+    def feedback_on(self, request_id: str, user_id: str) -> list[AuditRecord]:
+        """As LogStore's, filtered by the database: a click reads its own rows, not
+        every feedback row the log has kept."""
+        self._check_open()
+        p = self._dialect.placeholder
+        where, params = range_where(self._dialect, None, None, "kind", "feedback")
+        sql = (f"{self._sql.select_audit}{where} AND request_id = {p} AND user_id = {p} "
+               "ORDER BY ts, id")
+        return list(self._stream(sql, [*params, request_id, user_id],
+                                 partial(audit_from_row, self._dialect)))
+
     def _admin_fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """All rows of a short read on the admin connection."""
         with self._admin_lock:
