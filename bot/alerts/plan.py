@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.content import AlertSettings, Document, Entry, Snapshot
+from bot.content import AlertSettings, Document, Entry, Snapshot, zones
 from bot.content.currency import Currency
 from bot.content.dates import date_caveat
 from bot.content.links import plain_words
@@ -179,7 +179,7 @@ def next_due(plan: Sequence[Alert], after: dt.datetime) -> dt.datetime | None:
 
 
 def local_date(alert: Alert, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(alert.timezone)).date()
+    return zones.local_date(now, alert.timezone)
 
 
 def _days_served(entry: Entry) -> list[dt.date]:

@@ -24,9 +24,7 @@ from bot.content.importing.plan import (
 )
 from bot.content.importing.writer import write_plan
 from bot.content.zones import is_time_zone
-from bot.service.settings import load_settings
-
-MAX_REVIEW_DAYS = 3650  # FACTS_REVIEW_DAYS's bound too
+from bot.service.settings import MAX_REVIEW_DAYS, load_settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -46,7 +44,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _review_days(value: str) -> int:
-    """As FACTS_REVIEW_DAYS: 1 to 3650 (a larger one overflowed the date, a traceback)."""
+    """As FACTS_REVIEW_DAYS: 1 to MAX_REVIEW_DAYS (a larger one was a traceback)."""
     days = positive(value)
     if days > MAX_REVIEW_DAYS:
         raise argparse.ArgumentTypeError(f"{value!r} is more than {MAX_REVIEW_DAYS} days")

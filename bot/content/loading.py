@@ -303,7 +303,7 @@ def _check_knowledge(root: Path, today: dt.date | None
         return None, [Problem("error", _relative(folder, root), 0, "",
                               "folder cannot be read: permission denied") for folder in unreadable]
     for link in folder_links:  # "OK, 0 entries" for a plan linked in, and no answers
-        problems.append(Problem("warning", str(link.relative_to(root)), 0, "",
+        problems.append(Problem("warning", _relative(link, root), 0, "",
                                 "a link to a folder is not read: copy the plan folder here "
                                 "(or link its files one by one)"))
     if not files:

@@ -20,6 +20,9 @@ from bot.content import BUNDLED_KNOWLEDGE
 from bot.matching import MatchSettings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+#: Days a review period may last (FACTS_REVIEW_DAYS, `facts-bot import --review-days`):
+#: a larger one overflowed the date.
+MAX_REVIEW_DAYS = 3650
 
 
 class ConfigError(Exception):
@@ -164,7 +167,7 @@ _SETTINGS = {
     "FACTS_PSEUDONYM_KEY": ("pseudonym_key", _text),
     "FACTS_LOG_FORMAT": ("log_format", _choice("text", "json")),
     "FACTS_SPOOL": ("spool_path", _text),
-    "FACTS_REVIEW_DAYS": ("review_days", _int(1, 3650)),
+    "FACTS_REVIEW_DAYS": ("review_days", _int(1, MAX_REVIEW_DAYS)),
     "FACTS_HTTP_IDLE_SECONDS": ("http_idle_seconds", _int(1, 3600)),
     # how long an ack may wait for its answer; 0: every answer follows via response_url
     "FACTS_ANSWER_IN_ACK_MS": ("answer_in_ack_ms", _int(0, 2000)),

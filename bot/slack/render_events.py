@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from bot.content import Entry, Snapshot
 from bot.content.dates import date_caveat
@@ -44,7 +43,7 @@ def events_message(snapshot: Snapshot, now: dt.datetime, alert_problems: Sequenc
     for entry in snapshot.entries:
         if entry.schedule is None:
             continue
-        local_day = now.astimezone(ZoneInfo(entry.document.timezone)).date()
+        local_day = entry.day_of(now)  # the plan's own day
         if entry.schedule.covers(local_day):
             (undated if entry.schedule.undated else today).append(entry)
         elif entry.schedule.date > local_day:

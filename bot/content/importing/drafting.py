@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,8 +314,14 @@ def _unique_id(draft: Draft, kind: str, text: str) -> str:
              if w not in ("the", "a", "an", "of", "and", "to", "is", "in", "for", "on", "if")]
     base = f"{ID_PREFIX[kind]}-" + "-".join(words[:5])
     base = base[:48].rstrip("-") or ID_PREFIX[kind]
-    candidate, number = base, 2
-    while candidate in draft.taken:
-        candidate, number = f"{base}-{number}", number + 1
+    candidate = free_id(base, draft.taken)
     draft.taken.add(candidate)
+    return candidate
+
+
+def free_id(base: str, taken: Collection[str]) -> str:
+    """`base`, or `base-2`, `base-3`... the first that is not taken."""
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
     return candidate

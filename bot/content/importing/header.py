@@ -71,12 +71,11 @@ def _particular(text: str) -> bool:
 
 def _plan_date(header: list[Block], every: list[Block], draft: Draft, today: dt.date) -> dt.date:
     for block in [*header, *every[:15]]:
-        if details.find_date(block.text, today) and re.search(r"\d{4}", block.text):
-            found = details.find_date(block.text, today)
-            if found is not None:
-                if found.note:
-                    draft.checks.append(f"document.date: {found.note}")
-                return found.date
+        found = details.find_date(block.text, today)
+        if found is not None and re.search(r"\d{4}", block.text):
+            if found.note:
+                draft.checks.append(f"document.date: {found.note}")
+            return found.date
     draft.checks.append(f"document.date: the plan states no date with a year; set to {today}")
     return today
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.importing.blocks import Block, paragraphs
-from bot.content.importing.drafting import Draft, draft_entries
+from bot.content.importing.drafting import Draft, draft_entries, free_id
 from bot.content.importing.header import draft_document, report_unread
 from bot.content.importing.reading import read_blocks
 from bot.content.importing.structure import sections
@@ -66,10 +66,7 @@ def _free_plan_id(title: str, date: dt.date, taken: frozenset[str], draft: Draft
     """The plan's id; with the day added when the month's id is taken (weekly plans)."""
     first = plan_id = plan_id_for(title, date)
     if plan_id in taken:
-        plan_id = f"{plan_id}-{date:%d}"
-    base, number = plan_id, 2
-    while plan_id in taken:
-        plan_id, number = f"{base}-{number}", number + 1
+        plan_id = free_id(f"{plan_id}-{date:%d}", taken)
     if plan_id != first:
         draft.checks.append(f"document.id: a plan {first!r} is already in the knowledge "
                             f"folder; drafted as {plan_id!r} (remove the old folder if this "
